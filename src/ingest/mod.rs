@@ -1,0 +1,50 @@
+//! Ingest: reading a claim month's inputs exactly as the data contracts describe
+//! (DOMAIN §3–7). Readers turn each field into a domain type or a quarantine row;
+//! they never drop a record silently and never panic on input.
+
+pub mod declarations;
+pub mod insurers;
+pub mod roster;
+pub mod text;
+pub mod uke;
+
+use std::path::PathBuf;
+
+/// An input that cannot be read at all (as opposed to a bad record, which is
+/// quarantined and the run goes on). The message names the file and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path}: Parquet: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{path}: Arrow: {source}")]
+    Arrow {
+        path: PathBuf,
+        source: arrow::error::ArrowError,
+    },
+}
+
+impl IngestError {
+    pub fn invalid(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        IngestError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        IngestError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! reseclear: the batch engine of a review-and-payment organization for claims whose
+//! eligibility could not be confirmed online.
+//!
+//! The pipeline reads top to bottom: [`ingest`] (UKE receipt files, declarations,
+//! roster, insurer master) → [`validate`] (quarantine with reasons) → … → [`manifest`].
+//! [`run`] strings the stages together; [`generate`] makes synthetic months for tests
+//! and benchmarks (the engine itself never reads what only the generator knows).
+
+pub mod config;
+pub mod domain;
+pub mod generate;
+pub mod ingest;
+pub mod manifest;
+pub mod run;
+pub mod validate;
