@@ -1,1 +1,9 @@
-//! (being written)
+//! UKE receipt files (レセプト電算処理システム, DOMAIN §4): Shift_JIS CSV records
+//! IR, RE, HO, KO, SN, …, GO.
+
+pub mod model;
+mod reader;
+pub mod writer;
+
+pub use model::*;
+pub use reader::{parse_uke, read_uke_file, QuarantinedReceipt, UkeFile};
