@@ -1,1 +1,379 @@
-//! (being written)
+//! `reseclear run`: one claim month from input directory to output directory.
+//!
+//! Stages so far: discover inputs → ingest (UKE files in parallel with the roster,
+//! declarations and insurer master) → validate across files → write `quarantine.csv`
+//! and `manifest.json`. The manifest's accounts must balance, or the run fails.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::ingest::declarations::{read_declarations, DeclarationRead};
+use crate::ingest::insurers::{read_insurers, InsurerRead};
+use crate::ingest::roster::{read_roster, RosterRead};
+use crate::ingest::text::EncodingInfo;
+use crate::ingest::uke::{read_uke_files, InsurerField, UkeFile};
+use crate::ingest::IngestError;
+use crate::manifest::{
+    sha256_file, Conservation, Engine, InputFile, Manifest, QuarantineCounts, ReceiptAccount,
+    TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
+};
+use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
+
+/// Names of the files a run writes.
+pub const QUARANTINE_FILE: &str = "quarantine.csv";
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Why a run could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("input directory {path}: {message}")]
+    Inputs { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the accounts do not balance: {0}")]
+    Unbalanced(String),
+}
+
+/// The files of a claim month found in an input directory (DOMAIN §3).
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub dir: PathBuf,
+    /// UKE files, sorted by path relative to `dir` (absolute path, display path).
+    pub uke: Vec<(PathBuf, String)>,
+    pub declarations: Option<PathBuf>,
+    pub roster: PathBuf,
+    pub insurers: PathBuf,
+}
+
+impl Inputs {
+    /// Finds the inputs: every `*.UKE` file below `dir` (any depth, any case of the
+    /// extension), `declarations.csv` (optional), `roster.parquet` or `roster.csv`,
+    /// and `insurers.csv`. What is missing is named in the error.
+    pub fn discover(dir: &Path) -> Result<Inputs, RunError> {
+        let fail = |message: String| RunError::Inputs {
+            path: dir.to_path_buf(),
+            message,
+        };
+        if !dir.is_dir() {
+            return Err(fail("not a directory".into()));
+        }
+        let mut uke = Vec::new();
+        collect_uke(dir, dir, &mut uke).map_err(|e| fail(format!("cannot list: {e}")))?;
+        uke.sort_by(|a, b| a.1.cmp(&b.1));
+        let declarations = Some(dir.join("declarations.csv")).filter(|p| p.is_file());
+        let parquet = dir.join("roster.parquet");
+        let csv = dir.join("roster.csv");
+        let roster = match (parquet.is_file(), csv.is_file()) {
+            (true, false) => Some(parquet),
+            (false, true) => Some(csv),
+            (true, true) => {
+                return Err(fail(
+                    "holds both roster.parquet and roster.csv: keep one".into(),
+                ))
+            }
+            (false, false) => None,
+        };
+        let insurers = Some(dir.join("insurers.csv")).filter(|p| p.is_file());
+        let mut missing = Vec::new();
+        if uke.is_empty() {
+            missing.push("receipt files (*.UKE)");
+        }
+        if roster.is_none() {
+            missing.push("the roster (roster.parquet or roster.csv)");
+        }
+        if insurers.is_none() {
+            missing.push("the insurer master (insurers.csv)");
+        }
+        match (roster, insurers) {
+            (Some(roster), Some(insurers)) if missing.is_empty() => Ok(Inputs {
+                dir: dir.to_path_buf(),
+                uke,
+                declarations,
+                roster,
+                insurers,
+            }),
+            _ => Err(fail(format!("missing {}", missing.join(", ")))),
+        }
+    }
+
+    fn display(&self, path: &Path) -> String {
+        relative(&self.dir, path)
+    }
+}
+
+fn relative(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn collect_uke(base: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_uke(base, &path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("uke"))
+        {
+            let display = relative(base, &path);
+            out.push((path, display));
+        }
+    }
+    Ok(())
+}
+
+/// What a finished run reports back to the CLI.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub manifest: Manifest,
+    pub out_dir: PathBuf,
+}
+
+/// Everything ingested for a month, ready for resolution.
+pub struct Ingested {
+    pub files: Vec<UkeFile>,
+    pub declarations: Option<DeclarationRead>,
+    pub roster: RosterRead,
+    pub insurers: InsurerRead,
+}
+
+/// Reads every input; UKE files are parsed in parallel while the roster is read.
+pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
+    let encoding = config.ingest.csv_encoding;
+    let (files, tables) = rayon::join(
+        || -> Result<Vec<UkeFile>, IngestError> {
+            read_uke_files(&inputs.uke, &config.ingest).into_iter().collect()
+        },
+        || -> Result<_, IngestError> {
+            let roster = read_roster(&inputs.roster, &inputs.display(&inputs.roster), encoding)?;
+            let insurers =
+                read_insurers(&inputs.insurers, &inputs.display(&inputs.insurers), encoding)?;
+            let declarations = inputs
+                .declarations
+                .as_ref()
+                .map(|p| read_declarations(p, &inputs.display(p), encoding))
+                .transpose()?;
+            Ok((roster, insurers, declarations))
+        },
+    );
+    let mut files = files?;
+    let (roster, insurers, declarations) = tables?;
+    quarantine_duplicate_keys(&mut files);
+    Ok(Ingested {
+        files,
+        declarations,
+        roster,
+        insurers,
+    })
+}
+
+/// Runs the month: ingest, validate, write the quarantine file and the manifest.
+pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunError> {
+    let inputs = Inputs::discover(input)?;
+    tracing::info!(uke_files = inputs.uke.len(), "inputs found");
+    let ingested = ingest(&inputs, config)?;
+    let manifest = build_manifest(&inputs, &ingested, config)?;
+
+    std::fs::create_dir_all(out).map_err(|source| RunError::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut rows = all_quarantine_rows(&ingested);
+    let qpath = out.join(QUARANTINE_FILE);
+    write_quarantine_csv(&qpath, &mut rows).map_err(|source| RunError::Write {
+        path: qpath.clone(),
+        source,
+    })?;
+    let mpath = out.join(MANIFEST_FILE);
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| RunError::Write {
+            path: mpath.clone(),
+            source: e.into(),
+        })?;
+    std::fs::write(&mpath, json + "\n").map_err(|source| RunError::Write {
+        path: mpath.clone(),
+        source,
+    })?;
+    if !manifest.conservation.balanced {
+        return Err(RunError::Unbalanced(format!(
+            "{:?}",
+            manifest.conservation
+        )));
+    }
+    Ok(RunOutcome {
+        manifest,
+        out_dir: out.to_path_buf(),
+    })
+}
+
+fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
+    let mut rows: Vec<QuarantineRow> = ingested
+        .files
+        .iter()
+        .flat_map(|f| f.quarantine.iter().cloned())
+        .collect();
+    rows.extend(ingested.roster.quarantine.iter().cloned());
+    rows.extend(ingested.insurers.quarantine.iter().cloned());
+    if let Some(d) = &ingested.declarations {
+        rows.extend(d.quarantine.iter().cloned());
+    }
+    rows
+}
+
+fn encoding_text(e: &EncodingInfo) -> String {
+    if e.detected {
+        format!("{} (detected)", e.encoding.as_str())
+    } else {
+        e.encoding.as_str().to_string()
+    }
+}
+
+fn table_counts(rows_read: u64, accepted: u64, quarantine: &[QuarantineRow]) -> TableCounts {
+    TableCounts {
+        rows_read,
+        rows_accepted: accepted,
+        rows_quarantined: quarantine.iter().filter(|r| r.scope == Scope::Row).count() as u64,
+        field_problems: quarantine.iter().filter(|r| r.scope == Scope::Field).count() as u64,
+        other: BTreeMap::new(),
+    }
+}
+
+fn build_manifest(
+    inputs: &Inputs,
+    ingested: &Ingested,
+    config: &Config,
+) -> Result<Manifest, RunError> {
+    let hash = |path: &Path| {
+        sha256_file(path).map_err(|source| RunError::Ingest(IngestError::io(path, source)))
+    };
+    let mut input_files = Vec::new();
+    for f in &ingested.files {
+        input_files.push(InputFile {
+            path: f.path.clone(),
+            kind: "uke",
+            bytes: f.bytes,
+            sha256: f.sha256.clone(),
+            encoding: Some("shift_jis".into()),
+        });
+    }
+    let table_input = |path: &Path, kind: &'static str, enc: Option<&EncodingInfo>| {
+        Ok::<_, RunError>(InputFile {
+            path: inputs.display(path),
+            kind,
+            bytes: std::fs::metadata(path)
+                .map_err(|e| IngestError::io(path, e))?
+                .len(),
+            sha256: hash(path)?,
+            encoding: enc.map(encoding_text),
+        })
+    };
+    if let (Some(p), Some(d)) = (&inputs.declarations, &ingested.declarations) {
+        input_files.push(table_input(p, "declarations", Some(&d.encoding))?);
+    }
+    input_files.push(table_input(
+        &inputs.roster,
+        "roster",
+        ingested.roster.encoding.as_ref(),
+    )?);
+    input_files.push(table_input(
+        &inputs.insurers,
+        "insurers",
+        Some(&ingested.insurers.encoding),
+    )?);
+
+    let mut uke = UkeCounts::default();
+    let mut yen = YenAccount::default();
+    for f in &ingested.files {
+        uke.files += 1;
+        uke.files_quarantined += u64::from(f.quarantined_whole());
+        uke.lines += f.lines;
+        for (id, n) in &f.record_counts {
+            *uke.records.entry(id.clone()).or_insert(0) += n;
+        }
+        uke.receipts_accepted += f.receipts.len() as u64;
+        uke.receipts_quarantined += f.quarantined.len() as u64;
+        for r in &f.receipts {
+            let field = match r.insurance.as_ref().map(|h| &h.insurer) {
+                Some(InsurerField::Known(_)) => "known_insurer",
+                Some(InsurerField::Filler(_)) => "filler_insurer",
+                None => "no_ho",
+            };
+            *uke.accepted_by_insurer_field.entry(field.into()).or_insert(0) += 1;
+            yen.accepted += r.points().to_yen();
+            yen.points_in += r.points();
+        }
+        for q in &f.quarantined {
+            match q.points {
+                Some(p) => {
+                    yen.quarantined += p.to_yen();
+                    yen.points_in += p;
+                }
+                None => yen.quarantined_receipts_without_points += 1,
+            }
+        }
+    }
+    uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;
+    yen.yen_in = yen.points_in.to_yen();
+    let conservation = Conservation {
+        receipts: ReceiptAccount {
+            receipts_in: uke.records.get("RE").copied().unwrap_or(0),
+            accepted: uke.receipts_accepted,
+            quarantined: uke.receipts_quarantined,
+        },
+        yen,
+        balanced: false,
+    }
+    .check();
+
+    let mut roster = table_counts(
+        ingested.roster.rows_read,
+        ingested.roster.roster.num_rows() as u64,
+        &ingested.roster.quarantine,
+    );
+    roster.other.insert(
+        "overlapping_persons".into(),
+        ingested.roster.overlapping_persons,
+    );
+    let insurers = table_counts(
+        ingested.insurers.rows_read,
+        ingested.insurers.master.len() as u64,
+        &ingested.insurers.quarantine,
+    );
+    let declarations = ingested.declarations.as_ref().map(|d| {
+        table_counts(d.rows_read, d.declarations.len() as u64, &d.quarantine)
+    });
+
+    let rows = all_quarantine_rows(ingested);
+    let mut quarantine = QuarantineCounts {
+        rows: rows.len() as u64,
+        ..Default::default()
+    };
+    for r in &rows {
+        *quarantine
+            .by_scope
+            .entry(r.scope.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    Ok(Manifest {
+        manifest_version: MANIFEST_VERSION,
+        engine: Engine::default(),
+        config: config.clone(),
+        inputs: input_files,
+        uke,
+        declarations,
+        roster,
+        insurers,
+        quarantine,
+        conservation,
+    })
+}

@@ -6,4 +6,4 @@ mod reader;
 pub mod writer;
 
 pub use model::*;
-pub use reader::{parse_uke, read_uke_file, QuarantinedReceipt, UkeFile};
+pub use reader::{parse_uke, read_uke_file, read_uke_files, QuarantinedReceipt, UkeFile};

@@ -1,0 +1,338 @@
+//! The UKE reader against hand-written files: a golden parse of good files, and each
+//! kind of bad input giving quarantine rows with file, line, field and reason.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use reseclear::config::IngestConfig;
+use reseclear::ingest::uke::{parse_uke, InsurerField, UkeFile};
+use reseclear::validate::Scope;
+
+/// Encodes UTF-8 text as a UKE file: Shift_JIS, CR LF, trailing EOF byte.
+fn sjis(text: &str) -> Vec<u8> {
+    let crlf = text.trim_end_matches('\n').replace('\n', "\r\n") + "\r\n";
+    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&crlf);
+    assert!(!had_errors, "test text must be JIS X 0208");
+    let mut v = bytes.into_owned();
+    v.push(0x1A);
+    v
+}
+
+fn data(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    std::fs::read_to_string(p).expect("test data")
+}
+
+fn parse(text: &str) -> UkeFile {
+    parse_uke("test.UKE", &sjis(text), &IngestConfig::default())
+}
+
+/// A stable, readable rendering of everything the reader produced.
+fn render(f: &UkeFile) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "file {} bytes={} lines={}", f.path, f.bytes, f.lines);
+    if let Some(h) = &f.header {
+        let _ = writeln!(
+            s,
+            "header org={} pref={:02} table={} clinic={} name={} billing={}",
+            h.organization.code(),
+            h.prefecture,
+            h.fee_table,
+            h.clinic_code,
+            h.clinic_name,
+            h.billing_month
+        );
+    }
+    for r in &f.receipts {
+        let _ = writeln!(
+            s,
+            "receipt {} line={} type={} care={} name={} kana={} sex={} birth={} ratio={:?} points={}",
+            r.key,
+            r.line,
+            r.receipt_type,
+            r.care_month,
+            r.name,
+            r.kana_name,
+            r.sex.code(),
+            r.birth_date,
+            r.benefit_ratio,
+            r.points()
+        );
+        if let Some(h) = &r.insurance {
+            let insurer = match &h.insurer {
+                InsurerField::Known(n) => format!("known:{n}"),
+                InsurerField::Filler(f) => format!("filler:{f}"),
+            };
+            let _ = writeln!(
+                s,
+                "  HO line={} insurer={} symbol={} number={} days={:?} points={} copay={:?}",
+                h.line, insurer, h.symbol, h.number, h.days, h.points, h.copay
+            );
+        }
+        for k in &r.public_expenses {
+            let _ = writeln!(
+                s,
+                "  KO line={} payer={} recipient={} days={:?} points={:?}",
+                k.line, k.payer_number, k.recipient_number, k.days, k.points
+            );
+        }
+        if let Some(c) = &r.confirmation {
+            let _ = writeln!(
+                s,
+                "  SN line={} kind={} confirm={} insurer={} symbol={} number={} branch={}",
+                c.line, c.payer_kind, c.confirmation_kind, c.insurer_number, c.symbol, c.number, c.branch
+            );
+        }
+        for c in &r.comments {
+            let _ = writeln!(s, "  CO line={} code={} text={}", c.line, c.code, c.text);
+        }
+        for (id, n) in &r.other_records {
+            let _ = writeln!(s, "  {id} x{n}");
+        }
+    }
+    for q in &f.quarantined {
+        let _ = writeln!(
+            s,
+            "quarantined line={} number={:?} points={:?} reason={}",
+            q.line, q.receipt_number, q.points, q.reason
+        );
+    }
+    if let Some(t) = &f.totals {
+        let _ = writeln!(
+            s,
+            "totals line={} count={} points={} volume={}",
+            t.line, t.receipt_count, t.total_points, t.volume
+        );
+    }
+    let _ = writeln!(s, "records {:?}", f.record_counts);
+    for r in &f.quarantine {
+        let _ = writeln!(
+            s,
+            "quarantine {}:{} {} [{}] {:?} {} ({})",
+            r.file,
+            r.line,
+            r.record,
+            r.field,
+            r.value,
+            r.reason,
+            r.scope.as_str()
+        );
+    }
+    s
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {}; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
+#[test]
+fn golden_parse_of_a_hand_written_shiharai_kikin_file() {
+    let f = parse(&data("hand_written_shiharai.uke.txt"));
+    assert_eq!(f.receipts.len(), 3);
+    assert!(f.quarantined.is_empty());
+    golden("hand_written_shiharai.parsed.txt", &render(&f));
+}
+
+#[test]
+fn golden_parse_of_a_hand_written_era_dated_kokuhoren_file() {
+    let f = parse(&data("hand_written_kokuhoren_era.uke.txt"));
+    assert_eq!(f.receipts.len(), 2);
+    let first = &f.receipts[0];
+    assert_eq!(first.birth_date.to_string(), "1970-08-15");
+    assert_eq!(first.care_month.to_string(), "2026-05");
+    assert_eq!(first.benefit_ratio, Some(70));
+    golden("hand_written_kokuhoren_era.parsed.txt", &render(&f));
+}
+
+fn reasons(f: &UkeFile) -> Vec<String> {
+    f.quarantine.iter().map(|r| r.reason.clone()).collect()
+}
+
+const GOOD: &str = "IR,1,13,1,1312345,,テスト医院,202606,00,
+RE,1,1112,202605,山田　太郎,1,19800415,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,ヤマダ　タロウ,
+HO,01130012,１２３,４５６７,2,1234,,,,,,,,,
+RE,2,1112,202605,鈴木　一郎,1,19700101,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,スズキ　イチロウ,
+HO,01130012,１２３,４５６８,1,100,,,,,,,,,
+GO,2,1334,99
+";
+
+#[test]
+fn the_good_base_file_is_clean() {
+    let f = parse(GOOD);
+    assert_eq!(f.receipts.len(), 2);
+    assert!(f.quarantine.is_empty(), "{:?}", reasons(&f));
+}
+
+#[test]
+fn undecodable_bytes_quarantine_only_their_receipt() {
+    let mut bytes = sjis(GOOD);
+    // Corrupt the first byte of 鈴木 (line 4) into a lead byte followed by a comma-free
+    // invalid trail: 0x81 0x20 does not decode.
+    let (suzuki, _, _) = encoding_rs::SHIFT_JIS.encode("鈴木");
+    let at = bytes
+        .windows(suzuki.len())
+        .position(|w| w == &suzuki[..])
+        .expect("name present");
+    bytes[at] = 0x81;
+    bytes[at + 1] = 0x20;
+    let f = parse_uke("bad.UKE", &bytes, &IngestConfig::default());
+    assert_eq!(f.receipts.len(), 1);
+    assert_eq!(f.quarantined.len(), 1);
+    let row = f
+        .quarantine
+        .iter()
+        .find(|r| r.scope == Scope::Receipt)
+        .expect("a receipt row");
+    assert_eq!((row.file.as_str(), row.line, row.record.as_str()), ("bad.UKE", 4, "RE"));
+    assert!(row.reason.contains("not valid Shift_JIS"), "{}", row.reason);
+    // The receipt's HO was readable, so GO totals still balance and the file stands.
+    assert!(!f.quarantined_whole());
+}
+
+#[test]
+fn a_file_cut_off_before_go_is_quarantined_whole() {
+    let cut: String = GOOD.lines().take(5).collect::<Vec<_>>().join("\n");
+    let f = parse_uke("cut.UKE", &sjis(&cut)[..], &IngestConfig::default());
+    assert!(f.receipts.is_empty());
+    assert_eq!(f.quarantined.len(), 2);
+    assert!(f.quarantined_whole());
+    assert!(reasons(&f).iter().any(|r| r.contains("without GO")));
+}
+
+#[test]
+fn go_count_mismatch_quarantines_the_file() {
+    let f = parse(&GOOD.replace("GO,2,1334", "GO,3,1334"));
+    assert!(f.quarantined_whole());
+    assert!(f.receipts.is_empty());
+    let row = f.quarantine.iter().find(|r| r.scope == Scope::File).expect("file row");
+    assert_eq!((row.line, row.field.as_str()), (6, "GO.2 総件数"));
+}
+
+#[test]
+fn go_count_per_payer_is_accepted() {
+    let with_ko = GOOD
+        .replace(
+            "HO,01130012,１２３,４５６８,1,100,,,,,,,,,",
+            "HO,01130012,１２３,４５６８,1,100,,,,,,,,,\nKO,51136018,1234567,,1,100,,,,,",
+        )
+        .replace("GO,2,1334", "GO,3,1334");
+    let f = parse(&with_ko);
+    assert!(!f.quarantined_whole(), "{:?}", reasons(&f));
+    assert_eq!(f.receipts.len(), 2);
+}
+
+#[test]
+fn go_points_mismatch_quarantines_the_file() {
+    let f = parse(&GOOD.replace("GO,2,1334", "GO,2,1335"));
+    assert!(f.quarantined_whole());
+    assert!(reasons(&f).iter().any(|r| r.contains("総合計点数 1335")));
+    // The quarantined receipts keep their points for the accounts.
+    let points: i64 = f.quarantined.iter().map(|q| q.points.expect("points").0).sum();
+    assert_eq!(points, 1334);
+}
+
+#[test]
+fn a_bad_insurer_check_digit_quarantines_the_receipt() {
+    let f = parse(&GOOD.replacen("HO,01130012", "HO,01130013", 1));
+    assert_eq!(f.receipts.len(), 1);
+    assert_eq!(f.quarantined.len(), 1);
+    let row = &f.quarantine[0];
+    assert_eq!((row.line, row.field.as_str()), (3, "HO.2 保険者番号"));
+    assert!(row.reason.contains("check digit"), "{}", row.reason);
+    assert_eq!(row.receipt_key, "1312345:2026-06:1@1");
+    assert!(!f.quarantined_whole(), "{:?}", reasons(&f));
+}
+
+#[test]
+fn impossible_era_dates_quarantine_the_receipt() {
+    // 平成32年 does not exist; nor does February 30th.
+    for bad in ["4320115", "4120230", "20260230"] {
+        let f = parse(&GOOD.replacen("19800415", bad, 1));
+        assert_eq!(f.quarantined.len(), 1, "{bad}");
+        let row = &f.quarantine[0];
+        assert_eq!(row.field, "RE.7 生年月日");
+        // Birth dates are personal data: masked in the quarantine file.
+        assert_eq!(row.value, format!("<masked:{} chars>", bad.len()));
+    }
+}
+
+#[test]
+fn a_field_of_the_wrong_type_quarantines_the_receipt() {
+    let f = parse(&GOOD.replacen(",2,1234,", ",2,12a4,", 1));
+    assert_eq!(f.quarantined.len(), 1);
+    assert!(f.quarantine.iter().any(|r| r.field == "HO.6 合計点数" && r.value == "12a4"));
+    // Its points are unknown, so the file totals cannot be verified: a notice, not a
+    // quarantine of the whole file.
+    assert!(!f.quarantined_whole());
+    assert!(f.quarantine.iter().any(|r| r.scope == Scope::Notice));
+}
+
+#[test]
+fn an_unknown_record_id_is_a_record_row_and_the_receipt_goes_on() {
+    let f = parse(&GOOD.replacen("GO,2", "ZZ,something\nGO,2", 1));
+    assert_eq!(f.receipts.len(), 2);
+    let row = &f.quarantine[0];
+    assert_eq!((row.line, row.record.as_str(), row.scope), (6, "ZZ", Scope::Record));
+    assert!(row.reason.contains("unknown record id"));
+}
+
+#[test]
+fn the_same_receipt_number_twice_quarantines_both() {
+    let f = parse(&GOOD.replacen("RE,2,", "RE,1,", 1));
+    assert!(f.receipts.is_empty());
+    assert_eq!(f.quarantined.len(), 2);
+    assert!(reasons(&f)
+        .iter()
+        .all(|r| r.contains("appears 2 times in the file (lines 2, 4)")));
+}
+
+#[test]
+fn an_empty_file_is_quarantined() {
+    let f = parse_uke("empty.UKE", b"", &IngestConfig::default());
+    assert!(f.quarantined_whole());
+    assert!(reasons(&f)[0].contains("empty"));
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let junk: Vec<u8> = (0u32..5000).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let f = parse_uke("junk.UKE", &junk, &IngestConfig::default());
+    assert!(f.receipts.is_empty());
+    assert!(f.quarantined_whole());
+}
+
+#[test]
+fn a_care_month_after_the_billing_month_is_refused() {
+    let f = parse(&GOOD.replacen("202605", "202607", 1));
+    assert_eq!(f.quarantined.len(), 1);
+    assert!(reasons(&f).iter().any(|r| r.contains("after the billing month")));
+}
+
+#[test]
+fn missing_eof_byte_is_a_notice_only() {
+    let mut bytes = sjis(GOOD);
+    bytes.pop();
+    let f = parse_uke("noeof.UKE", &bytes, &IngestConfig::default());
+    assert_eq!(f.receipts.len(), 2);
+    assert_eq!(f.quarantine.len(), 1);
+    assert_eq!(f.quarantine[0].scope, Scope::Notice);
+}
+
+#[test]
+fn filler_insurer_numbers_are_not_check_digit_errors() {
+    for filler in ["77777777", "77777779", "99999999"] {
+        let f = parse(&GOOD.replacen("HO,01130012", &format!("HO,{filler}"), 1));
+        assert_eq!(f.receipts.len(), 2, "{filler}: {:?}", reasons(&f));
+        let ho = f.receipts[0].insurance.as_ref().expect("HO");
+        assert_eq!(ho.insurer, InsurerField::Filler(filler.to_string()));
+    }
+}
