@@ -1,1 +1,1046 @@
-//! (being written)
+//! The roster: eligibility histories of every insurer's subscribers (DOMAIN §6,
+//! `schemas/roster.md`), one row per eligibility period, from `roster.parquet` or
+//! `roster.csv`.
+//!
+//! The roster is large (up to ~125 million persons nationally), so it is read column-wise
+//! into Arrow record batches of one fixed, validated schema ([`roster_schema`]) and
+//! never into a vector of row structs. Parquet is read batch by batch and each input
+//! column may use any reasonable physical type (text as Utf8, LargeUtf8, Utf8View or a
+//! dictionary; dates as Date32, Date64 or `YYYY-MM-DD` text; codes as integers or text).
+//! CSV is decoded (UTF-8 or Shift_JIS, see [`super::text`]) and parsed straight into
+//! Arrow builders; the CSV text is held in memory while it is parsed, so a national
+//! roster should come as Parquet.
+//!
+//! Each row is validated as a whole; a row that fails is not put in the batches and
+//! becomes one [`Scope::Row`] quarantine row (file, line, field, value — masked when
+//! personal — and reason). After reading, persons whose periods overlap are reported
+//! as [`Scope::Notice`] rows (both periods are kept). Line numbers are physical CSV
+//! lines (header = line 1) or, for Parquet, the 0-based row index + 2, so that they
+//! read like the line of the same row written as CSV.
+//!
+//! This module does not match or resolve anything: it only makes the roster trustworthy.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Date32Builder, Int64Array, RecordBatch, StringArray,
+    StringBuilder, UInt64Array, UInt64Builder, UInt8Builder,
+};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use rayon::slice::ParallelSliceMut;
+
+use crate::config::CsvEncoding;
+use crate::domain::{parse_iso_date, InsurerNumber};
+use crate::validate::{QuarantineRow, Scope};
+
+use super::text::{self, EncodingInfo};
+use super::IngestError;
+
+/// `record` of the quarantine rows this reader writes.
+pub const RECORD: &str = "roster";
+
+/// Rows per record batch, for both Parquet and CSV input.
+pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// At most this many overlap notices are written; the rest are counted.
+pub const MAX_OVERLAP_NOTICES: usize = 1_000;
+
+/// Column names, of the input files and of the validated schema alike.
+pub mod col {
+    pub const PERSON_ID: &str = "person_id";
+    pub const INSURER_NUMBER: &str = "insurer_number";
+    pub const SYMBOL: &str = "symbol";
+    pub const NUMBER: &str = "number";
+    pub const BRANCH: &str = "branch";
+    pub const NAME: &str = "name";
+    pub const NAME_KANA: &str = "name_kana";
+    pub const BIRTH_DATE: &str = "birth_date";
+    pub const SEX: &str = "sex";
+    pub const POSTAL_CODE: &str = "postal_code";
+    pub const ADDRESS: &str = "address";
+    pub const EMPLOYER: &str = "employer";
+    pub const VALID_FROM: &str = "valid_from";
+    pub const VALID_TO: &str = "valid_to";
+    pub const COPAY_PERCENT: &str = "copay_percent";
+    /// Only in the validated schema: the input line the row came from.
+    pub const SOURCE_LINE: &str = "source_line";
+}
+
+/// Input columns the header must have (values of `symbol` and `name_kana` may be empty).
+pub const REQUIRED_COLUMNS: [&str; 10] = [
+    col::PERSON_ID,
+    col::INSURER_NUMBER,
+    col::SYMBOL,
+    col::NUMBER,
+    col::NAME,
+    col::NAME_KANA,
+    col::BIRTH_DATE,
+    col::SEX,
+    col::VALID_FROM,
+    col::VALID_TO,
+];
+
+/// Input columns that may be left out (all null when absent).
+pub const OPTIONAL_COLUMNS: [&str; 5] = [
+    col::BRANCH,
+    col::POSTAL_CODE,
+    col::ADDRESS,
+    col::EMPLOYER,
+    col::COPAY_PERCENT,
+];
+
+/// Positions in [`roster_schema`] (and in [`Input`]): the 15 input columns in contract
+/// order, then `source_line`.
+mod idx {
+    pub const PERSON_ID: usize = 0;
+    pub const INSURER_NUMBER: usize = 1;
+    pub const SYMBOL: usize = 2;
+    pub const NUMBER: usize = 3;
+    pub const BRANCH: usize = 4;
+    pub const NAME: usize = 5;
+    pub const NAME_KANA: usize = 6;
+    pub const BIRTH_DATE: usize = 7;
+    pub const SEX: usize = 8;
+    pub const POSTAL_CODE: usize = 9;
+    pub const ADDRESS: usize = 10;
+    pub const EMPLOYER: usize = 11;
+    pub const VALID_FROM: usize = 12;
+    pub const VALID_TO: usize = 13;
+    pub const COPAY_PERCENT: usize = 14;
+    pub const SOURCE_LINE: usize = 15;
+}
+
+/// The 15 input columns in contract order.
+const INPUT_COLUMNS: [&str; 15] = [
+    col::PERSON_ID,
+    col::INSURER_NUMBER,
+    col::SYMBOL,
+    col::NUMBER,
+    col::BRANCH,
+    col::NAME,
+    col::NAME_KANA,
+    col::BIRTH_DATE,
+    col::SEX,
+    col::POSTAL_CODE,
+    col::ADDRESS,
+    col::EMPLOYER,
+    col::VALID_FROM,
+    col::VALID_TO,
+    col::COPAY_PERCENT,
+];
+
+/// The validated roster's schema (documented in `schemas/roster.md`).
+pub fn roster_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                Field::new(col::PERSON_ID, DataType::Utf8, false),
+                Field::new(col::INSURER_NUMBER, DataType::Utf8, false),
+                Field::new(col::SYMBOL, DataType::Utf8, false),
+                Field::new(col::NUMBER, DataType::Utf8, false),
+                Field::new(col::BRANCH, DataType::Utf8, true),
+                Field::new(col::NAME, DataType::Utf8, false),
+                Field::new(col::NAME_KANA, DataType::Utf8, true),
+                Field::new(col::BIRTH_DATE, DataType::Date32, false),
+                Field::new(col::SEX, DataType::UInt8, false),
+                Field::new(col::POSTAL_CODE, DataType::Utf8, true),
+                Field::new(col::ADDRESS, DataType::Utf8, true),
+                Field::new(col::EMPLOYER, DataType::Utf8, true),
+                Field::new(col::VALID_FROM, DataType::Date32, false),
+                Field::new(col::VALID_TO, DataType::Date32, true),
+                Field::new(col::COPAY_PERCENT, DataType::UInt8, true),
+                Field::new(col::SOURCE_LINE, DataType::UInt64, false),
+            ]))
+        })
+        .clone()
+}
+
+/// The validated roster: record batches of [`roster_schema`].
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Roster {
+    pub fn schema(&self) -> SchemaRef {
+        roster_schema()
+    }
+
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.num_rows() == 0
+    }
+}
+
+/// What reading the roster gave.
+#[derive(Debug, Clone)]
+pub struct RosterRead {
+    pub roster: Roster,
+    /// Rejected rows ([`Scope::Row`]) and overlap notices ([`Scope::Notice`]).
+    pub quarantine: Vec<QuarantineRow>,
+    /// Data rows in the input (CSV header excluded), accepted or not.
+    pub rows_read: u64,
+    /// Persons with at least one pair of overlapping periods (all of them, including
+    /// those beyond the [`MAX_OVERLAP_NOTICES`] written as notices).
+    pub overlapping_persons: u64,
+    /// How a CSV roster was decoded; `None` for Parquet.
+    pub encoding: Option<EncodingInfo>,
+}
+
+/// Reads `roster.parquet` or `roster.csv` (told apart by extension); `display` names the
+/// file in quarantine rows. `encoding` applies to CSV only.
+pub fn read_roster(
+    path: &Path,
+    display: &str,
+    encoding: CsvEncoding,
+) -> Result<RosterRead, IngestError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let mut read = match ext.as_deref() {
+        Some("parquet") => read_parquet(path, display)?,
+        Some("csv") => read_csv(path, display, encoding)?,
+        _ => {
+            return Err(IngestError::invalid(
+                path,
+                "a roster must be a .parquet or a .csv file",
+            ))
+        }
+    };
+    let (notices, overlapping) = overlap_notices(&read.roster, display);
+    read.quarantine.extend(notices);
+    read.overlapping_persons = overlapping;
+    let file = display; // `display` would name tracing's own function inside the macro
+    tracing::info!(
+        file,
+        rows = read.rows_read,
+        accepted = read.roster.num_rows(),
+        rejected = read
+            .quarantine
+            .iter()
+            .filter(|r| r.scope == Scope::Row)
+            .count(),
+        overlapping_persons = overlapping,
+        "roster read"
+    );
+    Ok(read)
+}
+
+// ---------------------------------------------------------------------------------
+// One input value and one row's validation, shared by CSV and Parquet.
+
+/// One input value, before validation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value<'a> {
+    /// Null, an empty string, or a column the input does not have.
+    Null,
+    Text(&'a str),
+    Int(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
+}
+
+impl<'a> Value<'a> {
+    /// Text with ASCII whitespace trimmed; empty text is `Null`.
+    fn text(s: &'a str) -> Value<'a> {
+        match text::field(s) {
+            "" => Value::Null,
+            t => Value::Text(t),
+        }
+    }
+
+    fn shown(self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.to_string(),
+            Value::Int(n) => n.to_string(),
+            Value::Date(d) => show_date(d),
+        }
+    }
+
+    fn as_str(self) -> Option<&'a str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn show_date(days: i32) -> String {
+    Date32Type::to_naive_date_opt(days)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| format!("day {days}"))
+}
+
+fn to_days(d: NaiveDate) -> i32 {
+    Date32Type::from_naive_date(d)
+}
+
+/// Why a row was set aside.
+struct Rejection {
+    field: &'static str,
+    value: String,
+    pii: bool,
+    reason: String,
+}
+
+impl Rejection {
+    fn new(field: &'static str, value: Value<'_>, reason: impl Into<String>) -> Self {
+        Rejection {
+            field,
+            value: value.shown(),
+            pii: is_pii(field),
+            reason: reason.into(),
+        }
+    }
+
+    fn into_row(self, display: &str, line: u64) -> QuarantineRow {
+        let reason = format!("{}; row skipped", self.reason);
+        if self.pii {
+            QuarantineRow::new_pii(
+                display,
+                line,
+                RECORD,
+                self.field,
+                &self.value,
+                reason,
+                Scope::Row,
+            )
+        } else {
+            QuarantineRow::new(
+                display,
+                line,
+                RECORD,
+                self.field,
+                &self.value,
+                reason,
+                Scope::Row,
+            )
+        }
+    }
+}
+
+/// Columns whose values are personal data and are masked in quarantine rows.
+fn is_pii(field: &str) -> bool {
+    matches!(
+        field,
+        col::SYMBOL
+            | col::NUMBER
+            | col::BRANCH
+            | col::NAME
+            | col::NAME_KANA
+            | col::BIRTH_DATE
+            | col::POSTAL_CODE
+            | col::ADDRESS
+    )
+}
+
+/// A row that passed validation, borrowing its text from the input.
+struct ValidRow<'a> {
+    person_id: &'a str,
+    insurer_number: InsurerNumber,
+    symbol: &'a str,
+    number: &'a str,
+    branch: Option<&'a str>,
+    name: &'a str,
+    name_kana: Option<&'a str>,
+    birth_date: i32,
+    sex: u8,
+    postal_code: Option<&'a str>,
+    address: Option<&'a str>,
+    employer: Option<&'a str>,
+    valid_from: i32,
+    valid_to: Option<i32>,
+    copay_percent: Option<u8>,
+}
+
+fn required_text<'a>(v: &[Value<'a>; 15], i: usize) -> Result<&'a str, Rejection> {
+    v[i].as_str()
+        .ok_or_else(|| Rejection::new(INPUT_COLUMNS[i], v[i], "is empty; a value is required"))
+}
+
+fn date(v: &[Value<'_>; 15], i: usize) -> Result<Option<i32>, Rejection> {
+    let lowest = to_days(NaiveDate::from_ymd_opt(1868, 1, 1).unwrap_or(NaiveDate::MIN));
+    let highest = to_days(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX));
+    match v[i] {
+        Value::Null => Ok(None),
+        Value::Date(d) if (lowest..=highest).contains(&d) => Ok(Some(d)),
+        Value::Text(s) => parse_iso_date(s)
+            .map(|d| Some(to_days(d)))
+            .map_err(|_| Rejection::new(INPUT_COLUMNS[i], v[i], "expected a date as YYYY-MM-DD")),
+        other => Err(Rejection::new(
+            INPUT_COLUMNS[i],
+            other,
+            "expected a date between 1868-01-01 and 9999-12-31",
+        )),
+    }
+}
+
+fn small_code(v: Value<'_>) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(n),
+        Value::Text(s)
+            if !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Pads an insurer number stored as an integer: 7 digits → 8 (a leading 0 was lost,
+/// e.g. 1130012 → 01130012), 5 digits → 6.
+fn insurer_from_int(n: i64) -> String {
+    match n {
+        1_000_000..=9_999_999 => format!("{n:08}"),
+        10_000..=99_999 => format!("{n:06}"),
+        _ => n.to_string(),
+    }
+}
+
+fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
+    let person_id = required_text(v, idx::PERSON_ID)?;
+    let insurer_number = match v[idx::INSURER_NUMBER] {
+        Value::Text(s) => InsurerNumber::parse(s),
+        Value::Int(n) => InsurerNumber::parse(&insurer_from_int(n)),
+        other => Err(crate::domain::DomainError::Malformed {
+            expected: "an insurer number of 6 or 8 digits",
+            found: other.shown(),
+        }),
+    }
+    .map_err(|e| Rejection::new(col::INSURER_NUMBER, v[idx::INSURER_NUMBER], e.to_string()))?;
+    let symbol = v[idx::SYMBOL].as_str().unwrap_or("");
+    let number = required_text(v, idx::NUMBER)?;
+    let name = required_text(v, idx::NAME)?;
+    let birth_date = date(v, idx::BIRTH_DATE)?.ok_or_else(|| {
+        Rejection::new(
+            col::BIRTH_DATE,
+            Value::Null,
+            "is empty; a birth date is required",
+        )
+    })?;
+    let sex = match small_code(v[idx::SEX]) {
+        Some(s @ (1 | 2)) => s as u8,
+        _ => {
+            return Err(Rejection::new(
+                col::SEX,
+                v[idx::SEX],
+                "expected sex 1 (male) or 2 (female)",
+            ))
+        }
+    };
+    let valid_from = date(v, idx::VALID_FROM)?.ok_or_else(|| {
+        Rejection::new(
+            col::VALID_FROM,
+            Value::Null,
+            "is empty; the start of the period is required",
+        )
+    })?;
+    let valid_to = date(v, idx::VALID_TO)?;
+    if let Some(to) = valid_to.filter(|&to| to < valid_from) {
+        return Err(Rejection::new(
+            col::VALID_TO,
+            v[idx::VALID_TO],
+            format!(
+                "valid_to {} is before valid_from {}",
+                show_date(to),
+                show_date(valid_from)
+            ),
+        ));
+    }
+    let copay_percent = match v[idx::COPAY_PERCENT] {
+        Value::Null => None,
+        other => match small_code(other) {
+            Some(c @ (10 | 20 | 30)) => Some(c as u8),
+            _ => {
+                return Err(Rejection::new(
+                    col::COPAY_PERCENT,
+                    other,
+                    "expected a copay percent of 10, 20 or 30 (or empty)",
+                ))
+            }
+        },
+    };
+    Ok(ValidRow {
+        person_id,
+        insurer_number,
+        symbol,
+        number,
+        branch: v[idx::BRANCH].as_str(),
+        name,
+        name_kana: v[idx::NAME_KANA].as_str(),
+        birth_date,
+        sex,
+        postal_code: v[idx::POSTAL_CODE].as_str(),
+        address: v[idx::ADDRESS].as_str(),
+        employer: v[idx::EMPLOYER].as_str(),
+        valid_from,
+        valid_to,
+        copay_percent,
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Building the validated batches.
+
+/// Arrow builders for [`roster_schema`], flushed into a batch every [`BATCH_ROWS`] rows.
+struct RosterBuilder<'d> {
+    display: &'d str,
+    /// person_id, insurer_number, symbol, number, branch, name, name_kana, postal_code,
+    /// address, employer.
+    text: [StringBuilder; 10],
+    birth_date: Date32Builder,
+    sex: UInt8Builder,
+    valid_from: Date32Builder,
+    valid_to: Date32Builder,
+    copay_percent: UInt8Builder,
+    source_line: UInt64Builder,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    quarantine: Vec<QuarantineRow>,
+    rows_read: u64,
+}
+
+impl<'d> RosterBuilder<'d> {
+    fn new(display: &'d str) -> Self {
+        RosterBuilder {
+            display,
+            text: std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
+            birth_date: Date32Builder::with_capacity(BATCH_ROWS),
+            sex: UInt8Builder::with_capacity(BATCH_ROWS),
+            valid_from: Date32Builder::with_capacity(BATCH_ROWS),
+            valid_to: Date32Builder::with_capacity(BATCH_ROWS),
+            copay_percent: UInt8Builder::with_capacity(BATCH_ROWS),
+            source_line: UInt64Builder::with_capacity(BATCH_ROWS),
+            pending: 0,
+            batches: Vec::new(),
+            quarantine: Vec::new(),
+            rows_read: 0,
+        }
+    }
+
+    /// Validates one input row and appends it, or quarantines it.
+    fn push(&mut self, line: u64, values: &[Value<'_>; 15]) -> Result<(), IngestError> {
+        self.rows_read += 1;
+        let row = match validate(values) {
+            Ok(row) => row,
+            Err(rejection) => {
+                self.quarantine.push(rejection.into_row(self.display, line));
+                return Ok(());
+            }
+        };
+        let [person_id, insurer, symbol, number, branch, name, name_kana, postal, address, employer] =
+            &mut self.text;
+        person_id.append_value(row.person_id);
+        insurer.append_value(row.insurer_number.as_str());
+        symbol.append_value(row.symbol);
+        number.append_value(row.number);
+        branch.append_option(row.branch);
+        name.append_value(row.name);
+        name_kana.append_option(row.name_kana);
+        postal.append_option(row.postal_code);
+        address.append_option(row.address);
+        employer.append_option(row.employer);
+        self.birth_date.append_value(row.birth_date);
+        self.sex.append_value(row.sex);
+        self.valid_from.append_value(row.valid_from);
+        self.valid_to.append_option(row.valid_to);
+        self.copay_percent.append_option(row.copay_percent);
+        self.source_line.append_value(line);
+        self.pending += 1;
+        if self.pending >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(16);
+        let [person_id, insurer, symbol, number, branch, name, name_kana, postal, address, employer] =
+            &mut self.text;
+        let text = |b: &mut StringBuilder| -> ArrayRef { Arc::new(b.finish()) };
+        columns.push(text(person_id));
+        columns.push(text(insurer));
+        columns.push(text(symbol));
+        columns.push(text(number));
+        columns.push(text(branch));
+        columns.push(text(name));
+        columns.push(text(name_kana));
+        columns.push(Arc::new(self.birth_date.finish()));
+        columns.push(Arc::new(self.sex.finish()));
+        columns.push(text(postal));
+        columns.push(text(address));
+        columns.push(text(employer));
+        columns.push(Arc::new(self.valid_from.finish()));
+        columns.push(Arc::new(self.valid_to.finish()));
+        columns.push(Arc::new(self.copay_percent.finish()));
+        columns.push(Arc::new(self.source_line.finish()));
+        let batch = RecordBatch::try_new(roster_schema(), columns).map_err(|source| {
+            IngestError::Arrow {
+                path: self.display.into(),
+                source,
+            }
+        })?;
+        self.batches.push(batch);
+        self.pending = 0;
+        Ok(())
+    }
+
+    fn finish(mut self, encoding: Option<EncodingInfo>) -> Result<RosterRead, IngestError> {
+        self.flush()?;
+        Ok(RosterRead {
+            roster: Roster {
+                batches: self.batches,
+            },
+            quarantine: self.quarantine,
+            rows_read: self.rows_read,
+            overlapping_persons: 0,
+            encoding,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// CSV.
+
+fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterRead, IngestError> {
+    let decoded = text::read_csv_text(path, encoding)?;
+    let mut reader = text::csv_reader(&decoded.text);
+    let header = text::read_header(path, &mut reader)?;
+    header.require(path, REQUIRED_COLUMNS)?;
+    let positions: [Option<usize>; 15] = INPUT_COLUMNS.map(|c| header.find(c));
+
+    let mut builder = RosterBuilder::new(display);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(IngestError::invalid(
+                    path,
+                    format!("cannot read CSV after {} rows: {e}", builder.rows_read),
+                ))
+            }
+        }
+        let line = text::record_line(&record);
+        if record.len() != header.len() {
+            builder.rows_read += 1;
+            builder.quarantine.push(QuarantineRow::new(
+                display,
+                line,
+                RECORD,
+                "-",
+                &format!("{} fields", record.len()),
+                format!(
+                    "expected {} fields (as the header), found {}; row skipped",
+                    header.len(),
+                    record.len()
+                ),
+                Scope::Row,
+            ));
+            continue;
+        }
+        let values = positions.map(|p| match p.and_then(|i| record.get(i)) {
+            Some(s) => Value::text(s),
+            None => Value::Null,
+        });
+        builder.push(line, &values)?;
+    }
+    builder.finish(Some(decoded.info()))
+}
+
+// ---------------------------------------------------------------------------------
+// Parquet.
+
+/// What a Parquet column may hold for a roster column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    /// Text only.
+    Text,
+    /// Text, or an integer (read as its decimal digits).
+    TextOrIntAsText,
+    /// The insurer number: text, or an integer padded as [`insurer_from_int`] says.
+    InsurerNumber,
+    /// Date32, Date64 or `YYYY-MM-DD` text.
+    Date,
+    /// An integer or its digits as text.
+    Code,
+}
+
+fn accepts(column: &str) -> Accepts {
+    match column {
+        col::PERSON_ID => Accepts::TextOrIntAsText,
+        col::INSURER_NUMBER => Accepts::InsurerNumber,
+        col::BIRTH_DATE | col::VALID_FROM | col::VALID_TO => Accepts::Date,
+        col::SEX | col::COPAY_PERCENT => Accepts::Code,
+        _ => Accepts::Text,
+    }
+}
+
+fn is_text(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, v) => is_text(v),
+        _ => false,
+    }
+}
+
+/// How a column of this batch is read, once cast.
+enum Column {
+    Absent,
+    Text(StringArray),
+    Int(Int64Array),
+    Date(Date32Array),
+}
+
+impl Column {
+    fn value(&self, i: usize) -> Value<'_> {
+        match self {
+            Column::Absent => Value::Null,
+            Column::Text(a) => {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::text(a.value(i))
+                }
+            }
+            Column::Int(a) => {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Int(a.value(i))
+                }
+            }
+            Column::Date(a) => {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Date(a.value(i))
+                }
+            }
+        }
+    }
+}
+
+/// Casts one input array to the form [`Column`] reads.
+fn prepare(array: &ArrayRef, accepts: Accepts) -> Result<Column, arrow::error::ArrowError> {
+    let t = array.data_type();
+    if is_text(t) || (accepts == Accepts::TextOrIntAsText && t.is_integer()) {
+        let a = cast(array, &DataType::Utf8)?;
+        return Ok(Column::Text(a.as_string::<i32>().clone()));
+    }
+    match accepts {
+        Accepts::InsurerNumber | Accepts::Code => {
+            let a = cast(array, &DataType::Int64)?;
+            Ok(Column::Int(a.as_primitive::<Int64Type>().clone()))
+        }
+        _ => {
+            let a = cast(array, &DataType::Date32)?;
+            Ok(Column::Date(a.as_primitive::<Date32Type>().clone()))
+        }
+    }
+}
+
+fn type_ok(t: &DataType, accepts: Accepts) -> bool {
+    is_text(t)
+        || match accepts {
+            Accepts::Text => false,
+            Accepts::TextOrIntAsText | Accepts::InsurerNumber | Accepts::Code => t.is_integer(),
+            Accepts::Date => matches!(t, DataType::Date32 | DataType::Date64),
+        }
+}
+
+fn expected_types(accepts: Accepts) -> &'static str {
+    match accepts {
+        Accepts::Text => "text (Utf8, LargeUtf8, Utf8View or a dictionary of text)",
+        Accepts::TextOrIntAsText => "text or an integer",
+        Accepts::InsurerNumber => "text, or an integer (leading zeros restored)",
+        Accepts::Date => "Date32, Date64 or text YYYY-MM-DD",
+        Accepts::Code => "an integer or text",
+    }
+}
+
+fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
+    let parquet_err = |source| IngestError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    let schema = builder.schema().clone();
+    let header = text::Header::new(path, schema.fields().iter().map(|f| f.name().as_str()))?;
+    header.require(path, REQUIRED_COLUMNS)?;
+    // Input column (contract order) → field index in the file's schema.
+    let positions: [Option<usize>; 15] = INPUT_COLUMNS.map(|c| header.find(c));
+    let mut bad_types = Vec::new();
+    for (name, pos) in INPUT_COLUMNS.iter().zip(positions.iter()) {
+        if let Some(p) = pos {
+            let t = schema.field(*p).data_type();
+            let a = accepts(name);
+            if !type_ok(t, a) {
+                bad_types.push(format!("{name} is {t}, expected {}", expected_types(a)));
+            }
+        }
+    }
+    if !bad_types.is_empty() {
+        return Err(IngestError::invalid(
+            path,
+            format!("unusable column types: {}", bad_types.join("; ")),
+        ));
+    }
+    let mask = ProjectionMask::roots(
+        builder.parquet_schema(),
+        positions.iter().flatten().copied(),
+    );
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(parquet_err)?;
+    let names: [Option<String>; 15] = positions.map(|p| p.map(|p| schema.field(p).name().clone()));
+
+    let arrow_err = |source| IngestError::Arrow {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut out = RosterBuilder::new(display);
+    let mut row_index: u64 = 0;
+    for batch in reader {
+        let batch = batch.map_err(arrow_err)?;
+        let mut columns: Vec<Column> = Vec::with_capacity(15);
+        for (i, name) in names.iter().enumerate() {
+            let column = match name.as_deref().and_then(|n| batch.column_by_name(n)) {
+                Some(array) => prepare(array, accepts(INPUT_COLUMNS[i])).map_err(arrow_err)?,
+                None => Column::Absent,
+            };
+            columns.push(column);
+        }
+        for r in 0..batch.num_rows() {
+            let values: [Value<'_>; 15] = std::array::from_fn(|c| columns[c].value(r));
+            out.push(row_index + 2, &values)?;
+            row_index += 1;
+        }
+    }
+    out.finish(None)
+}
+
+// ---------------------------------------------------------------------------------
+// Overlapping periods.
+
+/// Notices for persons whose periods overlap (at most [`MAX_OVERLAP_NOTICES`], then one
+/// summary row) and the number of such persons. Sorting row positions by
+/// (person_id, valid_from) over the Arrow columns needs memory proportional to the rows
+/// (8 bytes each), not to their text.
+fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) {
+    struct View<'a> {
+        person: &'a StringArray,
+        insurer: &'a StringArray,
+        from: &'a Date32Array,
+        to: &'a Date32Array,
+        line: &'a UInt64Array,
+    }
+    let views: Vec<View<'_>> = roster
+        .batches
+        .iter()
+        .map(|b| View {
+            person: b.column(idx::PERSON_ID).as_string::<i32>(),
+            insurer: b.column(idx::INSURER_NUMBER).as_string::<i32>(),
+            from: b.column(idx::VALID_FROM).as_primitive::<Date32Type>(),
+            to: b.column(idx::VALID_TO).as_primitive::<Date32Type>(),
+            line: b
+                .column(idx::SOURCE_LINE)
+                .as_primitive::<arrow::datatypes::UInt64Type>(),
+        })
+        .collect();
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(roster.num_rows());
+    for (b, v) in views.iter().enumerate() {
+        order.extend((0..v.person.len()).map(|r| (b as u32, r as u32)));
+    }
+    let key = |&(b, r): &(u32, u32)| {
+        let v = &views[b as usize];
+        let r = r as usize;
+        (v.person.value(r), v.from.value(r), v.line.value(r))
+    };
+    order.par_sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+
+    // End of a period as a comparable day; an open period never ends.
+    let end = |v: &View<'_>, r: usize| -> i64 {
+        if v.to.is_null(r) {
+            i64::MAX
+        } else {
+            i64::from(v.to.value(r))
+        }
+    };
+    let describe = |v: &View<'_>, r: usize| -> String {
+        let to = if v.to.is_null(r) {
+            "open".to_string()
+        } else {
+            show_date(v.to.value(r))
+        };
+        format!(
+            "{} {}–{}",
+            v.insurer.value(r),
+            show_date(v.from.value(r)),
+            to
+        )
+    };
+
+    let mut notices = Vec::new();
+    let mut persons = 0u64;
+    let mut i = 0;
+    while i < order.len() {
+        let (b0, r0) = order[i];
+        let person = views[b0 as usize].person.value(r0 as usize);
+        let mut j = i + 1;
+        while j < order.len() && {
+            let (b, r) = order[j];
+            views[b as usize].person.value(r as usize) == person
+        } {
+            j += 1;
+        }
+        // Rows i..j are one person's periods, by valid_from.
+        let mut latest = (b0, r0);
+        let mut latest_end = end(&views[b0 as usize], r0 as usize);
+        for &(b, r) in &order[i + 1..j] {
+            let (v, ru) = (&views[b as usize], r as usize);
+            if i64::from(v.from.value(ru)) <= latest_end {
+                persons += 1;
+                if notices.len() < MAX_OVERLAP_NOTICES {
+                    let (lv, lr) = (&views[latest.0 as usize], latest.1 as usize);
+                    notices.push(QuarantineRow::new(
+                        display,
+                        v.line.value(ru),
+                        RECORD,
+                        "valid_from,valid_to",
+                        &describe(v, ru),
+                        format!(
+                            "period overlaps the period on line {} ({}) of the same person_id; \
+                             both kept",
+                            lv.line.value(lr),
+                            describe(lv, lr)
+                        ),
+                        Scope::Notice,
+                    ));
+                }
+                break;
+            }
+            let e = end(v, ru);
+            if e > latest_end {
+                latest = (b, r);
+                latest_end = e;
+            }
+        }
+        i = j;
+    }
+    if persons > MAX_OVERLAP_NOTICES as u64 {
+        notices.push(QuarantineRow::new(
+            display,
+            0,
+            RECORD,
+            "valid_from,valid_to",
+            "",
+            format!(
+                "{} more persons with overlapping periods are not listed ({persons} in all)",
+                persons - MAX_OVERLAP_NOTICES as u64
+            ),
+            Scope::Notice,
+        ));
+    }
+    (notices, persons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(pairs: &[(&str, &'a str)]) -> [Value<'a>; 15] {
+        let mut v = [Value::Null; 15];
+        for (name, value) in pairs {
+            let i = INPUT_COLUMNS.iter().position(|c| c == name).unwrap();
+            v[i] = Value::text(value);
+        }
+        v
+    }
+
+    fn base<'a>() -> Vec<(&'static str, &'a str)> {
+        vec![
+            (col::PERSON_ID, "P0001"),
+            (col::INSURER_NUMBER, "01130012"),
+            (col::SYMBOL, "1234"),
+            (col::NUMBER, "567"),
+            (col::NAME, "山田 太郎"),
+            (col::BIRTH_DATE, "1980-05-12"),
+            (col::SEX, "1"),
+            (col::VALID_FROM, "2021-04-01"),
+        ]
+    }
+
+    #[test]
+    fn a_valid_row_passes() {
+        let r = validate(&row(&base())).unwrap_or_else(|e| panic!("{}", e.reason));
+        assert_eq!(r.insurer_number.as_str(), "01130012");
+        assert_eq!(r.valid_to, None);
+        assert_eq!(r.sex, 1);
+        assert_eq!(r.branch, None);
+    }
+
+    #[test]
+    fn valid_to_before_valid_from_is_named() {
+        let mut p = base();
+        p.push((col::VALID_TO, "2020-01-01"));
+        let e = validate(&row(&p)).err().unwrap();
+        assert_eq!(e.field, col::VALID_TO);
+        assert_eq!(
+            e.reason,
+            "valid_to 2020-01-01 is before valid_from 2021-04-01"
+        );
+    }
+
+    #[test]
+    fn codes_are_checked() {
+        for (field, bad) in [
+            (col::SEX, "3"),
+            (col::COPAY_PERCENT, "40"),
+            (col::INSURER_NUMBER, "01130013"),
+            (col::BIRTH_DATE, "1980-02-30"),
+        ] {
+            let mut p = base();
+            p.retain(|(f, _)| *f != field);
+            p.push((field, bad));
+            let e = validate(&row(&p)).err().unwrap();
+            assert_eq!(e.field, field, "{bad}");
+        }
+    }
+
+    #[test]
+    fn personal_values_are_flagged_for_masking() {
+        let mut p = base();
+        p.retain(|(f, _)| *f != col::BIRTH_DATE);
+        p.push((col::BIRTH_DATE, "1980-13-01"));
+        let e = validate(&row(&p)).err().unwrap();
+        let q = e.into_row("roster.csv", 2);
+        assert!(!q.value.contains("1980"));
+    }
+
+    #[test]
+    fn integer_insurer_numbers_get_their_zeros_back() {
+        assert_eq!(insurer_from_int(1_130_012), "01130012");
+        assert_eq!(insurer_from_int(131_045), "131045");
+        assert_eq!(insurer_from_int(39_280_003), "39280003");
+        assert_eq!(insurer_from_int(31_045), "031045");
+    }
+}

@@ -285,10 +285,13 @@ impl<'f, 'c> Parser<'f, 'c> {
             }
         }
         self.file.lines = last_nonempty as u64;
+        let mut fields = Vec::with_capacity(64);
         for (i, line) in lines[..last_nonempty].iter().enumerate() {
             let n = i as u64 + 1;
             match line {
-                Some(text) => self.record(n, text.strip_suffix('\r').unwrap_or(text)),
+                Some(text) => {
+                    self.record(n, text.strip_suffix('\r').unwrap_or(text), &mut fields)
+                }
                 None => self.undecodable(n, raw_lines.get(i).copied().unwrap_or_default()),
             }
         }
@@ -368,9 +371,8 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    fn record(&mut self, n: u64, text: &str) {
-        let mut fields: Vec<&str> = text.split(',').collect();
-        let id = fields[0].trim();
+    fn record<'t>(&mut self, n: u64, text: &'t str, fields: &mut Vec<&'t str>) {
+        let id = text.split_once(',').map_or(text, |(id, _)| id).trim();
         if text.trim().is_empty() {
             self.count("");
             let row = QuarantineRow::new(
@@ -413,18 +415,21 @@ impl<'f, 'c> Parser<'f, 'c> {
             );
             self.file_problems.push(row);
         }
-        // Fields past the last are empty; a short record reads as empty fields.
-        while fields.len() < 2 {
-            fields.push("");
+        // Only the records the engine reads are split into fields (one reused buffer);
+        // the rest (most lines of a file: SY, SI, IY …) are only counted.
+        if matches!(id, "IR" | "YK" | "RE" | "HO" | "KO" | "SN" | "CO" | "GO") {
+            fields.clear();
+            fields.extend(text.split(','));
         }
+        let split = || &fields[..];
         match id {
-            "IR" | "YK" => self.header(n, id, &fields),
-            "RE" => self.receipt(n, &fields),
-            "HO" => self.health_insurance(n, &fields),
-            "KO" => self.public_expense(n, &fields),
-            "SN" => self.confirmation(n, &fields),
-            "CO" => self.comment(n, &fields),
-            "GO" => self.totals(n, &fields),
+            "IR" | "YK" => self.header(n, id, split()),
+            "RE" => self.receipt(n, split()),
+            "HO" => self.health_insurance(n, split()),
+            "KO" => self.public_expense(n, split()),
+            "SN" => self.confirmation(n, split()),
+            "CO" => self.comment(n, split()),
+            "GO" => self.totals(n, split()),
             _ if KNOWN_RECORDS.contains(&id) => match self.draft.as_mut() {
                 Some(d) => *d.other_records.entry(id.to_string()).or_insert(0) += 1,
                 None => {
