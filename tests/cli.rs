@@ -1,0 +1,183 @@
+//! End to end through the `reseclear` binary: the sample month, a generated month,
+//! bad input directories, and byte-identical outputs whatever the thread count.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_reseclear"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run reseclear");
+    assert!(
+        out.status.success(),
+        "reseclear failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest is JSON")
+}
+
+fn u(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The `expected_status` column of a generator's truth file.
+fn expected_statuses(path: &Path) -> Vec<String> {
+    use arrow::array::{Array, AsArray};
+    let file = std::fs::File::open(path).expect("truth.parquet");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = batch.column_by_name("expected_status").expect("expected_status column");
+        let col = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).expect("text");
+        let col = col.as_string::<i32>();
+        out.extend((0..col.len()).map(|i| col.value(i).to_string()));
+    }
+    out
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = run_ok(bin().arg("--help"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for command in ["run", "generate"] {
+        assert!(text.contains(command), "--help lacks {command}:\n{text}");
+    }
+}
+
+#[test]
+fn the_sample_month_runs_and_its_accounts_balance() {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = run_ok(bin().args(["run", "--input"]).arg(root().join("fixtures/sample")).arg("--out").arg(out_dir.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("balanced"), "{stdout}");
+    let m = manifest(out_dir.path());
+    let c = &m["conservation"];
+    assert_eq!(c["balanced"], true);
+    let receipts_in = u(&c["receipts"]["receipts_in"]);
+    assert!(receipts_in >= 100, "sample has hundreds of receipts, got {receipts_in}");
+    assert_eq!(
+        receipts_in,
+        u(&c["receipts"]["accepted"]) + u(&c["receipts"]["quarantined"])
+    );
+    assert_eq!(
+        u(&c["yen"]["yen_in"]),
+        u(&c["yen"]["accepted"]) + u(&c["yen"]["quarantined"])
+    );
+    // The sample carries deliberately broken files: the quarantine shows them.
+    assert!(u(&m["uke"]["files_quarantined"]) >= 2);
+    assert!(u(&c["receipts"]["quarantined"]) >= 4);
+    let q = std::fs::read_to_string(out_dir.path().join("quarantine.csv")).expect("quarantine.csv");
+    assert!(q.starts_with("file,line,record,field,value,reason,scope,receipt_key"));
+    for expected in ["without GO", "check digit", "総件数", "総合計点数", "Shift_JIS", "appears 2 times"] {
+        assert!(q.contains(expected), "quarantine.csv lacks a row about {expected}");
+    }
+    // Every input is listed with its hash.
+    let inputs = m["inputs"].as_array().expect("inputs");
+    assert!(inputs.iter().all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    assert!(inputs.iter().any(|i| i["kind"] == "roster"));
+}
+
+#[test]
+fn the_sample_month_agrees_with_its_truth_file() {
+    // Receipts the generator meant to be quarantined are exactly those the run
+    // quarantined, counted per receipt.
+    let truth = expected_statuses(&root().join("fixtures/sample/truth.parquet"));
+    let expected_quarantined = truth.iter().filter(|s| s.as_str() == "quarantined").count() as u64;
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    run_ok(bin().args(["run", "--input"]).arg(root().join("fixtures/sample")).arg("--out").arg(out_dir.path()));
+    let m = manifest(out_dir.path());
+    assert_eq!(u(&m["conservation"]["receipts"]["receipts_in"]), truth.len() as u64);
+    assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), expected_quarantined);
+}
+
+#[test]
+fn outputs_are_byte_identical_across_thread_counts_and_runs() {
+    let input = tempfile::tempdir().expect("tempdir");
+    run_ok(bin().args(["generate", "--persons", "3000", "--receipts", "600", "--seed", "11", "--broken-files", "--out"]).arg(input.path()));
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "2"] {
+        let out = tempfile::tempdir().expect("tempdir");
+        run_ok(
+            bin()
+                .env("RAYON_NUM_THREADS", threads)
+                .args(["run", "--input"])
+                .arg(input.path())
+                .arg("--out")
+                .arg(out.path()),
+        );
+        let bytes: Vec<Vec<u8>> = ["manifest.json", "quarantine.csv"]
+            .iter()
+            .map(|f| std::fs::read(out.path().join(f)).expect("output"))
+            .collect();
+        outputs.push(bytes);
+    }
+    assert_eq!(outputs[0], outputs[1], "1 thread vs 2 threads");
+    assert_eq!(outputs[1], outputs[2], "two runs");
+}
+
+#[test]
+fn a_generated_month_with_a_csv_roster_runs() {
+    let input = tempfile::tempdir().expect("tempdir");
+    run_ok(bin().args(["generate", "--persons", "1500", "--receipts", "300", "--seed", "3", "--roster-csv", "--out"]).arg(input.path()));
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(bin().args(["run", "--input"]).arg(input.path()).arg("--out").arg(out.path()));
+    let m = manifest(out.path());
+    assert_eq!(m["conservation"]["balanced"], true);
+    assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), 0);
+    assert!(m["inputs"].as_array().expect("inputs").iter().any(|i| i["path"] == "roster.csv"));
+}
+
+#[test]
+fn an_empty_input_directory_is_a_clear_error() {
+    let input = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let result = bin().args(["run", "--input"]).arg(input.path()).arg("--out").arg(out.path()).output().expect("run");
+    assert_eq!(result.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(err.contains("missing receipt files (*.UKE)"), "{err}");
+    assert!(err.contains("roster"), "{err}");
+    assert!(err.contains(&input.path().display().to_string()), "{err}");
+}
+
+#[test]
+fn a_missing_input_directory_is_a_clear_error() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let result = bin().args(["run", "--input", "/nonexistent/month", "--out"]).arg(out.path()).output().expect("run");
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("/nonexistent/month: not a directory"));
+}
+
+#[test]
+fn a_bad_config_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[ingest]\nfiller_insurer = []\n").expect("write");
+    let result = bin()
+        .args(["run", "--input"])
+        .arg(root().join("fixtures/sample"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("filler_insurer"));
+}
