@@ -11,5 +11,6 @@ pub mod domain;
 pub mod generate;
 pub mod ingest;
 pub mod manifest;
+pub mod resolve;
 pub mod run;
 pub mod validate;

@@ -96,7 +96,7 @@ pub const OPTIONAL_COLUMNS: [&str; 5] = [
 
 /// Positions in [`roster_schema`] (and in [`Input`]): the 15 input columns in contract
 /// order, then `source_line`.
-mod idx {
+pub mod idx {
     pub const PERSON_ID: usize = 0;
     pub const INSURER_NUMBER: usize = 1;
     pub const SYMBOL: usize = 2;

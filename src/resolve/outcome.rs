@@ -1,0 +1,69 @@
+//! What resolution decides for a receipt, and the evidence it gives. One
+//! [`Resolution`] per receipt; together they make `receipts.parquet`.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::domain::{InsurerNumber, ReceiptKey};
+
+/// Where a receipt stands after resolution (`receipts.parquet` column `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Tier 1: the card names a roster period valid in the care month.
+    Verified,
+    /// Tier 2: a past card, followed by person to the period valid in the care month.
+    Rerouted,
+    /// Tier 3: matched to a roster person with a period valid on the date of care.
+    Matched,
+    /// A person must decide: ranked candidates, or several persons on one card.
+    Review,
+    /// Nothing on the roster identifies the patient.
+    NoMatch,
+    /// The patient is identified, but no period covers the date of care yet (the new
+    /// insurer has not registered): carried to the next run, never guessed.
+    Pending,
+    /// Taken out at validation (see `quarantine.csv`).
+    Quarantined,
+    /// A 公費-only receipt (no HO): its payer is the public body, not an insurer.
+    PublicOnly,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Verified => "verified",
+            Status::Rerouted => "rerouted",
+            Status::Matched => "matched",
+            Status::Review => "review",
+            Status::NoMatch => "no_match",
+            Status::Pending => "pending",
+            Status::Quarantined => "quarantined",
+            Status::PublicOnly => "public_only",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The decision for one receipt, with its evidence in words (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub key: ReceiptKey,
+    /// 1 current card, 2 past card, 3 numbers unknown; 0 when never classified
+    /// (quarantined before it could be).
+    pub tier: u8,
+    pub status: Status,
+    /// HO 保険者番号 as filed (filler included).
+    pub filed_insurer: String,
+    pub resolved_insurer: Option<InsurerNumber>,
+    pub person_id: Option<String>,
+    /// Roster line of the period chosen.
+    pub period_line: Option<u64>,
+    pub reason: String,
+}

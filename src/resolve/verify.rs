@@ -1,0 +1,242 @@
+//! Tiers 1 and 2: receipts filed with a real insurer number and real 記号・番号.
+//!
+//! The card is looked up in the roster. A period of the card valid in the care month
+//! verifies the receipt (tier 1). A card whose periods all lie outside the care month is
+//! a past card (tier 2): its person is followed to the period valid in the care month,
+//! and the receipt is re-routed to that insurer — or is pending when the person's
+//! latest period ended before the care month (the new insurer has not registered yet).
+//!
+//! A receipt is compared at the granularity of its care month, since a receipt bills a
+//! month of care: a period "valid in the care month" covers at least one of its days.
+//! When a person has two periods in the month (a mid-month change), the later one is
+//! the most recent insurer and is chosen, as the guidance asks for the most recent.
+
+use chrono::NaiveDate;
+
+use super::card_index::{CardIndex, CardKey};
+use super::normalize::{normalize_kana, normalize_kanji_name};
+use super::outcome::{Resolution, Status};
+use crate::config::IngestConfig;
+use crate::domain::InsurerNumber;
+use crate::ingest::uke::{InsurerField, Receipt};
+
+/// How a receipt was filed, which decides the tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    /// Real insurer number and 記号・番号 (tier 1 or 2); `branch` from SN 枝番.
+    Card {
+        insurer: InsurerNumber,
+        key: CardKey,
+        branch: Option<String>,
+    },
+    /// Real insurer number, insured number unknown (filler or empty): tier 3 among
+    /// that insurer's subscribers.
+    InsurerOnly(InsurerNumber),
+    /// Filler insurer number: tier 3.
+    Unknown,
+    /// No HO: a 公費-only receipt.
+    PublicOnly,
+}
+
+/// Classifies a receipt by what its HO (and SN) carry.
+pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
+    let Some(ho) = &receipt.insurance else {
+        return Filed::PublicOnly;
+    };
+    match &ho.insurer {
+        InsurerField::Filler(_) => Filed::Unknown,
+        InsurerField::Known(insurer) => {
+            let number_unknown =
+                ho.number.trim().is_empty() || config.is_filler_insured(&ho.number);
+            if number_unknown {
+                return Filed::InsurerOnly(*insurer);
+            }
+            let symbol = if config.is_filler_insured(&ho.symbol) {
+                ""
+            } else {
+                ho.symbol.as_str()
+            };
+            let branch = receipt
+                .confirmation
+                .as_ref()
+                .map(|sn| sn.branch.trim().to_string())
+                .filter(|b| !b.is_empty());
+            Filed::Card {
+                insurer: *insurer,
+                key: CardKey::new(insurer.as_str(), symbol, &ho.number),
+                branch,
+            }
+        }
+    }
+}
+
+/// The receipt's HO 保険者番号 as written.
+pub fn filed_insurer(receipt: &Receipt) -> String {
+    match receipt.insurance.as_ref().map(|h| &h.insurer) {
+        Some(InsurerField::Known(n)) => n.to_string(),
+        Some(InsurerField::Filler(f)) => f.clone(),
+        None => String::new(),
+    }
+}
+
+/// Resolves a receipt filed with a card (tiers 1 and 2).
+pub fn resolve_card(
+    receipt: &Receipt,
+    key: &CardKey,
+    branch: Option<&str>,
+    index: &CardIndex,
+) -> Resolution {
+    let first = receipt.care_month.first_day();
+    let last = receipt.care_month.last_day();
+    let mut out = Resolution {
+        key: receipt.key,
+        tier: 1,
+        status: Status::NoMatch,
+        filed_insurer: filed_insurer(receipt),
+        resolved_insurer: None,
+        person_id: None,
+        period_line: None,
+        reason: String::new(),
+    };
+    let rows: Vec<_> = index
+        .card(key)
+        .filter(|p| branch.is_none_or(|b| p.branch.as_deref().is_some_and(|pb| same_branch(pb, b))))
+        .collect();
+    if rows.is_empty() {
+        out.tier = 2;
+        out.reason = if branch.is_some() && index.card(key).next().is_some() {
+            "the card is on the roster, but no one with its 枝番".to_string()
+        } else {
+            "the card (insurer number, 記号, 番号) is not on the roster".to_string()
+        };
+        return out;
+    }
+    // The persons on the card; a family shares one card when 枝番 is missing.
+    let mut persons: Vec<&str> = rows.iter().map(|p| p.person_id.as_str()).collect();
+    persons.sort_unstable();
+    persons.dedup();
+    let (person, family_note) = match persons.as_slice() {
+        [one] => (*one, None),
+        _ => match choose_by_demographics(receipt, &rows) {
+            Some(p) => (
+                p,
+                Some(format!(
+                    "{} persons share the card and no 枝番 was given: chosen by birth date, sex and name",
+                    persons.len()
+                )),
+            ),
+            None => {
+                out.status = Status::Review;
+                out.tier = 2;
+                out.reason = format!(
+                    "{} persons share the card and no 枝番 was given; none (or more than one) matches the patient's birth date and sex",
+                    persons.len()
+                );
+                return out;
+            }
+        },
+    };
+    out.person_id = Some(person.to_string());
+    let on_card_in_month = rows
+        .iter()
+        .filter(|p| p.person_id == person && p.overlaps(first, last))
+        .max_by_key(|p| p.valid_from);
+    let with_note = |reason: String| match &family_note {
+        Some(n) => format!("{reason}; {n}"),
+        None => reason,
+    };
+    if let Some(p) = on_card_in_month {
+        out.status = Status::Verified;
+        out.resolved_insurer = Some(p.insurer);
+        out.period_line = Some(p.source_line);
+        out.reason = with_note(format!(
+            "card valid in {} (period from {}{})",
+            receipt.care_month,
+            p.valid_from,
+            until(p.valid_to)
+        ));
+        return out;
+    }
+    out.tier = 2;
+    let card_end = rows
+        .iter()
+        .filter(|p| p.person_id == person)
+        .filter_map(|p| p.valid_to)
+        .max();
+    let periods: Vec<_> = index.person(person).collect();
+    if let Some(p) = periods
+        .iter()
+        .filter(|p| p.overlaps(first, last))
+        .max_by_key(|p| p.valid_from)
+    {
+        out.status = Status::Rerouted;
+        out.resolved_insurer = Some(p.insurer);
+        out.period_line = Some(p.source_line);
+        out.reason = with_note(format!(
+            "past card (ended {}); the person's period valid in {} is at {} from {}{}",
+            card_end.map(|d| d.to_string()).unwrap_or_else(|| "before the care month".into()),
+            receipt.care_month,
+            p.insurer,
+            p.valid_from,
+            until(p.valid_to)
+        ));
+        return out;
+    }
+    let latest_end = periods.iter().filter_map(|p| p.valid_to).max();
+    let all_closed = periods.iter().all(|p| p.valid_to.is_some());
+    out.status = Status::Pending;
+    out.reason = with_note(match (all_closed, latest_end) {
+        (true, Some(end)) if end < first => format!(
+            "the person's latest period ended {end}, before {}: the new insurer has not registered yet",
+            receipt.care_month
+        ),
+        _ => format!(
+            "no period of the person covers {}: a gap in the roster",
+            receipt.care_month
+        ),
+    });
+    out
+}
+
+fn until(to: Option<NaiveDate>) -> String {
+    to.map(|d| format!(" to {d}")).unwrap_or_default()
+}
+
+/// 枝番 compared as numbers (`1` and `01` are the same).
+fn same_branch(a: &str, b: &str) -> bool {
+    a.trim().trim_start_matches('0') == b.trim().trim_start_matches('0')
+}
+
+/// Among persons sharing a card, the one whose birth date and sex are the patient's
+/// (the name breaks a tie); `None` when none, or more than one, fits.
+fn choose_by_demographics<'a>(
+    receipt: &Receipt,
+    rows: &[&'a super::card_index::Period],
+) -> Option<&'a str> {
+    let mut fits: Vec<&'a str> = rows
+        .iter()
+        .filter(|p| p.birth_date == receipt.birth_date && p.sex == receipt.sex)
+        .map(|p| p.person_id.as_str())
+        .collect();
+    fits.sort_unstable();
+    fits.dedup();
+    if fits.len() > 1 {
+        let name = normalize_kanji_name(&receipt.name);
+        let kana = normalize_kana(&receipt.kana_name);
+        fits = rows
+            .iter()
+            .filter(|p| fits.contains(&p.person_id.as_str()))
+            .filter(|p| {
+                normalize_kanji_name(&p.name) == name
+                    || (!kana.is_empty() && normalize_kana(&p.name_kana) == kana)
+            })
+            .map(|p| p.person_id.as_str())
+            .collect();
+        fits.sort_unstable();
+        fits.dedup();
+    }
+    match fits.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}

@@ -1,0 +1,157 @@
+//! Tiers 1 and 2 against a small roster: verified, re-routed across insurers, pending
+//! for registration lag, a family card without 枝番, and cards the roster lacks.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use reseclear::config::{CsvEncoding, IngestConfig};
+use reseclear::domain::{ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth};
+use reseclear::ingest::roster::read_roster;
+use reseclear::ingest::uke::{EligibilityConfirmation, HealthInsurance, InsurerField, Receipt};
+use reseclear::resolve::card_index::CardIndex;
+use reseclear::resolve::outcome::Status;
+use reseclear::resolve::verify::{classify, resolve_card, Filed};
+
+const ROSTER: &str = "\
+person_id,insurer_number,symbol,number,branch,name,name_kana,birth_date,sex,postal_code,address,employer,valid_from,valid_to,copay_percent
+P1,01130012,１２３,4567,00,山田 太郎,ヤマダ タロウ,1980-04-15,1,160-0023,東京都新宿区西新宿2-8-1,株式会社さくら,2015-04-01,,30
+P2,01130012,１２３,4568,00,鈴木 一郎,スズキ イチロウ,1970-01-01,1,,,,2010-04-01,2026-03-31,30
+P2,131045,国12,345,,鈴木 一郎,スズキ イチロウ,1970-01-01,1,,,,2026-04-01,,30
+P3,01130012,１２３,4569,00,佐藤 花子,サトウ ハナコ,1990-02-02,2,,,,2012-04-01,2026-02-28,30
+P4,06139018,,12,00,田中 健,タナカ ケン,1975-05-05,1,,,,2000-04-01,,30
+P5,06139018,,12,01,田中 美咲,タナカ ミサキ,1978-07-07,2,,,,2003-04-01,,30
+P6,06139018,,12,02,田中 陽菜,タナカ ヒナ,2019-09-09,2,,,,2019-09-09,,20
+P7,01130012,１２３,4570,00,中村 翔太,ナカムラ ショウタ,1985-03-03,1,,,,2010-04-01,2026-05-14,30
+P7,01270016,５,77,00,中村 翔太,ナカムラ ショウタ,1985-03-03,1,,,,2026-05-15,,30
+";
+
+fn receipt(insurer: &str, symbol: &str, number: &str, branch: Option<&str>, birth: &str, sex: Sex, name: &str) -> Receipt {
+    let care = YearMonth::new(2026, 5).unwrap();
+    Receipt {
+        key: ReceiptKey {
+            organization: Organization::ShiharaiKikin,
+            clinic_code: ClinicCode::parse("1312345").unwrap(),
+            billing_month: care.next(),
+            receipt_number: 1,
+        },
+        line: 2,
+        receipt_type: "1112".into(),
+        care_month: care,
+        name: name.into(),
+        sex,
+        birth_date: NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap(),
+        benefit_ratio: None,
+        special_notes: String::new(),
+        chart_number: String::new(),
+        kana_name: String::new(),
+        patient_state: String::new(),
+        insurance: Some(HealthInsurance {
+            line: 3,
+            insurer: InsurerField::Known(InsurerNumber::parse(insurer).unwrap()),
+            symbol: symbol.into(),
+            number: number.into(),
+            days: Some(1),
+            points: Points(100),
+            copay: None,
+        }),
+        public_expenses: vec![],
+        confirmation: branch.map(|b| EligibilityConfirmation {
+            line: 4,
+            payer_kind: "1".into(),
+            confirmation_kind: "01".into(),
+            insurer_number: insurer.into(),
+            symbol: symbol.into(),
+            number: number.into(),
+            branch: b.into(),
+            recipient_number: String::new(),
+        }),
+        comments: vec![],
+        other_records: BTreeMap::new(),
+    }
+}
+
+fn resolve(r: &Receipt) -> reseclear::resolve::outcome::Resolution {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.csv");
+    std::fs::write(&path, ROSTER).unwrap();
+    let read = read_roster(&path, "roster.csv", CsvEncoding::Auto).unwrap();
+    assert!(read.quarantine.is_empty(), "{:?}", read.quarantine);
+    let Filed::Card { key, branch, .. } = classify(r, &IngestConfig::default()) else {
+        panic!("a card receipt");
+    };
+    let index = CardIndex::build(&read.roster, &HashSet::from([key.clone()]));
+    resolve_card(r, &key, branch.as_deref(), &index)
+}
+
+#[test]
+fn a_current_card_is_verified() {
+    // Full-width and half-width digits of 記号 are the same card.
+    let r = resolve(&receipt("01130012", "123", "４５６７", None, "1980-04-15", Sex::Male, "山田　太郎"));
+    assert_eq!((r.status, r.tier), (Status::Verified, 1));
+    assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
+    assert_eq!(r.person_id.as_deref(), Some("P1"));
+    assert_eq!(r.period_line, Some(2));
+}
+
+#[test]
+fn a_past_card_is_rerouted_to_the_insurer_valid_in_the_care_month() {
+    let r = resolve(&receipt("01130012", "１２３", "4568", None, "1970-01-01", Sex::Male, "鈴木　一郎"));
+    assert_eq!((r.status, r.tier), (Status::Rerouted, 2));
+    assert_eq!(r.resolved_insurer.unwrap().as_str(), "131045");
+    assert!(r.reason.contains("ended 2026-03-31"), "{}", r.reason);
+}
+
+#[test]
+fn a_past_card_whose_person_has_no_newer_period_is_pending() {
+    let r = resolve(&receipt("01130012", "１２３", "4569", None, "1990-02-02", Sex::Female, "佐藤　花子"));
+    assert_eq!((r.status, r.tier), (Status::Pending, 2));
+    assert_eq!(r.resolved_insurer, None);
+    assert!(r.reason.contains("has not registered yet"), "{}", r.reason);
+}
+
+#[test]
+fn a_family_card_without_branch_is_resolved_by_birth_date_and_sex_and_says_so() {
+    let r = resolve(&receipt("06139018", "", "12", None, "1978-07-07", Sex::Female, "田中　美咲"));
+    assert_eq!(r.status, Status::Verified);
+    assert_eq!(r.person_id.as_deref(), Some("P5"));
+    assert!(r.reason.contains("3 persons share the card"), "{}", r.reason);
+}
+
+#[test]
+fn a_branch_picks_the_person_directly() {
+    let r = resolve(&receipt("06139018", "", "12", Some("2"), "2019-09-09", Sex::Female, "田中　陽菜"));
+    assert_eq!(r.person_id.as_deref(), Some("P6"));
+    assert!(!r.reason.contains("share the card"));
+}
+
+#[test]
+fn a_family_card_where_no_one_fits_goes_to_review() {
+    let r = resolve(&receipt("06139018", "", "12", None, "1999-01-01", Sex::Male, "田中　次郎"));
+    assert_eq!(r.status, Status::Review);
+    assert_eq!(r.person_id, None);
+}
+
+#[test]
+fn a_card_not_on_the_roster_is_no_match() {
+    let r = resolve(&receipt("01130012", "１２３", "8888", None, "1980-04-15", Sex::Male, "山田　太郎"));
+    assert_eq!(r.status, Status::NoMatch);
+    assert!(r.reason.contains("not on the roster"));
+}
+
+#[test]
+fn a_mid_month_change_verifies_the_card_valid_in_part_of_the_month() {
+    // P7's card ended 2026-05-14; it covers part of the care month.
+    let r = resolve(&receipt("01130012", "１２３", "4570", None, "1985-03-03", Sex::Male, "中村　翔太"));
+    assert_eq!(r.status, Status::Verified);
+    assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
+}
+
+#[test]
+fn filler_numbers_are_classified_as_tier_three() {
+    let mut r = receipt("01130012", "7777777", "7777777", None, "1980-04-15", Sex::Male, "山田　太郎");
+    assert_eq!(classify(&r, &IngestConfig::default()), Filed::InsurerOnly(InsurerNumber::parse("01130012").unwrap()));
+    r.insurance.as_mut().unwrap().insurer = InsurerField::Filler("77777777".into());
+    assert_eq!(classify(&r, &IngestConfig::default()), Filed::Unknown);
+    r.insurance = None;
+    assert_eq!(classify(&r, &IngestConfig::default()), Filed::PublicOnly);
+}
