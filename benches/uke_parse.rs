@@ -9,7 +9,8 @@ use reseclear::ingest::uke::parse_uke;
 const RECEIPTS: usize = 5_000;
 
 fn month_file() -> Vec<u8> {
-    let mut text = String::from("IR,1,13,1,1312345,,さくら内科クリニック,202606,00,03-1234-5678\r\n");
+    let mut text =
+        String::from("IR,1,13,1,1312345,,さくら内科クリニック,202606,00,03-1234-5678\r\n");
     let mut points = 0i64;
     for n in 1..=RECEIPTS {
         let p = 200 + (n as i64 * 37) % 2800;
@@ -18,8 +19,16 @@ fn month_file() -> Vec<u8> {
             "RE,{n},1112,202605,山田　太郎,1,19800415,,,,,,,{n},,,,,,,,,,,,,,,,,,,,,,,ヤマダ　タロウ,\r\n"
         ));
         if n % 20 == 0 {
-            text.push_str(&format!("HO,77777777,７７７７７７７,７７７７７７７,1,{p},,,,,,,,,\r\n"));
-            for c in ["不詳", "カナ氏名：ヤマダ　タロウ", "保険種別：社保", "住所：東京都新宿区西新宿２丁目８番１号", "連絡先：03-5321-1111"] {
+            text.push_str(&format!(
+                "HO,77777777,７７７７７７７,７７７７７７７,1,{p},,,,,,,,,\r\n"
+            ));
+            for c in [
+                "不詳",
+                "カナ氏名：ヤマダ　タロウ",
+                "保険種別：社保",
+                "住所：東京都新宿区西新宿２丁目８番１号",
+                "連絡先：03-5321-1111",
+            ] {
                 text.push_str(&format!("CO,,1,810000001,{c}\r\n"));
             }
         } else {
@@ -43,7 +52,11 @@ fn bench_parse(c: &mut Criterion) {
     let bytes = month_file();
     let config = IngestConfig::default();
     let check = parse_uke("bench.UKE", &bytes, &config);
-    assert_eq!(check.receipts.len(), RECEIPTS, "bench file must parse cleanly");
+    assert_eq!(
+        check.receipts.len(),
+        RECEIPTS,
+        "bench file must parse cleanly"
+    );
     let mut group = c.benchmark_group("uke");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_function("parse_one_clinic_file", |b| {

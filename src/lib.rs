@@ -8,9 +8,11 @@
 
 pub mod config;
 pub mod domain;
+pub mod evaluate;
 pub mod generate;
 pub mod ingest;
 pub mod manifest;
+pub mod report;
 pub mod resolve;
 pub mod run;
 pub mod validate;

@@ -105,12 +105,14 @@ pub struct Conservation {
     pub balanced: bool,
 }
 
-/// receipts_in = accepted + quarantined.
+/// receipts_in = accepted + quarantined = the sum over statuses.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReceiptAccount {
     pub receipts_in: u64,
     pub accepted: u64,
     pub quarantined: u64,
+    /// Receipts by resolution status (`quarantined` included).
+    pub by_status: BTreeMap<String, u64>,
 }
 
 /// Medical cost (合計点数 × 10) of the receipts read: yen_in = accepted + quarantined.
@@ -122,6 +124,8 @@ pub struct YenAccount {
     pub accepted: Yen,
     pub quarantined: Yen,
     pub quarantined_receipts_without_points: u64,
+    /// Yen by resolution status (`quarantined` included).
+    pub by_status: BTreeMap<String, Yen>,
 }
 
 impl Conservation {
@@ -129,7 +133,9 @@ impl Conservation {
     pub fn check(mut self) -> Self {
         self.balanced = self.receipts.receipts_in
             == self.receipts.accepted + self.receipts.quarantined
+            && self.receipts.receipts_in == self.receipts.by_status.values().sum::<u64>()
             && self.yen.yen_in == self.yen.accepted + self.yen.quarantined
+            && self.yen.yen_in == self.yen.by_status.values().copied().sum::<Yen>()
             && self.yen.points_in.to_yen() == self.yen.yen_in;
         self
     }
@@ -174,6 +180,7 @@ mod tests {
                 receipts_in: 3,
                 accepted: 2,
                 quarantined: 1,
+                by_status: BTreeMap::from([("verified".into(), 2), ("quarantined".into(), 1)]),
             },
             yen: YenAccount {
                 points_in: Points(30),
@@ -181,6 +188,10 @@ mod tests {
                 accepted: Yen(200),
                 quarantined: Yen(100),
                 quarantined_receipts_without_points: 0,
+                by_status: BTreeMap::from([
+                    ("verified".into(), Yen(200)),
+                    ("quarantined".into(), Yen(100)),
+                ]),
             },
             balanced: false,
         }
@@ -189,5 +200,8 @@ mod tests {
         let mut lost = ok.clone();
         lost.receipts.accepted = 1;
         assert!(!lost.check().balanced);
+        let mut misfiled = ok.clone();
+        misfiled.yen.by_status.insert("verified".into(), Yen(190));
+        assert!(!misfiled.check().balanced);
     }
 }

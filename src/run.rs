@@ -1,28 +1,35 @@
 //! `reseclear run`: one claim month from input directory to output directory.
 //!
 //! Stages so far: discover inputs → ingest (UKE files in parallel with the roster,
-//! declarations and insurer master) → validate across files → write `quarantine.csv`
-//! and `manifest.json`. The manifest's accounts must balance, or the run fails.
+//! declarations and insurer master) → validate across files → resolve (tiers 1 and 2;
+//! tier 3 is being built) → write `receipts.parquet`, `quarantine.csv` and
+//! `manifest.json`. The manifest's accounts must balance, or the run fails.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::domain::ReceiptKey;
 use crate::ingest::declarations::{read_declarations, DeclarationRead};
 use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
+use crate::ingest::uke::Receipt;
 use crate::ingest::uke::{read_uke_files, InsurerField, UkeFile};
 use crate::ingest::IngestError;
 use crate::manifest::{
     sha256_file, Conservation, Engine, InputFile, Manifest, QuarantineCounts, ReceiptAccount,
     TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
 };
+use crate::report::{write_receipts_parquet, ReceiptRow};
+use crate::resolve::outcome::{Resolution, Status};
+use crate::resolve::tiers::resolve_receipts;
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
 
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
 pub const MANIFEST_FILE: &str = "manifest.json";
+pub const RECEIPTS_FILE: &str = "receipts.parquet";
 
 /// Why a run could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +43,8 @@ pub enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("the accounts do not balance: {0}")]
     Unbalanced(String),
 }
@@ -152,12 +161,17 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
     let encoding = config.ingest.csv_encoding;
     let (files, tables) = rayon::join(
         || -> Result<Vec<UkeFile>, IngestError> {
-            read_uke_files(&inputs.uke, &config.ingest).into_iter().collect()
+            read_uke_files(&inputs.uke, &config.ingest)
+                .into_iter()
+                .collect()
         },
         || -> Result<_, IngestError> {
             let roster = read_roster(&inputs.roster, &inputs.display(&inputs.roster), encoding)?;
-            let insurers =
-                read_insurers(&inputs.insurers, &inputs.display(&inputs.insurers), encoding)?;
+            let insurers = read_insurers(
+                &inputs.insurers,
+                &inputs.display(&inputs.insurers),
+                encoding,
+            )?;
             let declarations = inputs
                 .declarations
                 .as_ref()
@@ -182,38 +196,90 @@ pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunE
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
     let ingested = ingest(&inputs, config)?;
-    let manifest = build_manifest(&inputs, &ingested, config)?;
+    let rows = receipt_rows(&ingested, config);
+    let manifest = build_manifest(&inputs, &ingested, &rows, config)?;
 
     std::fs::create_dir_all(out).map_err(|source| RunError::Write {
         path: out.to_path_buf(),
         source,
     })?;
-    let mut rows = all_quarantine_rows(&ingested);
+    write_receipts_parquet(&out.join(RECEIPTS_FILE), &rows)?;
+    let mut quarantine = all_quarantine_rows(&ingested);
     let qpath = out.join(QUARANTINE_FILE);
-    write_quarantine_csv(&qpath, &mut rows).map_err(|source| RunError::Write {
+    write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
         path: qpath.clone(),
         source,
     })?;
     let mpath = out.join(MANIFEST_FILE);
-    let json = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| RunError::Write {
-            path: mpath.clone(),
-            source: e.into(),
-        })?;
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| RunError::Write {
+        path: mpath.clone(),
+        source: e.into(),
+    })?;
     std::fs::write(&mpath, json + "\n").map_err(|source| RunError::Write {
         path: mpath.clone(),
         source,
     })?;
     if !manifest.conservation.balanced {
-        return Err(RunError::Unbalanced(format!(
-            "{:?}",
-            manifest.conservation
-        )));
+        return Err(RunError::Unbalanced(format!("{:?}", manifest.conservation)));
     }
     Ok(RunOutcome {
         manifest,
         out_dir: out.to_path_buf(),
     })
+}
+
+/// One row per receipt read, in file and line order: accepted receipts with their
+/// resolution, quarantined ones with their first reason.
+fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
+    let accepted: Vec<&Receipt> = ingested.files.iter().flat_map(|f| &f.receipts).collect();
+    let resolutions = resolve_receipts(&accepted, &ingested.roster.roster, &config.ingest);
+    let mut by_key: BTreeMap<ReceiptKey, Resolution> =
+        resolutions.into_iter().map(|r| (r.key, r)).collect();
+    let mut rows = Vec::with_capacity(accepted.len());
+    for f in &ingested.files {
+        let mut file_rows: Vec<ReceiptRow> =
+            Vec::with_capacity(f.receipts.len() + f.quarantined.len());
+        for r in &f.receipts {
+            let Some(res) = by_key.remove(&r.key) else {
+                continue;
+            };
+            file_rows.push(ReceiptRow {
+                key: Some(r.key),
+                receipt_number: Some(r.key.receipt_number),
+                file: f.path.clone(),
+                line: r.line,
+                tier: res.tier,
+                status: res.status,
+                filed_insurer: res.filed_insurer,
+                resolved_insurer: res.resolved_insurer.map(|i| i.to_string()),
+                person_id: res.person_id,
+                match_weight: None,
+                match_probability: None,
+                cost_yen: Some(r.points().to_yen()),
+                reason: res.reason,
+            });
+        }
+        for q in &f.quarantined {
+            file_rows.push(ReceiptRow {
+                key: q.key,
+                receipt_number: q.receipt_number,
+                file: f.path.clone(),
+                line: q.line,
+                tier: 0,
+                status: Status::Quarantined,
+                filed_insurer: String::new(),
+                resolved_insurer: None,
+                person_id: None,
+                match_weight: None,
+                match_probability: None,
+                cost_yen: q.points.map(|p| p.to_yen()),
+                reason: q.reason.clone(),
+            });
+        }
+        file_rows.sort_by_key(|r| r.line);
+        rows.extend(file_rows);
+    }
+    rows
 }
 
 fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
@@ -243,7 +309,10 @@ fn table_counts(rows_read: u64, accepted: u64, quarantine: &[QuarantineRow]) -> 
         rows_read,
         rows_accepted: accepted,
         rows_quarantined: quarantine.iter().filter(|r| r.scope == Scope::Row).count() as u64,
-        field_problems: quarantine.iter().filter(|r| r.scope == Scope::Field).count() as u64,
+        field_problems: quarantine
+            .iter()
+            .filter(|r| r.scope == Scope::Field)
+            .count() as u64,
         other: BTreeMap::new(),
     }
 }
@@ -251,6 +320,7 @@ fn table_counts(rows_read: u64, accepted: u64, quarantine: &[QuarantineRow]) -> 
 fn build_manifest(
     inputs: &Inputs,
     ingested: &Ingested,
+    receipts: &[ReceiptRow],
     config: &Config,
 ) -> Result<Manifest, RunError> {
     let hash = |path: &Path| {
@@ -308,7 +378,9 @@ fn build_manifest(
                 Some(InsurerField::Filler(_)) => "filler_insurer",
                 None => "no_ho",
             };
-            *uke.accepted_by_insurer_field.entry(field.into()).or_insert(0) += 1;
+            *uke.accepted_by_insurer_field
+                .entry(field.into())
+                .or_insert(0) += 1;
             yen.accepted += r.points().to_yen();
             yen.points_in += r.points();
         }
@@ -324,11 +396,18 @@ fn build_manifest(
     }
     uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;
     yen.yen_in = yen.points_in.to_yen();
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    for r in receipts {
+        let status = r.status.as_str().to_string();
+        *by_status.entry(status.clone()).or_insert(0) += 1;
+        *yen.by_status.entry(status).or_default() += r.cost_yen.unwrap_or_default();
+    }
     let conservation = Conservation {
         receipts: ReceiptAccount {
             receipts_in: uke.records.get("RE").copied().unwrap_or(0),
             accepted: uke.receipts_accepted,
             quarantined: uke.receipts_quarantined,
+            by_status,
         },
         yen,
         balanced: false,
@@ -349,9 +428,10 @@ fn build_manifest(
         ingested.insurers.master.len() as u64,
         &ingested.insurers.quarantine,
     );
-    let declarations = ingested.declarations.as_ref().map(|d| {
-        table_counts(d.rows_read, d.declarations.len() as u64, &d.quarantine)
-    });
+    let declarations = ingested
+        .declarations
+        .as_ref()
+        .map(|d| table_counts(d.rows_read, d.declarations.len() as u64, &d.quarantine));
 
     let rows = all_quarantine_rows(ingested);
     let mut quarantine = QuarantineCounts {

@@ -44,7 +44,9 @@ fn expected_statuses(path: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.expect("batch");
-        let col = batch.column_by_name("expected_status").expect("expected_status column");
+        let col = batch
+            .column_by_name("expected_status")
+            .expect("expected_status column");
         let col = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).expect("text");
         let col = col.as_string::<i32>();
         out.extend((0..col.len()).map(|i| col.value(i).to_string()));
@@ -64,14 +66,23 @@ fn help_lists_every_command() {
 #[test]
 fn the_sample_month_runs_and_its_accounts_balance() {
     let out_dir = tempfile::tempdir().expect("tempdir");
-    let out = run_ok(bin().args(["run", "--input"]).arg(root().join("fixtures/sample")).arg("--out").arg(out_dir.path()));
+    let out = run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("balanced"), "{stdout}");
     let m = manifest(out_dir.path());
     let c = &m["conservation"];
     assert_eq!(c["balanced"], true);
     let receipts_in = u(&c["receipts"]["receipts_in"]);
-    assert!(receipts_in >= 100, "sample has hundreds of receipts, got {receipts_in}");
+    assert!(
+        receipts_in >= 100,
+        "sample has hundreds of receipts, got {receipts_in}"
+    );
     assert_eq!(
         receipts_in,
         u(&c["receipts"]["accepted"]) + u(&c["receipts"]["quarantined"])
@@ -85,12 +96,24 @@ fn the_sample_month_runs_and_its_accounts_balance() {
     assert!(u(&c["receipts"]["quarantined"]) >= 4);
     let q = std::fs::read_to_string(out_dir.path().join("quarantine.csv")).expect("quarantine.csv");
     assert!(q.starts_with("file,line,record,field,value,reason,scope,receipt_key"));
-    for expected in ["without GO", "check digit", "総件数", "総合計点数", "Shift_JIS", "appears 2 times"] {
-        assert!(q.contains(expected), "quarantine.csv lacks a row about {expected}");
+    for expected in [
+        "without GO",
+        "check digit",
+        "総件数",
+        "総合計点数",
+        "Shift_JIS",
+        "appears 2 times",
+    ] {
+        assert!(
+            q.contains(expected),
+            "quarantine.csv lacks a row about {expected}"
+        );
     }
     // Every input is listed with its hash.
     let inputs = m["inputs"].as_array().expect("inputs");
-    assert!(inputs.iter().all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    assert!(inputs
+        .iter()
+        .all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64)));
     assert!(inputs.iter().any(|i| i["kind"] == "roster"));
 }
 
@@ -101,16 +124,42 @@ fn the_sample_month_agrees_with_its_truth_file() {
     let truth = expected_statuses(&root().join("fixtures/sample/truth.parquet"));
     let expected_quarantined = truth.iter().filter(|s| s.as_str() == "quarantined").count() as u64;
     let out_dir = tempfile::tempdir().expect("tempdir");
-    run_ok(bin().args(["run", "--input"]).arg(root().join("fixtures/sample")).arg("--out").arg(out_dir.path()));
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
     let m = manifest(out_dir.path());
-    assert_eq!(u(&m["conservation"]["receipts"]["receipts_in"]), truth.len() as u64);
-    assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), expected_quarantined);
+    assert_eq!(
+        u(&m["conservation"]["receipts"]["receipts_in"]),
+        truth.len() as u64
+    );
+    assert_eq!(
+        u(&m["conservation"]["receipts"]["quarantined"]),
+        expected_quarantined
+    );
 }
 
 #[test]
 fn outputs_are_byte_identical_across_thread_counts_and_runs() {
     let input = tempfile::tempdir().expect("tempdir");
-    run_ok(bin().args(["generate", "--persons", "3000", "--receipts", "600", "--seed", "11", "--broken-files", "--out"]).arg(input.path()));
+    run_ok(
+        bin()
+            .args([
+                "generate",
+                "--persons",
+                "3000",
+                "--receipts",
+                "600",
+                "--seed",
+                "11",
+                "--broken-files",
+                "--out",
+            ])
+            .arg(input.path()),
+    );
     let mut outputs = Vec::new();
     for threads in ["1", "2", "2"] {
         let out = tempfile::tempdir().expect("tempdir");
@@ -135,20 +184,50 @@ fn outputs_are_byte_identical_across_thread_counts_and_runs() {
 #[test]
 fn a_generated_month_with_a_csv_roster_runs() {
     let input = tempfile::tempdir().expect("tempdir");
-    run_ok(bin().args(["generate", "--persons", "1500", "--receipts", "300", "--seed", "3", "--roster-csv", "--out"]).arg(input.path()));
+    run_ok(
+        bin()
+            .args([
+                "generate",
+                "--persons",
+                "1500",
+                "--receipts",
+                "300",
+                "--seed",
+                "3",
+                "--roster-csv",
+                "--out",
+            ])
+            .arg(input.path()),
+    );
     let out = tempfile::tempdir().expect("tempdir");
-    run_ok(bin().args(["run", "--input"]).arg(input.path()).arg("--out").arg(out.path()));
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(out.path()),
+    );
     let m = manifest(out.path());
     assert_eq!(m["conservation"]["balanced"], true);
     assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), 0);
-    assert!(m["inputs"].as_array().expect("inputs").iter().any(|i| i["path"] == "roster.csv"));
+    assert!(m["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .any(|i| i["path"] == "roster.csv"));
 }
 
 #[test]
 fn an_empty_input_directory_is_a_clear_error() {
     let input = tempfile::tempdir().expect("tempdir");
     let out = tempfile::tempdir().expect("tempdir");
-    let result = bin().args(["run", "--input"]).arg(input.path()).arg("--out").arg(out.path()).output().expect("run");
+    let result = bin()
+        .args(["run", "--input"])
+        .arg(input.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("run");
     assert_eq!(result.status.code(), Some(2));
     let err = String::from_utf8_lossy(&result.stderr);
     assert!(err.contains("missing receipt files (*.UKE)"), "{err}");
@@ -159,7 +238,11 @@ fn an_empty_input_directory_is_a_clear_error() {
 #[test]
 fn a_missing_input_directory_is_a_clear_error() {
     let out = tempfile::tempdir().expect("tempdir");
-    let result = bin().args(["run", "--input", "/nonexistent/month", "--out"]).arg(out.path()).output().expect("run");
+    let result = bin()
+        .args(["run", "--input", "/nonexistent/month", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("run");
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("/nonexistent/month: not a directory"));
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use reseclear::config::{CsvEncoding, IngestConfig};
-use reseclear::domain::{ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth};
+use reseclear::domain::{
+    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
+};
 use reseclear::ingest::roster::read_roster;
 use reseclear::ingest::uke::{EligibilityConfirmation, HealthInsurance, InsurerField, Receipt};
 use reseclear::resolve::card_index::CardIndex;
@@ -25,7 +27,15 @@ P7,01130012,１２３,4570,00,中村 翔太,ナカムラ ショウタ,1985-03-03
 P7,01270016,５,77,00,中村 翔太,ナカムラ ショウタ,1985-03-03,1,,,,2026-05-15,,30
 ";
 
-fn receipt(insurer: &str, symbol: &str, number: &str, branch: Option<&str>, birth: &str, sex: Sex, name: &str) -> Receipt {
+fn receipt(
+    insurer: &str,
+    symbol: &str,
+    number: &str,
+    branch: Option<&str>,
+    birth: &str,
+    sex: Sex,
+    name: &str,
+) -> Receipt {
     let care = YearMonth::new(2026, 5).unwrap();
     Receipt {
         key: ReceiptKey {
@@ -86,7 +96,15 @@ fn resolve(r: &Receipt) -> reseclear::resolve::outcome::Resolution {
 #[test]
 fn a_current_card_is_verified() {
     // Full-width and half-width digits of 記号 are the same card.
-    let r = resolve(&receipt("01130012", "123", "４５６７", None, "1980-04-15", Sex::Male, "山田　太郎"));
+    let r = resolve(&receipt(
+        "01130012",
+        "123",
+        "４５６７",
+        None,
+        "1980-04-15",
+        Sex::Male,
+        "山田　太郎",
+    ));
     assert_eq!((r.status, r.tier), (Status::Verified, 1));
     assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
     assert_eq!(r.person_id.as_deref(), Some("P1"));
@@ -95,7 +113,15 @@ fn a_current_card_is_verified() {
 
 #[test]
 fn a_past_card_is_rerouted_to_the_insurer_valid_in_the_care_month() {
-    let r = resolve(&receipt("01130012", "１２３", "4568", None, "1970-01-01", Sex::Male, "鈴木　一郎"));
+    let r = resolve(&receipt(
+        "01130012",
+        "１２３",
+        "4568",
+        None,
+        "1970-01-01",
+        Sex::Male,
+        "鈴木　一郎",
+    ));
     assert_eq!((r.status, r.tier), (Status::Rerouted, 2));
     assert_eq!(r.resolved_insurer.unwrap().as_str(), "131045");
     assert!(r.reason.contains("ended 2026-03-31"), "{}", r.reason);
@@ -103,7 +129,15 @@ fn a_past_card_is_rerouted_to_the_insurer_valid_in_the_care_month() {
 
 #[test]
 fn a_past_card_whose_person_has_no_newer_period_is_pending() {
-    let r = resolve(&receipt("01130012", "１２３", "4569", None, "1990-02-02", Sex::Female, "佐藤　花子"));
+    let r = resolve(&receipt(
+        "01130012",
+        "１２３",
+        "4569",
+        None,
+        "1990-02-02",
+        Sex::Female,
+        "佐藤　花子",
+    ));
     assert_eq!((r.status, r.tier), (Status::Pending, 2));
     assert_eq!(r.resolved_insurer, None);
     assert!(r.reason.contains("has not registered yet"), "{}", r.reason);
@@ -111,29 +145,65 @@ fn a_past_card_whose_person_has_no_newer_period_is_pending() {
 
 #[test]
 fn a_family_card_without_branch_is_resolved_by_birth_date_and_sex_and_says_so() {
-    let r = resolve(&receipt("06139018", "", "12", None, "1978-07-07", Sex::Female, "田中　美咲"));
+    let r = resolve(&receipt(
+        "06139018",
+        "",
+        "12",
+        None,
+        "1978-07-07",
+        Sex::Female,
+        "田中　美咲",
+    ));
     assert_eq!(r.status, Status::Verified);
     assert_eq!(r.person_id.as_deref(), Some("P5"));
-    assert!(r.reason.contains("3 persons share the card"), "{}", r.reason);
+    assert!(
+        r.reason.contains("3 persons share the card"),
+        "{}",
+        r.reason
+    );
 }
 
 #[test]
 fn a_branch_picks_the_person_directly() {
-    let r = resolve(&receipt("06139018", "", "12", Some("2"), "2019-09-09", Sex::Female, "田中　陽菜"));
+    let r = resolve(&receipt(
+        "06139018",
+        "",
+        "12",
+        Some("2"),
+        "2019-09-09",
+        Sex::Female,
+        "田中　陽菜",
+    ));
     assert_eq!(r.person_id.as_deref(), Some("P6"));
     assert!(!r.reason.contains("share the card"));
 }
 
 #[test]
 fn a_family_card_where_no_one_fits_goes_to_review() {
-    let r = resolve(&receipt("06139018", "", "12", None, "1999-01-01", Sex::Male, "田中　次郎"));
+    let r = resolve(&receipt(
+        "06139018",
+        "",
+        "12",
+        None,
+        "1999-01-01",
+        Sex::Male,
+        "田中　次郎",
+    ));
     assert_eq!(r.status, Status::Review);
     assert_eq!(r.person_id, None);
 }
 
 #[test]
 fn a_card_not_on_the_roster_is_no_match() {
-    let r = resolve(&receipt("01130012", "１２３", "8888", None, "1980-04-15", Sex::Male, "山田　太郎"));
+    let r = resolve(&receipt(
+        "01130012",
+        "１２３",
+        "8888",
+        None,
+        "1980-04-15",
+        Sex::Male,
+        "山田　太郎",
+    ));
     assert_eq!(r.status, Status::NoMatch);
     assert!(r.reason.contains("not on the roster"));
 }
@@ -141,15 +211,34 @@ fn a_card_not_on_the_roster_is_no_match() {
 #[test]
 fn a_mid_month_change_verifies_the_card_valid_in_part_of_the_month() {
     // P7's card ended 2026-05-14; it covers part of the care month.
-    let r = resolve(&receipt("01130012", "１２３", "4570", None, "1985-03-03", Sex::Male, "中村　翔太"));
+    let r = resolve(&receipt(
+        "01130012",
+        "１２３",
+        "4570",
+        None,
+        "1985-03-03",
+        Sex::Male,
+        "中村　翔太",
+    ));
     assert_eq!(r.status, Status::Verified);
     assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
 }
 
 #[test]
 fn filler_numbers_are_classified_as_tier_three() {
-    let mut r = receipt("01130012", "7777777", "7777777", None, "1980-04-15", Sex::Male, "山田　太郎");
-    assert_eq!(classify(&r, &IngestConfig::default()), Filed::InsurerOnly(InsurerNumber::parse("01130012").unwrap()));
+    let mut r = receipt(
+        "01130012",
+        "7777777",
+        "7777777",
+        None,
+        "1980-04-15",
+        Sex::Male,
+        "山田　太郎",
+    );
+    assert_eq!(
+        classify(&r, &IngestConfig::default()),
+        Filed::InsurerOnly(InsurerNumber::parse("01130012").unwrap())
+    );
     r.insurance.as_mut().unwrap().insurer = InsurerField::Filler("77777777".into());
     assert_eq!(classify(&r, &IngestConfig::default()), Filed::Unknown);
     r.insurance = None;

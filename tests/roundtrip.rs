@@ -15,9 +15,26 @@ use reseclear::ingest::uke::{
     PublicExpense, Receipt,
 };
 
-const FAMILY: &[&str] = &["佐藤", "鈴木", "高橋", "渡邊", "齋藤", "小林", "山崎", "中村"];
-const GIVEN: &[&str] = &["太郎", "花子", "一郎", "美咲", "翔太", "陽菜", "健", "さくら"];
-const KANA: &[&str] = &["サトウ　タロウ", "スズキ　ハナコ", "ﾀｶﾊｼ ｲﾁﾛｳ", "ワタナベ　ミサキ", ""];
+const FAMILY: &[&str] = &[
+    "佐藤", "鈴木", "高橋", "渡邊", "齋藤", "小林", "山崎", "中村",
+];
+const GIVEN: &[&str] = &[
+    "太郎",
+    "花子",
+    "一郎",
+    "美咲",
+    "翔太",
+    "陽菜",
+    "健",
+    "さくら",
+];
+const KANA: &[&str] = &[
+    "サトウ　タロウ",
+    "スズキ　ハナコ",
+    "ﾀｶﾊｼ ｲﾁﾛｳ",
+    "ワタナベ　ミサキ",
+    "",
+];
 const INSURERS: &[&str] = &["01130012", "01270016", "39280003", "131045", "06139018"];
 const FILLERS: &[&str] = &["77777777", "77777779", "99999999"];
 const COMMENTS: &[&str] = &[
@@ -40,9 +57,8 @@ fn header(billing: YearMonth) -> ClinicHeader {
 }
 
 fn insurance() -> impl Strategy<Value = Option<HealthInsurance>> {
-    let known = prop::sample::select(INSURERS).prop_map(|n| {
-        InsurerField::Known(InsurerNumber::parse(n).expect("valid test insurer"))
-    });
+    let known = prop::sample::select(INSURERS)
+        .prop_map(|n| InsurerField::Known(InsurerNumber::parse(n).expect("valid test insurer")));
     let filler = prop::sample::select(FILLERS).prop_map(|f| InsurerField::Filler(f.to_string()));
     let insurer = prop_oneof![4 => known, 1 => filler];
     let ho = (
@@ -53,15 +69,17 @@ fn insurance() -> impl Strategy<Value = Option<HealthInsurance>> {
         0i64..300_000,
         prop::option::of(0i64..100_000),
     )
-        .prop_map(|(insurer, symbol, number, days, points, copay)| HealthInsurance {
-            line: 0,
-            insurer,
-            symbol: symbol.to_string(),
-            number,
-            days,
-            points: Points(points),
-            copay: copay.map(Yen),
-        });
+        .prop_map(
+            |(insurer, symbol, number, days, points, copay)| HealthInsurance {
+                line: 0,
+                insurer,
+                symbol: symbol.to_string(),
+                number,
+                days,
+                points: Points(points),
+                copay: copay.map(Yen),
+            },
+        );
     prop_oneof![9 => ho.prop_map(Some), 1 => Just(None)]
 }
 
@@ -77,9 +95,16 @@ fn receipt() -> impl Strategy<Value = Receipt> {
     let records = (
         insurance(),
         prop::collection::vec(("[0-9]{8}", "[0-9]{7}", prop::option::of(0i64..5000)), 0..3),
-        prop::option::of(("[0-9]{1,8}", prop::sample::select(vec!["", "00", "01", "02"]))),
+        prop::option::of((
+            "[0-9]{1,8}",
+            prop::sample::select(vec!["", "00", "01", "02"]),
+        )),
         prop::collection::vec(prop::sample::select(COMMENTS), 0..5),
-        prop::collection::btree_map(prop::sample::select(vec!["SY", "SI", "IY", "TO"]), 1u32..4, 0..4),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["SY", "SI", "IY", "TO"]),
+            1u32..4,
+            0..4,
+        ),
     );
     (who, records).prop_map(
         |((family, given, kana, male, days_old, ratio), (ho, kos, sn, comments, others))| {

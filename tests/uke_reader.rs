@@ -19,7 +19,9 @@ fn sjis(text: &str) -> Vec<u8> {
 }
 
 fn data(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     std::fs::read_to_string(p).expect("test data")
 }
 
@@ -80,7 +82,13 @@ fn render(f: &UkeFile) -> String {
             let _ = writeln!(
                 s,
                 "  SN line={} kind={} confirm={} insurer={} symbol={} number={} branch={}",
-                c.line, c.payer_kind, c.confirmation_kind, c.insurer_number, c.symbol, c.number, c.branch
+                c.line,
+                c.payer_kind,
+                c.confirmation_kind,
+                c.insurer_number,
+                c.symbol,
+                c.number,
+                c.branch
             );
         }
         for c in &r.comments {
@@ -129,8 +137,12 @@ fn golden(name: &str, actual: &str) {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, actual).expect("write golden");
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with UPDATE_GOLDEN=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
     assert_eq!(actual, expected, "output differs from {}", path.display());
 }
 
@@ -192,7 +204,10 @@ fn undecodable_bytes_quarantine_only_their_receipt() {
         .iter()
         .find(|r| r.scope == Scope::Receipt)
         .expect("a receipt row");
-    assert_eq!((row.file.as_str(), row.line, row.record.as_str()), ("bad.UKE", 4, "RE"));
+    assert_eq!(
+        (row.file.as_str(), row.line, row.record.as_str()),
+        ("bad.UKE", 4, "RE")
+    );
     assert!(row.reason.contains("not valid Shift_JIS"), "{}", row.reason);
     // The receipt's HO was readable, so GO totals still balance and the file stands.
     assert!(!f.quarantined_whole());
@@ -213,7 +228,11 @@ fn go_count_mismatch_quarantines_the_file() {
     let f = parse(&GOOD.replace("GO,2,1334", "GO,3,1334"));
     assert!(f.quarantined_whole());
     assert!(f.receipts.is_empty());
-    let row = f.quarantine.iter().find(|r| r.scope == Scope::File).expect("file row");
+    let row = f
+        .quarantine
+        .iter()
+        .find(|r| r.scope == Scope::File)
+        .expect("file row");
     assert_eq!((row.line, row.field.as_str()), (6, "GO.2 総件数"));
 }
 
@@ -236,7 +255,11 @@ fn go_points_mismatch_quarantines_the_file() {
     assert!(f.quarantined_whole());
     assert!(reasons(&f).iter().any(|r| r.contains("総合計点数 1335")));
     // The quarantined receipts keep their points for the accounts.
-    let points: i64 = f.quarantined.iter().map(|q| q.points.expect("points").0).sum();
+    let points: i64 = f
+        .quarantined
+        .iter()
+        .map(|q| q.points.expect("points").0)
+        .sum();
     assert_eq!(points, 1334);
 }
 
@@ -269,7 +292,10 @@ fn impossible_era_dates_quarantine_the_receipt() {
 fn a_field_of_the_wrong_type_quarantines_the_receipt() {
     let f = parse(&GOOD.replacen(",2,1234,", ",2,12a4,", 1));
     assert_eq!(f.quarantined.len(), 1);
-    assert!(f.quarantine.iter().any(|r| r.field == "HO.6 合計点数" && r.value == "12a4"));
+    assert!(f
+        .quarantine
+        .iter()
+        .any(|r| r.field == "HO.6 合計点数" && r.value == "12a4"));
     // Its points are unknown, so the file totals cannot be verified: a notice, not a
     // quarantine of the whole file.
     assert!(!f.quarantined_whole());
@@ -281,7 +307,10 @@ fn an_unknown_record_id_is_a_record_row_and_the_receipt_goes_on() {
     let f = parse(&GOOD.replacen("GO,2", "ZZ,something\nGO,2", 1));
     assert_eq!(f.receipts.len(), 2);
     let row = &f.quarantine[0];
-    assert_eq!((row.line, row.record.as_str(), row.scope), (6, "ZZ", Scope::Record));
+    assert_eq!(
+        (row.line, row.record.as_str(), row.scope),
+        (6, "ZZ", Scope::Record)
+    );
     assert!(row.reason.contains("unknown record id"));
 }
 
@@ -304,7 +333,9 @@ fn an_empty_file_is_quarantined() {
 
 #[test]
 fn random_bytes_never_panic() {
-    let junk: Vec<u8> = (0u32..5000).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0u32..5000)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let f = parse_uke("junk.UKE", &junk, &IngestConfig::default());
     assert!(f.receipts.is_empty());
     assert!(f.quarantined_whole());
@@ -314,7 +345,9 @@ fn random_bytes_never_panic() {
 fn a_care_month_after_the_billing_month_is_refused() {
     let f = parse(&GOOD.replacen("202605", "202607", 1));
     assert_eq!(f.quarantined.len(), 1);
-    assert!(reasons(&f).iter().any(|r| r.contains("after the billing month")));
+    assert!(reasons(&f)
+        .iter()
+        .any(|r| r.contains("after the billing month")));
 }
 
 #[test]

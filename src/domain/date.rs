@@ -256,8 +256,9 @@ pub fn parse_uke_month(s: &str) -> Result<YearMonth, DomainError> {
     let month = digits(&b[3..5]).unwrap_or(0);
     let ym = YearMonth::new(era.western_year(n), month)
         .map_err(|e| DomainError::InvalidDate(format!("{s}: {e}")))?;
-    let overlaps =
-        n > 0 && ym.last_day() >= era.first_day() && era.last_day().is_none_or(|l| ym.first_day() <= l);
+    let overlaps = n > 0
+        && ym.last_day() >= era.first_day()
+        && era.last_day().is_none_or(|l| ym.first_day() <= l);
     if !overlaps {
         return Err(DomainError::InvalidDate(format!(
             "{s}: {}{n}年{month}月 does not exist",
@@ -326,7 +327,15 @@ mod tests {
 
     #[test]
     fn impossible_calendar_dates_are_rejected() {
-        for s in ["4120230", "20230229", "20261301", "20260132", "2026013", "2026-01-01", ""] {
+        for s in [
+            "4120230",
+            "20230229",
+            "20261301",
+            "20260132",
+            "2026013",
+            "2026-01-01",
+            "",
+        ] {
             assert!(parse_uke_date(s).is_err(), "{s} should be rejected");
         }
         assert!(parse_uke_month("202613").is_err());
@@ -338,8 +347,14 @@ mod tests {
         assert_eq!(parse_iso_date("1955-03-31").unwrap(), d(1955, 3, 31));
         assert!(parse_iso_date("1955-02-30").is_err());
         assert!(parse_iso_date("1955/03/31").is_err());
-        assert_eq!(YearMonth::parse_iso("2026-10").unwrap().next().to_string(), "2026-11");
-        assert_eq!(YearMonth::parse_iso("2026-12").unwrap().next().to_string(), "2027-01");
+        assert_eq!(
+            YearMonth::parse_iso("2026-10").unwrap().next().to_string(),
+            "2026-11"
+        );
+        assert_eq!(
+            YearMonth::parse_iso("2026-12").unwrap().next().to_string(),
+            "2027-01"
+        );
         assert!(YearMonth::parse_iso("2026-13").is_err());
     }
 

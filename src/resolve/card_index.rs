@@ -118,11 +118,19 @@ impl CardIndex {
                 }
             }
         }
-        index
-            .periods
-            .sort_by(|a, b| (&a.person_id, a.valid_from, a.source_line).cmp(&(&b.person_id, b.valid_from, b.source_line)));
+        index.periods.sort_by(|a, b| {
+            (&a.person_id, a.valid_from, a.source_line).cmp(&(
+                &b.person_id,
+                b.valid_from,
+                b.source_line,
+            ))
+        });
         for (i, p) in index.periods.iter().enumerate() {
-            index.by_person.entry(p.person_id.clone()).or_default().push(i);
+            index
+                .by_person
+                .entry(p.person_id.clone())
+                .or_default()
+                .push(i);
             let key = CardKey::new(p.insurer.as_str(), &p.symbol, &p.number);
             if cards.contains(&key) {
                 index.by_card.entry(key).or_default().push(i);

@@ -9,8 +9,9 @@
 //! phone numbers into matching keys, and [`comments`] reads what a clinic wrote in the
 //! receipt's 摘要 comments.
 
+pub mod card_index;
 pub mod comments;
 pub mod normalize;
-pub mod card_index;
 pub mod outcome;
+pub mod tiers;
 pub mod verify;

@@ -174,7 +174,9 @@ pub fn resolve_card(
         out.period_line = Some(p.source_line);
         out.reason = with_note(format!(
             "past card (ended {}); the person's period valid in {} is at {} from {}{}",
-            card_end.map(|d| d.to_string()).unwrap_or_else(|| "before the care month".into()),
+            card_end
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "before the care month".into()),
             receipt.care_month,
             p.insurer,
             p.valid_from,

@@ -39,10 +39,21 @@ pub fn quarantine_duplicate_keys(files: &mut [UkeFile]) {
             .partition(|r| places.contains_key(&r.key));
         f.receipts = keep;
         for r in dups {
-            let reason = format!("receipt key {} occurs in more than one file ({})", r.key, places[&r.key]);
+            let reason = format!(
+                "receipt key {} occurs in more than one file ({})",
+                r.key, places[&r.key]
+            );
             f.quarantine.push(
-                QuarantineRow::new(&f.path, r.line, "RE", "RE.2 レセプト番号", &r.key.receipt_number.to_string(), reason.clone(), Scope::Receipt)
-                    .with_receipt(r.key),
+                QuarantineRow::new(
+                    &f.path,
+                    r.line,
+                    "RE",
+                    "RE.2 レセプト番号",
+                    &r.key.receipt_number.to_string(),
+                    reason.clone(),
+                    Scope::Receipt,
+                )
+                .with_receipt(r.key),
             );
             f.quarantined.push(QuarantinedReceipt {
                 key: Some(r.key),

@@ -151,9 +151,7 @@ pub fn write_quarantine_csv(path: &Path, rows: &mut [QuarantineRow]) -> std::io:
         ])?;
     }
     w.flush()?;
-    w.into_inner()
-        .map_err(|e| e.into_error())?
-        .flush()
+    w.into_inner().map_err(|e| e.into_error())?.flush()
 }
 
 #[cfg(test)]

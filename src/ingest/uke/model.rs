@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::domain::{ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, Yen, YearMonth};
+use crate::domain::{
+    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth, Yen,
+};
 
 /// IR (医療機関情報) or, in 調剤 files, YK (薬局情報): the file's header.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,8 +25,8 @@ use rayon::prelude::*;
 use super::model::*;
 use crate::config::IngestConfig;
 use crate::domain::{
-    parse_uke_date, parse_uke_month, ClinicCode, InsurerNumber, Organization, Points,
-    ReceiptKey, Sex, Yen,
+    parse_uke_date, parse_uke_month, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey,
+    Sex, Yen,
 };
 use crate::ingest::IngestError;
 use crate::validate::{QuarantineRow, Scope};
@@ -34,9 +34,9 @@ use crate::validate::{QuarantineRow, Scope};
 /// Record ids of the 医科, DPC, 歯科 and 調剤 specifications that the engine reads or
 /// counts. Anything else is an unknown record.
 const KNOWN_RECORDS: &[&str] = &[
-    "IR", "YK", "RE", "HO", "KO", "KH", "SN", "JD", "MF", "SY", "SI", "IY", "TO", "CO", "NI",
-    "SJ", "TI", "TK", "GR", "BU", "SB", "KK", "GA", "HH", "GT", "CD", "TS", "HS", "SS", "SH",
-    "CZ", "KI", "GO",
+    "IR", "YK", "RE", "HO", "KO", "KH", "SN", "JD", "MF", "SY", "SI", "IY", "TO", "CO", "NI", "SJ",
+    "TI", "TK", "GR", "BU", "SB", "KK", "GA", "HH", "GT", "CD", "TS", "HS", "SS", "SH", "CZ", "KI",
+    "GO",
 ];
 
 /// EOF byte that ends a UKE file.
@@ -123,10 +123,7 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
                     "-",
                     "-",
                     "",
-                    format!(
-                        "{} bytes after the EOF byte 0x1A were ignored",
-                        rest.len()
-                    ),
+                    format!("{} bytes after the EOF byte 0x1A were ignored", rest.len()),
                     Scope::Notice,
                 ));
             }
@@ -289,9 +286,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         for (i, line) in lines[..last_nonempty].iter().enumerate() {
             let n = i as u64 + 1;
             match line {
-                Some(text) => {
-                    self.record(n, text.strip_suffix('\r').unwrap_or(text), &mut fields)
-                }
+                Some(text) => self.record(n, text.strip_suffix('\r').unwrap_or(text), &mut fields),
                 None => self.undecodable(n, raw_lines.get(i).copied().unwrap_or_default()),
             }
         }
@@ -320,12 +315,17 @@ impl<'f, 'c> Parser<'f, 'c> {
             .unwrap_or_else(|| "??".to_string());
         self.count(&id);
         let offset = first_bad_byte(raw);
+        let position = raw[..offset.min(raw.len())]
+            .iter()
+            .filter(|&&b| b == b',')
+            .count()
+            + 1;
+        let field = format!("{id}.{position}");
         let reason = format!(
-            "bytes at offset {offset} of the line are not valid Shift_JIS (JIS X 0208)"
+            "bytes at offset {offset} of the line (field {position}) are not valid Shift_JIS (JIS X 0208)"
         );
-        let row = |scope| {
-            QuarantineRow::new(self.display(), n, &id, "-", "", reason.clone(), scope)
-        };
+        let row =
+            |scope| QuarantineRow::new(self.display(), n, &id, &field, "", reason.clone(), scope);
         match id.as_str() {
             "IR" | "YK" | "GO" => {
                 let r = row(Scope::File);
@@ -339,6 +339,14 @@ impl<'f, 'c> Parser<'f, 'c> {
                 let r = row(Scope::Receipt);
                 self.close_draft();
                 let mut d = Draft::new(n);
+                // レセプト番号 is ASCII: read it from the raw bytes so the quarantined
+                // receipt keeps its key.
+                d.receipt_number = raw
+                    .split(|&b| b == b',')
+                    .nth(1)
+                    .and_then(|f| std::str::from_utf8(f).ok())
+                    .and_then(parse_int::<u32>)
+                    .filter(|&v| v > 0);
                 d.problems.push(r);
                 self.draft = Some(d);
             }
@@ -570,7 +578,13 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         match parse_uke_month(get(f, 4).trim()) {
             Ok(m) => d.care_month = Some(m),
-            Err(e) => bad(&mut d, field::RE_CARE_MONTH, get(f, 4), e.to_string(), false),
+            Err(e) => bad(
+                &mut d,
+                field::RE_CARE_MONTH,
+                get(f, 4),
+                e.to_string(),
+                false,
+            ),
         }
         d.name = get(f, 5).trim().to_string();
         if d.name.is_empty() {
@@ -650,7 +664,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             ));
         };
         if d.insurance.is_some() || d.insurance_broken {
-            bad(d, "-", "", "more than one HO in the receipt".into(), );
+            bad(d, "-", "", "more than one HO in the receipt".into());
             return;
         }
         let raw = get(f, 2);
@@ -667,7 +681,12 @@ impl<'f, 'c> Parser<'f, 'c> {
         };
         let days = optional_int::<u32>(get(f, 5));
         if days.is_err() {
-            bad(d, field::HO_DAYS, get(f, 5), "expected a number of days".into());
+            bad(
+                d,
+                field::HO_DAYS,
+                get(f, 5),
+                "expected a number of days".into(),
+            );
         }
         let points = parse_int::<i64>(get(f, 6));
         if points.is_none() {
@@ -738,7 +757,11 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         let points = optional_int::<i64>(get(f, 6));
         if points.is_err() {
-            bad(field::KO_POINTS, get(f, 6), "expected 合計点数 as a whole number");
+            bad(
+                field::KO_POINTS,
+                get(f, 6),
+                "expected 合計点数 as a whole number",
+            );
         }
         if d.public_expenses.len() == 4 {
             bad("-", "", "more than four KO records in the receipt");
@@ -811,7 +834,11 @@ impl<'f, 'c> Parser<'f, 'c> {
             ))
         };
         if count.is_none() {
-            bad(field::GO_COUNT, get(f, 2), "expected 総件数 as a whole number");
+            bad(
+                field::GO_COUNT,
+                get(f, 2),
+                "expected 総件数 as a whole number",
+            );
         }
         if points.is_none() {
             bad(
@@ -877,7 +904,10 @@ impl<'f, 'c> Parser<'f, 'c> {
                 _ => None,
             };
             let key_text = key.map(|k| k.to_string()).unwrap_or_else(|| {
-                format!("?:?:{}", d.receipt_number.map(|n| n.to_string()).unwrap_or_default())
+                format!(
+                    "?:?:{}",
+                    d.receipt_number.map(|n| n.to_string()).unwrap_or_default()
+                )
             });
             let points = d.points();
             // A care month after the billing month cannot be billed yet.
@@ -890,7 +920,10 @@ impl<'f, 'c> Parser<'f, 'c> {
                         "RE",
                         field::RE_CARE_MONTH,
                         &care.to_string(),
-                        format!("care month {care} is after the billing month {}", h.billing_month),
+                        format!(
+                            "care month {care} is after the billing month {}",
+                            h.billing_month
+                        ),
                         Scope::Receipt,
                     ));
                 }
@@ -1020,17 +1053,26 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         let file = self.file.path.clone();
         for d in &mut self.drafts {
-            let Some(num) = d.receipt_number else { continue };
+            let Some(num) = d.receipt_number else {
+                continue;
+            };
             let lines = &lines_of[&num];
             if lines.len() > 1 {
-                let list = lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+                let list = lines
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 d.problems.push(QuarantineRow::new(
                     &file,
                     d.line,
                     "RE",
                     field::RE_NUMBER,
                     &num.to_string(),
-                    format!("receipt number {num} appears {} times in the file (lines {list})", lines.len()),
+                    format!(
+                        "receipt number {num} appears {} times in the file (lines {list})",
+                        lines.len()
+                    ),
                     Scope::Receipt,
                 ));
             }
@@ -1091,8 +1133,7 @@ fn optional_int<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
 fn first_bad_byte(raw: &[u8]) -> usize {
     let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
     let mut out = String::with_capacity(raw.len() * 3 + 16);
-    let (result, read) =
-        decoder.decode_to_string_without_replacement(raw, &mut out, true);
+    let (result, read) = decoder.decode_to_string_without_replacement(raw, &mut out, true);
     match result {
         encoding_rs::DecoderResult::Malformed(len, consumed) => {
             read.saturating_sub(usize::from(len) + usize::from(consumed))

@@ -1,0 +1,137 @@
+//! `receipts.parquet`: one row per receipt read — accepted or quarantined — with its
+//! tier, status, insurers, money and the reason in words. Documented in
+//! `schemas/receipts.md`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, UInt32Builder,
+    UInt64Builder, UInt8Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::ReportError;
+use crate::domain::{ReceiptKey, Yen};
+use crate::resolve::outcome::Status;
+
+/// One row of `receipts.parquet`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptRow {
+    /// `None` for a quarantined receipt whose key could not be read.
+    pub key: Option<ReceiptKey>,
+    pub receipt_number: Option<u32>,
+    pub file: String,
+    pub line: u64,
+    pub tier: u8,
+    pub status: Status,
+    pub filed_insurer: String,
+    pub resolved_insurer: Option<String>,
+    pub person_id: Option<String>,
+    pub match_weight: Option<f64>,
+    pub match_probability: Option<f64>,
+    /// 合計点数 × 10; `None` when the points could not be read.
+    pub cost_yen: Option<Yen>,
+    pub reason: String,
+}
+
+pub fn receipts_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("organization", DataType::UInt8, true),
+        Field::new("clinic_code", DataType::Utf8, true),
+        Field::new("billing_month", DataType::Utf8, true),
+        Field::new("receipt_number", DataType::UInt32, true),
+        Field::new("file", DataType::Utf8, false),
+        Field::new("line", DataType::UInt64, false),
+        Field::new("tier", DataType::UInt8, false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("filed_insurer", DataType::Utf8, false),
+        Field::new("resolved_insurer", DataType::Utf8, true),
+        Field::new("person_id", DataType::Utf8, true),
+        Field::new("match_weight", DataType::Float64, true),
+        Field::new("match_probability", DataType::Float64, true),
+        Field::new("cost_yen", DataType::Int64, true),
+        Field::new("reason", DataType::Utf8, false),
+    ]))
+}
+
+/// Writes the rows in the order given (the run gives file, then line order).
+pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), ReportError> {
+    let mut organization = UInt8Builder::new();
+    let mut clinic = StringBuilder::new();
+    let mut month = StringBuilder::new();
+    let mut number = UInt32Builder::new();
+    let mut file = StringBuilder::new();
+    let mut line = UInt64Builder::new();
+    let mut tier = UInt8Builder::new();
+    let mut status = StringBuilder::new();
+    let mut filed = StringBuilder::new();
+    let mut resolved = StringBuilder::new();
+    let mut person = StringBuilder::new();
+    let mut weight = Float64Builder::new();
+    let mut probability = Float64Builder::new();
+    let mut cost = Int64Builder::new();
+    let mut reason = StringBuilder::new();
+    for r in rows {
+        organization.append_option(r.key.map(|k| k.organization.code()));
+        clinic.append_option(r.key.map(|k| k.clinic_code.to_string()));
+        month.append_option(r.key.map(|k| k.billing_month.to_string()));
+        number.append_option(r.key.map(|k| k.receipt_number).or(r.receipt_number));
+        file.append_value(&r.file);
+        line.append_value(r.line);
+        tier.append_value(r.tier);
+        status.append_value(r.status.as_str());
+        filed.append_value(&r.filed_insurer);
+        resolved.append_option(r.resolved_insurer.as_deref());
+        person.append_option(r.person_id.as_deref());
+        weight.append_option(r.match_weight);
+        probability.append_option(r.match_probability);
+        cost.append_option(r.cost_yen.map(|y| y.0));
+        reason.append_value(&r.reason);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(organization.finish()),
+        Arc::new(clinic.finish()),
+        Arc::new(month.finish()),
+        Arc::new(number.finish()),
+        Arc::new(file.finish()),
+        Arc::new(line.finish()),
+        Arc::new(tier.finish()),
+        Arc::new(status.finish()),
+        Arc::new(filed.finish()),
+        Arc::new(resolved.finish()),
+        Arc::new(person.finish()),
+        Arc::new(weight.finish()),
+        Arc::new(probability.finish()),
+        Arc::new(cost.finish()),
+        Arc::new(reason.finish()),
+    ];
+    let batch =
+        RecordBatch::try_new(receipts_schema(), columns).map_err(|source| ReportError::Arrow {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    write_parquet(path, &batch)
+}
+
+/// Writes one batch as a Snappy-compressed Parquet file.
+pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ReportError> {
+    let file = std::fs::File::create(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let parquet = |source| ReportError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet)?;
+    writer.write(batch).map_err(parquet)?;
+    writer.close().map_err(parquet)?;
+    Ok(())
+}
