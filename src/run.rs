@@ -22,6 +22,7 @@ use crate::manifest::{
     TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
 };
 use crate::report::{write_receipts_parquet, ReceiptRow};
+use crate::resolve::copay::receipt_money;
 use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tiers::resolve_receipts;
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
@@ -243,6 +244,7 @@ fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
             let Some(res) = by_key.remove(&r.key) else {
                 continue;
             };
+            let money = receipt_money(r, r.care_month.first_day(), res.copay_percent);
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
@@ -255,7 +257,10 @@ fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
                 person_id: res.person_id,
                 match_weight: None,
                 match_probability: None,
-                cost_yen: Some(r.points().to_yen()),
+                cost_yen: Some(money.cost),
+                copay_yen: Some(money.copay),
+                insurer_share_yen: Some(money.insurer_share),
+                copay_diff_yen: Some(money.copay_diff),
                 reason: res.reason,
             });
         }
@@ -273,6 +278,9 @@ fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
                 match_weight: None,
                 match_probability: None,
                 cost_yen: q.points.map(|p| p.to_yen()),
+                copay_yen: None,
+                insurer_share_yen: None,
+                copay_diff_yen: None,
                 reason: q.reason.clone(),
             });
         }

@@ -244,3 +244,92 @@ fn filler_numbers_are_classified_as_tier_three() {
     r.insurance = None;
     assert_eq!(classify(&r, &IngestConfig::default()), Filed::PublicOnly);
 }
+
+mod money {
+    use super::*;
+    use reseclear::domain::Yen;
+    use reseclear::resolve::copay::receipt_money;
+
+    fn on() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 5, 1).unwrap()
+    }
+
+    #[test]
+    fn the_copay_is_rounded_to_ten_yen_and_the_insurer_owes_the_rest() {
+        // 1234 points = 12,340 yen; 30% = 3,702 → 3,700.
+        let mut r = receipt(
+            "01130012",
+            "１２３",
+            "4567",
+            None,
+            "1980-04-15",
+            Sex::Male,
+            "山田　太郎",
+        );
+        r.insurance.as_mut().unwrap().points = Points(1234);
+        let m = receipt_money(&r, on(), Some(30));
+        assert_eq!(
+            (m.cost, m.copay, m.insurer_share, m.copay_diff),
+            (Yen(12340), Yen(3700), Yen(8640), Yen(0))
+        );
+    }
+
+    #[test]
+    fn a_recorded_copay_stands() {
+        let mut r = receipt(
+            "01130012",
+            "１２３",
+            "4567",
+            None,
+            "1980-04-15",
+            Sex::Male,
+            "山田　太郎",
+        );
+        r.insurance.as_mut().unwrap().points = Points(100_000);
+        r.insurance.as_mut().unwrap().copay = Some(Yen(80_100));
+        let m = receipt_money(&r, on(), Some(30));
+        assert_eq!(
+            (m.copay, m.insurer_share, m.copay_diff),
+            (Yen(80_100), Yen(919_900), Yen(0))
+        );
+    }
+
+    #[test]
+    fn a_copay_the_receipt_does_not_allow_is_a_difference() {
+        // 後期 一般 (1318) allows 10% or 20%; the roster says 30% (high earner): the
+        // patient paid 10% and owes the 20% difference.
+        let mut r = receipt(
+            "39280003",
+            "",
+            "00456789",
+            None,
+            "1945-01-01",
+            Sex::Female,
+            "中村　ハル",
+        );
+        r.receipt_type = "1318".into();
+        r.insurance.as_mut().unwrap().points = Points(1000);
+        let m = receipt_money(&r, on(), Some(30));
+        assert_eq!((m.percent_billed, m.percent_due), (10, 30));
+        assert_eq!((m.copay, m.copay_diff), (Yen(3000), Yen(-2000)));
+        // 20% is one the receipt allows: no difference.
+        assert_eq!(receipt_money(&r, on(), Some(20)).copay_diff, Yen(0));
+    }
+
+    #[test]
+    fn kokuho_benefit_ratio_gives_the_copay() {
+        let mut r = receipt(
+            "131045",
+            "国12",
+            "345",
+            None,
+            "1970-08-15",
+            Sex::Male,
+            "田中　次郎",
+        );
+        r.benefit_ratio = Some(70);
+        r.insurance.as_mut().unwrap().points = Points(842);
+        let m = receipt_money(&r, on(), None);
+        assert_eq!((m.percent_due, m.copay), (30, Yen(2530)));
+    }
+}

@@ -35,6 +35,11 @@ pub struct ReceiptRow {
     pub match_probability: Option<f64>,
     /// 合計点数 × 10; `None` when the points could not be read.
     pub cost_yen: Option<Yen>,
+    /// The copay due, the insurer's share (cost − copay) and the 差額 (billed − due);
+    /// `None` for quarantined receipts.
+    pub copay_yen: Option<Yen>,
+    pub insurer_share_yen: Option<Yen>,
+    pub copay_diff_yen: Option<Yen>,
     pub reason: String,
 }
 
@@ -54,6 +59,9 @@ pub fn receipts_schema() -> SchemaRef {
         Field::new("match_weight", DataType::Float64, true),
         Field::new("match_probability", DataType::Float64, true),
         Field::new("cost_yen", DataType::Int64, true),
+        Field::new("copay_yen", DataType::Int64, true),
+        Field::new("insurer_share_yen", DataType::Int64, true),
+        Field::new("copay_diff_yen", DataType::Int64, true),
         Field::new("reason", DataType::Utf8, false),
     ]))
 }
@@ -74,6 +82,9 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
     let mut weight = Float64Builder::new();
     let mut probability = Float64Builder::new();
     let mut cost = Int64Builder::new();
+    let mut copay = Int64Builder::new();
+    let mut share = Int64Builder::new();
+    let mut diff = Int64Builder::new();
     let mut reason = StringBuilder::new();
     for r in rows {
         organization.append_option(r.key.map(|k| k.organization.code()));
@@ -90,6 +101,9 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         weight.append_option(r.match_weight);
         probability.append_option(r.match_probability);
         cost.append_option(r.cost_yen.map(|y| y.0));
+        copay.append_option(r.copay_yen.map(|y| y.0));
+        share.append_option(r.insurer_share_yen.map(|y| y.0));
+        diff.append_option(r.copay_diff_yen.map(|y| y.0));
         reason.append_value(&r.reason);
     }
     let columns: Vec<ArrayRef> = vec![
@@ -107,6 +121,9 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         Arc::new(weight.finish()),
         Arc::new(probability.finish()),
         Arc::new(cost.finish()),
+        Arc::new(copay.finish()),
+        Arc::new(share.finish()),
+        Arc::new(diff.finish()),
         Arc::new(reason.finish()),
     ];
     let batch =

@@ -11,6 +11,7 @@
 
 pub mod card_index;
 pub mod comments;
+pub mod copay;
 pub mod normalize;
 pub mod outcome;
 pub mod tiers;

@@ -65,5 +65,7 @@ pub struct Resolution {
     pub person_id: Option<String>,
     /// Roster line of the period chosen.
     pub period_line: Option<u64>,
+    /// The chosen period's `copay_percent`, which wins over the receipt's.
+    pub copay_percent: Option<u8>,
     pub reason: String,
 }

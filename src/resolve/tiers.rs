@@ -66,6 +66,7 @@ fn unresolved(r: &Receipt, tier: u8, status: Status, reason: &str) -> Resolution
         resolved_insurer: None,
         person_id: None,
         period_line: None,
+        copay_percent: None,
         reason: reason.to_string(),
     }
 }

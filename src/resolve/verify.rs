@@ -96,6 +96,7 @@ pub fn resolve_card(
         resolved_insurer: None,
         person_id: None,
         period_line: None,
+        copay_percent: None,
         reason: String::new(),
     };
     let rows: Vec<_> = index
@@ -149,6 +150,7 @@ pub fn resolve_card(
         out.status = Status::Verified;
         out.resolved_insurer = Some(p.insurer);
         out.period_line = Some(p.source_line);
+        out.copay_percent = p.copay_percent;
         out.reason = with_note(format!(
             "card valid in {} (period from {}{})",
             receipt.care_month,
@@ -172,6 +174,7 @@ pub fn resolve_card(
         out.status = Status::Rerouted;
         out.resolved_insurer = Some(p.insurer);
         out.period_line = Some(p.source_line);
+        out.copay_percent = p.copay_percent;
         out.reason = with_note(format!(
             "past card (ended {}); the person's period valid in {} is at {} from {}{}",
             card_end
