@@ -24,7 +24,7 @@ use crate::manifest::{
 use crate::report::{write_receipts_parquet, ReceiptRow};
 use crate::resolve::copay::receipt_money;
 use crate::resolve::outcome::{Resolution, Status};
-use crate::resolve::tiers::resolve_receipts;
+use crate::resolve::tiers::{resolve_receipts, Declarations};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
 
 /// Names of the files a run writes.
@@ -155,6 +155,9 @@ pub struct Ingested {
     pub declarations: Option<DeclarationRead>,
     pub roster: RosterRead,
     pub insurers: InsurerRead,
+    /// Set by resolution: tier-3 receipts, and those without a declaration form.
+    pub tier3_receipts: u64,
+    pub tier3_without_declaration: u64,
 }
 
 /// Reads every input; UKE files are parsed in parallel while the roster is read.
@@ -189,6 +192,8 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
         declarations,
         roster,
         insurers,
+        tier3_receipts: 0,
+        tier3_without_declaration: 0,
     })
 }
 
@@ -196,8 +201,8 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
 pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
-    let ingested = ingest(&inputs, config)?;
-    let rows = receipt_rows(&ingested, config);
+    let mut ingested = ingest(&inputs, config)?;
+    let rows = receipt_rows(&mut ingested, &inputs, config);
     let manifest = build_manifest(&inputs, &ingested, &rows, config)?;
 
     std::fs::create_dir_all(out).map_err(|source| RunError::Write {
@@ -231,12 +236,42 @@ pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunE
 
 /// One row per receipt read, in file and line order: accepted receipts with their
 /// resolution, quarantined ones with their first reason.
-fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
-    let accepted: Vec<&Receipt> = ingested.files.iter().flat_map(|f| &f.receipts).collect();
-    let resolutions = resolve_receipts(&accepted, &ingested.roster.roster, &config.ingest);
-    let mut by_key: BTreeMap<ReceiptKey, Resolution> =
-        resolutions.into_iter().map(|r| (r.key, r)).collect();
-    let mut rows = Vec::with_capacity(accepted.len());
+fn receipt_rows(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Vec<ReceiptRow> {
+    let declarations_file = inputs
+        .declarations
+        .as_ref()
+        .map(|p| inputs.display(p))
+        .unwrap_or_default();
+    let resolved = {
+        let accepted: Vec<&Receipt> = ingested.files.iter().flat_map(|f| &f.receipts).collect();
+        let declarations = Declarations {
+            rows: ingested
+                .declarations
+                .as_ref()
+                .map(|d| d.declarations.as_slice())
+                .unwrap_or_default(),
+            file: &declarations_file,
+        };
+        resolve_receipts(
+            &accepted,
+            &ingested.roster.roster,
+            declarations,
+            &config.ingest,
+        )
+    };
+    // Declarations that fit no receipt join the declarations' rows.
+    if let Some(d) = ingested.declarations.as_mut() {
+        d.quarantine.extend(resolved.notices);
+    }
+    ingested.tier3_receipts = resolved.tier3_receipts;
+    ingested.tier3_without_declaration = resolved.tier3_without_declaration;
+    let mut by_key: BTreeMap<ReceiptKey, Resolution> = resolved
+        .resolutions
+        .into_iter()
+        .map(|r| (r.key, r))
+        .collect();
+    let ingested = &*ingested;
+    let mut rows = Vec::with_capacity(by_key.len());
     for f in &ingested.files {
         let mut file_rows: Vec<ReceiptRow> =
             Vec::with_capacity(f.receipts.len() + f.quarantined.len());
@@ -244,7 +279,7 @@ fn receipt_rows(ingested: &Ingested, config: &Config) -> Vec<ReceiptRow> {
             let Some(res) = by_key.remove(&r.key) else {
                 continue;
             };
-            let money = receipt_money(r, r.care_month.first_day(), res.copay_percent);
+            let money = receipt_money(r, res.care_date, res.copay_percent);
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
@@ -436,10 +471,18 @@ fn build_manifest(
         ingested.insurers.master.len() as u64,
         &ingested.insurers.quarantine,
     );
-    let declarations = ingested
+    let mut declarations = ingested
         .declarations
         .as_ref()
         .map(|d| table_counts(d.rows_read, d.declarations.len() as u64, &d.quarantine));
+    if let Some(d) = declarations.as_mut() {
+        d.other
+            .insert("tier3_receipts".into(), ingested.tier3_receipts);
+        d.other.insert(
+            "tier3_receipts_without_declaration".into(),
+            ingested.tier3_without_declaration,
+        );
+    }
 
     let rows = all_quarantine_rows(ingested);
     let mut quarantine = QuarantineCounts {

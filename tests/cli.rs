@@ -264,3 +264,50 @@ fn a_bad_config_key_is_refused() {
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("filler_insurer"));
 }
+
+#[test]
+fn tiers_one_and_two_of_the_sample_agree_with_the_truth() {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
+    assert!(out_dir.path().join("receipts.parquet").is_file());
+    let ev = reseclear::evaluate::evaluate(
+        &root().join("fixtures/sample/truth.parquet"),
+        out_dir.path(),
+    )
+    .expect("evaluate");
+    assert_eq!(ev.unpaired, 0);
+    assert!(ev.tier2_rerouted_expected > 0);
+    assert_eq!(
+        ev.tier2_rerouted_correct, ev.tier2_rerouted_expected,
+        "{ev}"
+    );
+    let verified = |s: &str| {
+        ev.confusion
+            .get(&("verified".to_string(), s.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let expected_verified: u64 = ev
+        .confusion
+        .iter()
+        .filter(|((e, _), _)| e == "verified")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(verified("verified"), expected_verified, "{ev}");
+    assert_eq!(ev.pending_false, 0, "{ev}");
+    // The evaluate command prints the same table.
+    let out = run_ok(
+        bin()
+            .args(["evaluate", "--truth"])
+            .arg(root().join("fixtures/sample/truth.parquet"))
+            .arg("--run")
+            .arg(out_dir.path()),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tier 2 re-routing"));
+}

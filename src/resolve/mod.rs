@@ -12,6 +12,7 @@
 pub mod card_index;
 pub mod comments;
 pub mod copay;
+pub mod declared;
 pub mod normalize;
 pub mod outcome;
 pub mod tiers;

@@ -67,5 +67,8 @@ pub struct Resolution {
     pub period_line: Option<u64>,
     /// The chosen period's `copay_percent`, which wins over the receipt's.
     pub copay_percent: Option<u8>,
+    /// The day eligibility is judged on: the declaration's confirmation date for tier 3
+    /// when given, else the first day of the care month.
+    pub care_date: chrono::NaiveDate,
     pub reason: String,
 }

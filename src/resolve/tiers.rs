@@ -1,26 +1,49 @@
 //! The resolution stage over a month's accepted receipts: each receipt is classified by
-//! what it was filed with and sent to its tier. Pure over the receipts and the roster,
-//! so a partition of receipts with the roster rows their cards name is a self-contained
-//! unit of work.
+//! what it was filed with and sent to its tier. Pure over the receipts, the roster and
+//! the declarations, so a partition of receipts with the roster rows they need is a
+//! self-contained unit of work.
 
 use std::collections::HashSet;
 
 use rayon::prelude::*;
 
 use super::card_index::{CardIndex, CardKey};
+use super::declared::{declared, join_declarations};
 use super::outcome::{Resolution, Status};
 use super::verify::{classify, filed_insurer, resolve_card, Filed};
 use crate::config::IngestConfig;
+use crate::ingest::declarations::Declaration;
 use crate::ingest::roster::Roster;
 use crate::ingest::uke::Receipt;
+use crate::validate::QuarantineRow;
+
+/// What resolution decided, with what it has to report.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// One per receipt, in the order given.
+    pub resolutions: Vec<Resolution>,
+    /// Declarations that fit no tier-3 receipt, or several.
+    pub notices: Vec<QuarantineRow>,
+    pub tier3_receipts: u64,
+    pub tier3_without_declaration: u64,
+}
+
+/// The month's declarations, as read.
+#[derive(Debug, Clone, Copy)]
+pub struct Declarations<'a> {
+    pub rows: &'a [Declaration],
+    /// The file they came from, for reports.
+    pub file: &'a str,
+}
 
 /// Resolves every receipt; the result is in the order of `receipts`, whatever the
 /// number of threads.
 pub fn resolve_receipts(
     receipts: &[&Receipt],
     roster: &Roster,
+    declarations: Declarations<'_>,
     config: &IngestConfig,
-) -> Vec<Resolution> {
+) -> Resolved {
     let filed: Vec<Filed> = receipts.par_iter().map(|r| classify(r, config)).collect();
     let cards: HashSet<CardKey> = filed
         .iter()
@@ -30,34 +53,64 @@ pub fn resolve_receipts(
         })
         .collect();
     let index = CardIndex::build(roster, &cards);
-    receipts
+
+    let tier3: Vec<usize> = filed
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f, Filed::Unknown | Filed::InsurerOnly(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&i| receipts[i]).collect();
+    let (forms, notices) = join_declarations(&tier3_receipts, declarations.rows, declarations.file);
+    let mut form_of = vec![None; receipts.len()];
+    for (&i, form) in tier3.iter().zip(&forms) {
+        form_of[i] = *form;
+    }
+
+    let resolutions = receipts
         .par_iter()
         .zip(filed.par_iter())
-        .map(|(r, f)| match f {
+        .zip(form_of.par_iter())
+        .map(|((r, f), form)| match f {
             Filed::Card { key, branch, .. } => resolve_card(r, key, branch.as_deref(), &index),
             Filed::PublicOnly => unresolved(
                 r,
                 0,
                 Status::PublicOnly,
-                "no HO record: a 公費-only receipt, paid by its public payer",
+                "no HO record: a 公費-only receipt, paid by its public payer".into(),
             ),
-            Filed::InsurerOnly(_) => unresolved(
-                r,
-                3,
-                Status::NoMatch,
-                "insured number unknown: awaiting tier-3 matching among the insurer's subscribers",
-            ),
-            Filed::Unknown => unresolved(
-                r,
-                3,
-                Status::NoMatch,
-                "insurer and insured numbers unknown: awaiting tier-3 matching",
-            ),
+            Filed::InsurerOnly(_) | Filed::Unknown => {
+                let d = declared(r, form.map(|i| &declarations.rows[i]));
+                let mut res = unresolved(
+                    r,
+                    3,
+                    Status::NoMatch,
+                    format!(
+                        "numbers unknown ({}); declaration form {}: awaiting tier-3 matching",
+                        if matches!(f, Filed::InsurerOnly(_)) {
+                            "insured number"
+                        } else {
+                            "insurer and insured numbers"
+                        },
+                        if d.has_form { "given" } else { "absent" }
+                    ),
+                );
+                if let Some(day) = d.confirmation_date {
+                    res.care_date = day;
+                }
+                res
+            }
         })
-        .collect()
+        .collect();
+    Resolved {
+        resolutions,
+        notices,
+        tier3_receipts: tier3.len() as u64,
+        tier3_without_declaration: forms.iter().filter(|f| f.is_none()).count() as u64,
+    }
 }
 
-fn unresolved(r: &Receipt, tier: u8, status: Status, reason: &str) -> Resolution {
+fn unresolved(r: &Receipt, tier: u8, status: Status, reason: String) -> Resolution {
     Resolution {
         key: r.key,
         tier,
@@ -67,6 +120,7 @@ fn unresolved(r: &Receipt, tier: u8, status: Status, reason: &str) -> Resolution
         person_id: None,
         period_line: None,
         copay_percent: None,
-        reason: reason.to_string(),
+        care_date: r.care_month.first_day(),
+        reason,
     }
 }

@@ -97,6 +97,7 @@ pub fn resolve_card(
         person_id: None,
         period_line: None,
         copay_percent: None,
+        care_date: first,
         reason: String::new(),
     };
     let rows: Vec<_> = index
