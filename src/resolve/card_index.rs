@@ -94,7 +94,15 @@ impl CardIndex {
     /// Builds the index for the cards given: rows with one of those cards, and every
     /// period of their persons (sorted by `valid_from`).
     pub fn build(roster: &Roster, cards: &HashSet<CardKey>) -> CardIndex {
-        let mut persons: BTreeSet<String> = BTreeSet::new();
+        Self::build_with_persons(roster, cards, BTreeSet::new())
+    }
+
+    /// As [`CardIndex::build`], also keeping every period of the persons named.
+    pub fn build_with_persons(
+        roster: &Roster,
+        cards: &HashSet<CardKey>,
+        mut persons: BTreeSet<String>,
+    ) -> CardIndex {
         for batch in &roster.batches {
             let ins = batch.column(idx::INSURER_NUMBER).as_string::<i32>();
             let sym = batch.column(idx::SYMBOL).as_string::<i32>();
