@@ -311,3 +311,61 @@ fn tiers_one_and_two_of_the_sample_agree_with_the_truth() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("tier 2 re-routing"));
 }
+
+/// Family names on the sample roster (at least two characters, so that they are
+/// unlikely to occur by chance in other text).
+fn roster_family_names() -> Vec<String> {
+    use arrow::array::{Array, AsArray};
+    let file = std::fs::File::open(root().join("fixtures/sample/roster.parquet")).expect("roster");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut names = std::collections::BTreeSet::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = batch.column_by_name("name").expect("name column");
+        let col = col.as_string::<i32>();
+        for i in 0..col.len() {
+            let family = col
+                .value(i)
+                .split([' ', '　'])
+                .next()
+                .unwrap_or("")
+                .to_string();
+            if family.chars().count() >= 2 {
+                names.insert(family);
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+#[test]
+fn no_patient_name_reaches_the_logs_or_the_quarantine_file() {
+    let names = roster_family_names();
+    assert!(names.len() > 50);
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = run_ok(
+        bin()
+            .args(["--log-level", "trace", "run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
+    let logs =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        logs.contains("inputs found"),
+        "trace logs were captured: {logs}"
+    );
+    let quarantine =
+        std::fs::read_to_string(out_dir.path().join("quarantine.csv")).expect("quarantine");
+    for name in &names {
+        assert!(!logs.contains(name.as_str()), "a name reached the logs");
+        assert!(
+            !quarantine.contains(name.as_str()),
+            "a name reached quarantine.csv"
+        );
+    }
+}
