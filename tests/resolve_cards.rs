@@ -235,10 +235,16 @@ fn filler_numbers_are_classified_as_tier_three() {
         Sex::Male,
         "山田　太郎",
     );
-    assert_eq!(
+    assert!(matches!(
         classify(&r, &IngestConfig::default()),
-        Filed::InsurerOnly(InsurerNumber::parse("01130012").unwrap())
-    );
+        Filed::InsurerOnly { insurer, card: Some(_) } if insurer.as_str() == "01130012"
+    ));
+    // A real 記号 with a 7s-looking 番号 is a card.
+    r.insurance.as_mut().unwrap().symbol = "１２３".into();
+    assert!(matches!(
+        classify(&r, &IngestConfig::default()),
+        Filed::Card { .. }
+    ));
     r.insurance.as_mut().unwrap().insurer = InsurerField::Filler("77777777".into());
     assert_eq!(classify(&r, &IngestConfig::default()), Filed::Unknown);
     r.insurance = None;

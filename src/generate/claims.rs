@@ -261,6 +261,11 @@ fn spec_for(
                 .iter()
                 .enumerate()
                 .filter(|(_, q)| q.on_roster && q.to.is_some_and(|t| t < dates.care_start))
+                // A past period under the very card the person holds now (back at the
+                // same 国保, say) is no past card: filed under it, the receipt is tier 1.
+                .filter(|(_, q)| {
+                    (q.insurer, q.symbol, q.number) != (cur.insurer, cur.symbol, cur.number)
+                })
                 .map(|(i, _)| s + i)
                 .collect();
             let i = if rng.random_bool(0.8) {

@@ -48,16 +48,35 @@ pub fn resolve_receipts(
     let cards: HashSet<CardKey> = filed
         .iter()
         .filter_map(|f| match f {
-            Filed::Card { key, .. } => Some(key.clone()),
+            Filed::Card { key, .. }
+            | Filed::InsurerOnly {
+                card: Some((key, _)),
+                ..
+            } => Some(key.clone()),
             _ => None,
         })
         .collect();
     let index = CardIndex::build(roster, &cards);
+    // A filler-looking 番号 that the roster has as a real card is that card.
+    let filed: Vec<Filed> = filed
+        .into_iter()
+        .map(|f| match f {
+            Filed::InsurerOnly {
+                insurer,
+                card: Some((key, branch)),
+            } if index.card(&key).next().is_some() => Filed::Card {
+                insurer,
+                key,
+                branch,
+            },
+            other => other,
+        })
+        .collect();
 
     let tier3: Vec<usize> = filed
         .iter()
         .enumerate()
-        .filter(|(_, f)| matches!(f, Filed::Unknown | Filed::InsurerOnly(_)))
+        .filter(|(_, f)| matches!(f, Filed::Unknown | Filed::InsurerOnly { .. }))
         .map(|(i, _)| i)
         .collect();
     let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&i| receipts[i]).collect();
@@ -79,7 +98,7 @@ pub fn resolve_receipts(
                 Status::PublicOnly,
                 "no HO record: a 公費-only receipt, paid by its public payer".into(),
             ),
-            Filed::InsurerOnly(_) | Filed::Unknown => {
+            Filed::InsurerOnly { .. } | Filed::Unknown => {
                 let d = declared(r, form.map(|i| &declarations.rows[i]));
                 let mut res = unresolved(
                     r,
@@ -87,7 +106,7 @@ pub fn resolve_receipts(
                     Status::NoMatch,
                     format!(
                         "numbers unknown ({}); declaration form {}: awaiting tier-3 matching",
-                        if matches!(f, Filed::InsurerOnly(_)) {
+                        if matches!(f, Filed::InsurerOnly { .. }) {
                             "insured number"
                         } else {
                             "insurer and insured numbers"

@@ -30,8 +30,12 @@ pub enum Filed {
         branch: Option<String>,
     },
     /// Real insurer number, insured number unknown (filler or empty): tier 3 among
-    /// that insurer's subscribers.
-    InsurerOnly(InsurerNumber),
+    /// that insurer's subscribers. A filler-looking number can be real (番号 `777`):
+    /// `card` is what to look up first, and if the roster has that card, it is one.
+    InsurerOnly {
+        insurer: InsurerNumber,
+        card: Option<(CardKey, Option<String>)>,
+    },
     /// Filler insurer number: tier 3.
     Unknown,
     /// No HO: a 公費-only receipt.
@@ -46,24 +50,30 @@ pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
     match &ho.insurer {
         InsurerField::Filler(_) => Filed::Unknown,
         InsurerField::Known(insurer) => {
-            let number_unknown =
-                ho.number.trim().is_empty() || config.is_filler_insured(&ho.number);
-            if number_unknown {
-                return Filed::InsurerOnly(*insurer);
-            }
-            let symbol = if config.is_filler_insured(&ho.symbol) {
-                ""
-            } else {
-                ho.symbol.as_str()
-            };
             let branch = receipt
                 .confirmation
                 .as_ref()
                 .map(|sn| sn.branch.trim().to_string())
                 .filter(|b| !b.is_empty());
+            let key = CardKey::new(insurer.as_str(), &ho.symbol, &ho.number);
+            if ho.number.trim().is_empty() {
+                return Filed::InsurerOnly {
+                    insurer: *insurer,
+                    card: None,
+                };
+            }
+            // 記号・番号 filled with 7s (or 番号 with 9s and no 記号) mean "unknown".
+            let symbol_unknown =
+                ho.symbol.trim().is_empty() || config.is_filler_insured(&ho.symbol);
+            if config.is_filler_insured(&ho.number) && symbol_unknown {
+                return Filed::InsurerOnly {
+                    insurer: *insurer,
+                    card: Some((key, branch)),
+                };
+            }
             Filed::Card {
                 insurer: *insurer,
-                key: CardKey::new(insurer.as_str(), symbol, &ho.number),
+                key,
                 branch,
             }
         }

@@ -528,6 +528,20 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
+    /// A receipt's key as shown in quarantine rows, `?` for what is unknown.
+    fn key_text(&self, number: Option<u32>) -> String {
+        let number = number.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+        match self.header.as_ref().filter(|_| !self.header_broken) {
+            Some(h) => format!(
+                "{}:{}:{number}@{}",
+                h.clinic_code,
+                h.billing_month,
+                h.organization.code()
+            ),
+            None => format!("?:?:{number}"),
+        }
+    }
+
     fn close_draft(&mut self) {
         if let Some(d) = self.draft.take() {
             self.drafts.push(d);
@@ -612,14 +626,21 @@ impl<'f, 'c> Parser<'f, 'c> {
             }
         }
         if let (Some(care), Some(birth)) = (d.care_month, d.birth_date) {
+            // A slip a person should see, but no reason to hold the claim: the birth
+            // date decides neither the card nor the money of tiers 1 and 2, and tier 3
+            // matching tolerates slips.
             if birth > care.last_day() {
-                bad(
-                    &mut d,
+                let row = QuarantineRow::new_pii(
+                    &file,
+                    n,
+                    "RE",
                     field::RE_BIRTH,
                     get(f, 7),
                     format!("born after the care month {care}"),
-                    true,
-                );
+                    Scope::Notice,
+                )
+                .with_receipt(self.key_text(d.receipt_number));
+                self.file.quarantine.push(row);
             }
         }
         d.special_notes = get(f, 12).trim().to_string();
@@ -892,7 +913,6 @@ impl<'f, 'c> Parser<'f, 'c> {
             .find(|r| r.scope == Scope::File)
             .map(|r| r.reason.clone());
         let header = self.header.clone().filter(|_| !self.header_broken);
-        self.file.header = self.header.take();
         for mut d in std::mem::take(&mut self.drafts) {
             let key = match (&header, d.receipt_number) {
                 (Some(h), Some(number)) => Some(ReceiptKey {
@@ -903,12 +923,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 }),
                 _ => None,
             };
-            let key_text = key.map(|k| k.to_string()).unwrap_or_else(|| {
-                format!(
-                    "?:?:{}",
-                    d.receipt_number.map(|n| n.to_string()).unwrap_or_default()
-                )
-            });
+            let key_text = self.key_text(d.receipt_number);
             let points = d.points();
             // A care month after the billing month cannot be billed yet.
             let mut problems = std::mem::take(&mut d.problems);
@@ -968,6 +983,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 }
             }
         }
+        self.file.header = self.header.take();
         self.file.quarantine.append(&mut self.file_problems);
     }
 
