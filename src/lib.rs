@@ -6,6 +6,7 @@
 //! [`run`] strings the stages together; [`generate`] makes synthetic months for tests
 //! and benchmarks (the engine itself never reads what only the generator knows).
 
+pub mod apportion;
 pub mod config;
 pub mod domain;
 pub mod evaluate;
