@@ -7,6 +7,7 @@
 //! person can be followed to another insurer. Memory grows with the receipts, not with
 //! the roster.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -39,16 +40,30 @@ impl CardKey {
 /// 記号・番号 as compared: NFKC, no white space or hyphen-like characters, no leading
 /// zeros (clinics and insurers pad differently).
 pub fn card_text(s: &str) -> String {
+    card_text_cow(s).into_owned()
+}
+
+/// [`card_text`] without allocating in the common case (ASCII digits and letters),
+/// for the pass over the whole roster.
+fn card_text_cow(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let trimmed = s.trim_start_matches('0');
+        return Cow::Borrowed(if trimmed.is_empty() && !s.is_empty() {
+            "0"
+        } else {
+            trimmed
+        });
+    }
     let t: String = s
         .nfkc()
         .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '‐' | '−' | 'ー' | '－'))
         .collect();
     let trimmed = t.trim_start_matches('0');
-    if trimmed.is_empty() && !t.is_empty() {
+    Cow::Owned(if trimmed.is_empty() && !t.is_empty() {
         "0".to_string()
     } else {
         trimmed.to_string()
-    }
+    })
 }
 
 /// One eligibility period of the roster, with what the resolver compares.
@@ -103,12 +118,17 @@ impl CardIndex {
         cards: &HashSet<CardKey>,
         mut persons: BTreeSet<String>,
     ) -> CardIndex {
+        // Most rows carry no wanted card: test the number first, without allocating.
+        let numbers: HashSet<&str> = cards.iter().map(|c| c.number.as_str()).collect();
         for batch in &roster.batches {
             let ins = batch.column(idx::INSURER_NUMBER).as_string::<i32>();
             let sym = batch.column(idx::SYMBOL).as_string::<i32>();
             let num = batch.column(idx::NUMBER).as_string::<i32>();
             let pid = batch.column(idx::PERSON_ID).as_string::<i32>();
             for row in 0..batch.num_rows() {
+                if !numbers.contains(card_text_cow(num.value(row)).as_ref()) {
+                    continue;
+                }
                 let key = CardKey::new(ins.value(row), sym.value(row), num.value(row));
                 if cards.contains(&key) {
                     persons.insert(pid.value(row).to_string());
