@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub ingest: IngestConfig,
+    /// Tier-3 matching (`[matching]`): blocking rules, thresholds, training.
+    pub matching: crate::resolve::matcher::MatchConfig,
 }
 
 /// How inputs are read.

@@ -117,6 +117,13 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             let outcome = reseclear::run::run(&input, &out, &cfg)?;
             print_summary(&outcome.manifest, &out);
+            let stages: Vec<String> = outcome
+                .timings
+                .stages
+                .iter()
+                .map(|(stage, s)| format!("{stage} {s:.2} s"))
+                .collect();
+            println!("  time             {}", stages.join(", "));
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { truth, run } => {

@@ -27,7 +27,21 @@ pub struct Manifest {
     pub roster: TableCounts,
     pub insurers: TableCounts,
     pub quarantine: QuarantineCounts,
+    pub matching: MatchingCounts,
     pub conservation: Conservation,
+}
+
+/// How tier-3 matching went: blocking rules with their candidate counts (as Splink
+/// reports them), the pairs compared, the training of the model, the decisions.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MatchingCounts {
+    pub patients: u64,
+    pub blocking: Vec<crate::resolve::matcher::BlockingCount>,
+    pub candidate_pairs: u64,
+    pub em_iterations: u32,
+    pub em_converged: bool,
+    /// Decisions by kind (`matched`, `review`, `no_match`).
+    pub decisions: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

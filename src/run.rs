@@ -18,19 +18,38 @@ use crate::ingest::uke::Receipt;
 use crate::ingest::uke::{read_uke_files, InsurerField, UkeFile};
 use crate::ingest::IngestError;
 use crate::manifest::{
-    sha256_file, Conservation, Engine, InputFile, Manifest, QuarantineCounts, ReceiptAccount,
-    TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
+    sha256_file, Conservation, Engine, InputFile, Manifest, MatchingCounts, QuarantineCounts,
+    ReceiptAccount, TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
 };
-use crate::report::{write_receipts_parquet, ReceiptRow};
+use crate::report::{write_match_report, write_receipts_parquet, MatchEntry, ReceiptRow};
 use crate::resolve::copay::receipt_money;
 use crate::resolve::outcome::{Resolution, Status};
-use crate::resolve::tiers::{resolve_receipts, Declarations};
+use crate::resolve::tier3::MatchContext;
+use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
 
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const RECEIPTS_FILE: &str = "receipts.parquet";
+pub const MATCH_REPORT_FILE: &str = "match_report.parquet";
+pub const MATCH_MODEL_FILE: &str = "match_model.json";
+/// Wall-clock seconds per stage: the one output that differs between runs, kept out
+/// of the manifest so that the manifest is byte-identical.
+pub const TIMINGS_FILE: &str = "timings.json";
+
+/// Seconds per stage, in the order the stages ran.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Timings {
+    pub stages: Vec<(String, f64)>,
+}
+
+impl Timings {
+    fn lap(&mut self, stage: &str, since: std::time::Instant) {
+        self.stages
+            .push((stage.to_string(), since.elapsed().as_secs_f64()));
+    }
+}
 
 /// Why a run could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +165,7 @@ fn collect_uke(base: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> std
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub manifest: Manifest,
+    pub timings: Timings,
     pub out_dir: PathBuf,
 }
 
@@ -201,42 +221,73 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
 pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
+    let mut timings = Timings::default();
+    let clock = std::time::Instant::now();
     let mut ingested = ingest(&inputs, config)?;
-    let rows = receipt_rows(&mut ingested, &inputs, config);
-    let manifest = build_manifest(&inputs, &ingested, &rows, config)?;
+    timings.lap("ingest", clock);
+    let clock = std::time::Instant::now();
+    let resolved = resolve(&mut ingested, &inputs, config);
+    timings.lap("resolve", clock);
+    let clock = std::time::Instant::now();
+    let rows = receipt_rows(&ingested, &resolved);
+    let manifest = build_manifest(&inputs, &ingested, &rows, &resolved, config)?;
 
     std::fs::create_dir_all(out).map_err(|source| RunError::Write {
         path: out.to_path_buf(),
         source,
     })?;
     write_receipts_parquet(&out.join(RECEIPTS_FILE), &rows)?;
+    let statuses: BTreeMap<ReceiptKey, Status> = resolved
+        .resolutions
+        .iter()
+        .map(|r| (r.key, r.status))
+        .collect();
+    let entries: Vec<MatchEntry<'_>> = resolved
+        .tier3_keys
+        .iter()
+        .zip(&resolved.match_run.results)
+        .map(|(key, result)| MatchEntry {
+            key: *key,
+            status: statuses.get(key).copied().unwrap_or(Status::NoMatch),
+            result,
+        })
+        .collect();
+    write_match_report(&out.join(MATCH_REPORT_FILE), &entries)?;
+    write_json(&out.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
     let mut quarantine = all_quarantine_rows(&ingested);
     let qpath = out.join(QUARANTINE_FILE);
     write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
         path: qpath.clone(),
         source,
     })?;
-    let mpath = out.join(MANIFEST_FILE);
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| RunError::Write {
-        path: mpath.clone(),
-        source: e.into(),
-    })?;
-    std::fs::write(&mpath, json + "\n").map_err(|source| RunError::Write {
-        path: mpath.clone(),
-        source,
-    })?;
+    write_json(&out.join(MANIFEST_FILE), &manifest)?;
+    timings.lap("report", clock);
+    write_json(&out.join(TIMINGS_FILE), &timings)?;
     if !manifest.conservation.balanced {
         return Err(RunError::Unbalanced(format!("{:?}", manifest.conservation)));
     }
     Ok(RunOutcome {
         manifest,
+        timings,
         out_dir: out.to_path_buf(),
     })
 }
 
-/// One row per receipt read, in file and line order: accepted receipts with their
-/// resolution, quarantined ones with their first reason.
-fn receipt_rows(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Vec<ReceiptRow> {
+/// Pretty JSON with a final line end.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| RunError::Write {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    std::fs::write(path, json + "\n").map_err(|source| RunError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Resolves the accepted receipts. Declarations that fit no receipt join the
+/// declarations' rows; the tier-3 counts are kept for the manifest.
+fn resolve(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Resolved {
     let declarations_file = inputs
         .declarations
         .as_ref()
@@ -252,31 +303,33 @@ fn receipt_rows(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Ve
                 .unwrap_or_default(),
             file: &declarations_file,
         };
-        resolve_receipts(
-            &accepted,
-            &ingested.roster.roster,
-            declarations,
-            &config.ingest,
-        )
+        let matching = MatchContext {
+            roster: &ingested.roster.roster,
+            insurers: &ingested.insurers.master,
+            config: &config.matching,
+            model: None,
+        };
+        resolve_receipts(&accepted, declarations, matching, &config.ingest)
     };
-    // Declarations that fit no receipt join the declarations' rows.
     if let Some(d) = ingested.declarations.as_mut() {
-        d.quarantine.extend(resolved.notices);
+        d.quarantine.extend(resolved.notices.iter().cloned());
     }
     ingested.tier3_receipts = resolved.tier3_receipts;
     ingested.tier3_without_declaration = resolved.tier3_without_declaration;
-    let mut by_key: BTreeMap<ReceiptKey, Resolution> = resolved
-        .resolutions
-        .into_iter()
-        .map(|r| (r.key, r))
-        .collect();
-    let ingested = &*ingested;
+    resolved
+}
+
+/// One row per receipt read, in file and line order: accepted receipts with their
+/// resolution, quarantined ones with their first reason.
+fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
+    let by_key: BTreeMap<ReceiptKey, &Resolution> =
+        resolved.resolutions.iter().map(|r| (r.key, r)).collect();
     let mut rows = Vec::with_capacity(by_key.len());
     for f in &ingested.files {
         let mut file_rows: Vec<ReceiptRow> =
             Vec::with_capacity(f.receipts.len() + f.quarantined.len());
         for r in &f.receipts {
-            let Some(res) = by_key.remove(&r.key) else {
+            let Some(res) = by_key.get(&r.key) else {
                 continue;
             };
             let money = receipt_money(r, res.care_date, res.copay_percent);
@@ -287,16 +340,16 @@ fn receipt_rows(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Ve
                 line: r.line,
                 tier: res.tier,
                 status: res.status,
-                filed_insurer: res.filed_insurer,
+                filed_insurer: res.filed_insurer.clone(),
                 resolved_insurer: res.resolved_insurer.map(|i| i.to_string()),
-                person_id: res.person_id,
-                match_weight: None,
-                match_probability: None,
+                person_id: res.person_id.clone(),
+                match_weight: res.match_weight,
+                match_probability: res.match_probability,
                 cost_yen: Some(money.cost),
                 copay_yen: Some(money.copay),
                 insurer_share_yen: Some(money.insurer_share),
                 copay_diff_yen: Some(money.copay_diff),
-                reason: res.reason,
+                reason: res.reason.clone(),
             });
         }
         for q in &f.quarantined {
@@ -364,6 +417,7 @@ fn build_manifest(
     inputs: &Inputs,
     ingested: &Ingested,
     receipts: &[ReceiptRow],
+    resolved: &Resolved,
     config: &Config,
 ) -> Result<Manifest, RunError> {
     let hash = |path: &Path| {
@@ -495,6 +549,21 @@ fn build_manifest(
             .entry(r.scope.as_str().to_string())
             .or_insert(0) += 1;
     }
+    let run = &resolved.match_run;
+    let mut decisions = BTreeMap::new();
+    for r in &run.results {
+        *decisions
+            .entry(r.decision.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let matching = MatchingCounts {
+        patients: run.results.len() as u64,
+        blocking: run.blocking.clone(),
+        candidate_pairs: run.candidate_pairs,
+        em_iterations: run.em_iterations,
+        em_converged: run.em_converged,
+        decisions,
+    };
     Ok(Manifest {
         manifest_version: MANIFEST_VERSION,
         engine: Engine::default(),
@@ -505,6 +574,7 @@ fn build_manifest(
         roster,
         insurers,
         quarantine,
+        matching,
         conservation,
     })
 }

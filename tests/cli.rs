@@ -171,10 +171,16 @@ fn outputs_are_byte_identical_across_thread_counts_and_runs() {
                 .arg("--out")
                 .arg(out.path()),
         );
-        let bytes: Vec<Vec<u8>> = ["manifest.json", "quarantine.csv"]
-            .iter()
-            .map(|f| std::fs::read(out.path().join(f)).expect("output"))
-            .collect();
+        let bytes: Vec<Vec<u8>> = [
+            "manifest.json",
+            "quarantine.csv",
+            "receipts.parquet",
+            "match_report.parquet",
+            "match_model.json",
+        ]
+        .iter()
+        .map(|f| std::fs::read(out.path().join(f)).expect("output"))
+        .collect();
         outputs.push(bytes);
     }
     assert_eq!(outputs[0], outputs[1], "1 thread vs 2 threads");

@@ -1,9 +1,12 @@
 //! Report: the run's outputs for people and for later stages — `receipts.parquet`
-//! (one row per receipt with its decision), alongside `quarantine.csv` and the
-//! manifest written by `validate` and `manifest`.
+//! (one row per receipt with its decision) and `match_report.parquet` (the evidence
+//! of every tier-3 decision), alongside `quarantine.csv` and the manifest written by
+//! `validate` and `manifest`.
 
+mod match_report;
 mod receipts;
 
+pub use match_report::{match_report_schema, write_match_report, MatchEntry};
 pub use receipts::{receipts_schema, write_receipts_parquet, ReceiptRow};
 
 /// An output that could not be written.

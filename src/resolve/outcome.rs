@@ -52,7 +52,7 @@ impl fmt::Display for Status {
 }
 
 /// The decision for one receipt, with its evidence in words (no personal data).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
     pub key: ReceiptKey,
     /// 1 current card, 2 past card, 3 numbers unknown; 0 when never classified
@@ -70,5 +70,8 @@ pub struct Resolution {
     /// The day eligibility is judged on: the declaration's confirmation date for tier 3
     /// when given, else the first day of the care month.
     pub care_date: chrono::NaiveDate,
+    /// Tier 3: the best candidate's match weight (log2 odds) and probability.
+    pub match_weight: Option<f64>,
+    pub match_probability: Option<f64>,
     pub reason: String,
 }

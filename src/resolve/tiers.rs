@@ -9,16 +9,17 @@ use rayon::prelude::*;
 
 use super::card_index::{CardIndex, CardKey};
 use super::declared::{declared, join_declarations};
+use super::matcher::MatchRun;
 use super::outcome::{Resolution, Status};
+use super::tier3::{resolve_tier3, MatchContext, Tier3Case};
 use super::verify::{classify, filed_insurer, resolve_card, Filed};
 use crate::config::IngestConfig;
 use crate::ingest::declarations::Declaration;
-use crate::ingest::roster::Roster;
 use crate::ingest::uke::Receipt;
 use crate::validate::QuarantineRow;
 
 /// What resolution decided, with what it has to report.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     /// One per receipt, in the order given.
     pub resolutions: Vec<Resolution>,
@@ -26,6 +27,10 @@ pub struct Resolved {
     pub notices: Vec<QuarantineRow>,
     pub tier3_receipts: u64,
     pub tier3_without_declaration: u64,
+    /// The tier-3 match: candidates, model, blocking counts; its results are in the
+    /// order of `tier3_keys`.
+    pub match_run: MatchRun,
+    pub tier3_keys: Vec<crate::domain::ReceiptKey>,
 }
 
 /// The month's declarations, as read.
@@ -40,8 +45,8 @@ pub struct Declarations<'a> {
 /// number of threads.
 pub fn resolve_receipts(
     receipts: &[&Receipt],
-    roster: &Roster,
     declarations: Declarations<'_>,
+    matching: MatchContext<'_>,
     config: &IngestConfig,
 ) -> Resolved {
     let filed: Vec<Filed> = receipts.par_iter().map(|r| classify(r, config)).collect();
@@ -56,7 +61,7 @@ pub fn resolve_receipts(
             _ => None,
         })
         .collect();
-    let index = CardIndex::build(roster, &cards);
+    let index = CardIndex::build(matching.roster, &cards);
     // A filler-looking 番号 that the roster has as a real card is that card.
     let filed: Vec<Filed> = filed
         .into_iter()
@@ -81,51 +86,46 @@ pub fn resolve_receipts(
         .collect();
     let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&i| receipts[i]).collect();
     let (forms, notices) = join_declarations(&tier3_receipts, declarations.rows, declarations.file);
-    let mut form_of = vec![None; receipts.len()];
-    for (&i, form) in tier3.iter().zip(&forms) {
-        form_of[i] = *form;
-    }
+    let cases: Vec<Tier3Case<'_>> = tier3
+        .iter()
+        .zip(&forms)
+        .map(|(&i, form)| Tier3Case {
+            receipt: receipts[i],
+            declared: declared(receipts[i], form.map(|f| &declarations.rows[f])),
+            within_insurer: match &filed[i] {
+                Filed::InsurerOnly { insurer, .. } => Some(*insurer),
+                _ => None,
+            },
+        })
+        .collect();
+    let (tier3_resolutions, match_run) = resolve_tier3(&cases, matching);
 
-    let resolutions = receipts
+    let mut resolutions: Vec<Option<Resolution>> = receipts
         .par_iter()
         .zip(filed.par_iter())
-        .zip(form_of.par_iter())
-        .map(|((r, f), form)| match f {
-            Filed::Card { key, branch, .. } => resolve_card(r, key, branch.as_deref(), &index),
-            Filed::PublicOnly => unresolved(
+        .map(|(r, f)| match f {
+            Filed::Card { key, branch, .. } => {
+                Some(resolve_card(r, key, branch.as_deref(), &index))
+            }
+            Filed::PublicOnly => Some(unresolved(
                 r,
                 0,
                 Status::PublicOnly,
                 "no HO record: a 公費-only receipt, paid by its public payer".into(),
-            ),
-            Filed::InsurerOnly { .. } | Filed::Unknown => {
-                let d = declared(r, form.map(|i| &declarations.rows[i]));
-                let mut res = unresolved(
-                    r,
-                    3,
-                    Status::NoMatch,
-                    format!(
-                        "numbers unknown ({}); declaration form {}: awaiting tier-3 matching",
-                        if matches!(f, Filed::InsurerOnly { .. }) {
-                            "insured number"
-                        } else {
-                            "insurer and insured numbers"
-                        },
-                        if d.has_form { "given" } else { "absent" }
-                    ),
-                );
-                if let Some(day) = d.confirmation_date {
-                    res.care_date = day;
-                }
-                res
-            }
+            )),
+            Filed::InsurerOnly { .. } | Filed::Unknown => None,
         })
         .collect();
+    for (&i, res) in tier3.iter().zip(tier3_resolutions) {
+        resolutions[i] = Some(res);
+    }
     Resolved {
-        resolutions,
+        resolutions: resolutions.into_iter().flatten().collect(),
         notices,
         tier3_receipts: tier3.len() as u64,
         tier3_without_declaration: forms.iter().filter(|f| f.is_none()).count() as u64,
+        match_run,
+        tier3_keys: tier3.iter().map(|&i| receipts[i].key).collect(),
     }
 }
 
@@ -140,6 +140,8 @@ fn unresolved(r: &Receipt, tier: u8, status: Status, reason: String) -> Resoluti
         period_line: None,
         copay_percent: None,
         care_date: r.care_month.first_day(),
+        match_weight: None,
+        match_probability: None,
         reason,
     }
 }

@@ -108,6 +108,8 @@ pub fn resolve_card(
         period_line: None,
         copay_percent: None,
         care_date: first,
+        match_weight: None,
+        match_probability: None,
         reason: String::new(),
     };
     let rows: Vec<_> = index
