@@ -11,6 +11,7 @@ use reseclear::config::{Config, CsvEncoding};
 use reseclear::domain::YearMonth;
 use reseclear::generate::{generate, GenerateOptions};
 use reseclear::manifest::Manifest;
+use reseclear::resolve::matcher::MatchModel;
 
 /// Claims clearinghouse engine for receipts whose eligibility could not be confirmed.
 #[derive(Parser, Debug)]
@@ -42,6 +43,10 @@ enum Command {
         /// Encoding of the CSV inputs, overriding the configuration.
         #[arg(long, value_enum)]
         csv_encoding: Option<CsvEncoding>,
+        /// Match tier 3 with this saved model (an earlier run's match_model.json)
+        /// instead of training one on this month.
+        #[arg(long)]
+        match_model: Option<PathBuf>,
     },
     /// Score a finished run against a generated month's truth.parquet (synthetic
     /// months only): precision and recall of tier-3 matches, re-routing, pending.
@@ -107,6 +112,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             out,
             config,
             csv_encoding,
+            match_model,
         } => {
             let mut cfg = match &config {
                 Some(p) => Config::load(p)?,
@@ -115,7 +121,18 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             if let Some(e) = csv_encoding {
                 cfg.ingest.csv_encoding = e;
             }
-            let outcome = reseclear::run::run(&input, &out, &cfg)?;
+            let model = match &match_model {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Some(
+                        MatchModel::from_json(&text)
+                            .with_context(|| format!("{} is not a match model", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let outcome = reseclear::run::run_with_model(&input, &out, &cfg, model.as_ref())?;
             print_summary(&outcome.manifest, &out);
             let stages: Vec<String> = outcome
                 .timings

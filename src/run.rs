@@ -23,6 +23,7 @@ use crate::manifest::{
 };
 use crate::report::{write_match_report, write_receipts_parquet, MatchEntry, ReceiptRow};
 use crate::resolve::copay::receipt_money;
+use crate::resolve::matcher::MatchModel;
 use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
@@ -219,6 +220,17 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
 
 /// Runs the month: ingest, validate, write the quarantine file and the manifest.
 pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunError> {
+    run_with_model(input, out, config, None)
+}
+
+/// As [`run`], matching tier 3 with a saved model (`match_model.json` of an earlier
+/// run) instead of training one on this month.
+pub fn run_with_model(
+    input: &Path,
+    out: &Path,
+    config: &Config,
+    model: Option<&MatchModel>,
+) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
     let mut timings = Timings::default();
@@ -226,7 +238,7 @@ pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunE
     let mut ingested = ingest(&inputs, config)?;
     timings.lap("ingest", clock);
     let clock = std::time::Instant::now();
-    let resolved = resolve(&mut ingested, &inputs, config);
+    let resolved = resolve(&mut ingested, &inputs, config, model);
     timings.lap("resolve", clock);
     let clock = std::time::Instant::now();
     let rows = receipt_rows(&ingested, &resolved);
@@ -287,7 +299,12 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RunErro
 
 /// Resolves the accepted receipts. Declarations that fit no receipt join the
 /// declarations' rows; the tier-3 counts are kept for the manifest.
-fn resolve(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Resolved {
+fn resolve(
+    ingested: &mut Ingested,
+    inputs: &Inputs,
+    config: &Config,
+    model: Option<&MatchModel>,
+) -> Resolved {
     let declarations_file = inputs
         .declarations
         .as_ref()
@@ -307,7 +324,7 @@ fn resolve(ingested: &mut Ingested, inputs: &Inputs, config: &Config) -> Resolve
             roster: &ingested.roster.roster,
             insurers: &ingested.insurers.master,
             config: &config.matching,
-            model: None,
+            model,
         };
         resolve_receipts(&accepted, declarations, matching, &config.ingest)
     };

@@ -375,3 +375,75 @@ fn no_patient_name_reaches_the_logs_or_the_quarantine_file() {
         );
     }
 }
+
+#[test]
+fn a_saved_match_model_can_be_used_instead_of_training() {
+    let first = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(first.path()),
+    );
+    let second = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(second.path())
+            .arg("--match-model")
+            .arg(first.path().join("match_model.json")),
+    );
+    let m = manifest(second.path());
+    assert_eq!(
+        m["matching"]["em_iterations"], 0,
+        "no training with a given model"
+    );
+    // The same model gives the same decisions.
+    let ev =
+        reseclear::evaluate::evaluate(&root().join("fixtures/sample/truth.parquet"), second.path())
+            .expect("evaluate");
+    assert_eq!(ev.tier3_matched_correct, ev.tier3_match_expected, "{ev}");
+    // A file that is not a model is refused with its name.
+    let bad = tempfile::tempdir().expect("tempdir");
+    let not_model = bad.path().join("model.json");
+    std::fs::write(&not_model, "[1, 2]").expect("write");
+    let result = bin()
+        .args(["run", "--input"])
+        .arg(root().join("fixtures/sample"))
+        .arg("--out")
+        .arg(bad.path().join("out"))
+        .arg("--match-model")
+        .arg(&not_model)
+        .output()
+        .expect("run");
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("is not a match model"));
+}
+
+#[test]
+fn the_sample_month_matches_its_truth_in_every_tier() {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
+    let ev = reseclear::evaluate::evaluate(
+        &root().join("fixtures/sample/truth.parquet"),
+        out_dir.path(),
+    )
+    .expect("evaluate");
+    assert!(ev.tier3_match_expected > 5, "{ev}");
+    assert_eq!(
+        ev.tier3_matched, ev.tier3_matched_correct,
+        "no wrong auto-match: {ev}"
+    );
+    assert!(ev.tier3_recall() >= 0.9, "{ev}");
+    assert_eq!(ev.pending_correct, ev.pending_expected, "{ev}");
+    assert!(out_dir.path().join("match_report.parquet").is_file());
+}
