@@ -18,17 +18,7 @@ const PER_PREFECTURE: u32 = 50;
 
 /// A valid insurer number for a body of digits (DOMAIN §7 check digit).
 fn with_check_digit(body: &str) -> InsurerNumber {
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            let p = if i % 2 == 0 { d * 2 } else { d };
-            p / 10 + p % 10
-        })
-        .sum();
-    InsurerNumber::parse(&format!("{body}{}", (10 - sum % 10) % 10)).expect("valid number")
+    InsurerNumber::from_body(body).expect("valid number")
 }
 
 /// Per prefecture: 49 municipal 国保 + 1 後期 union, and 1 協会けんぽ branch + 49

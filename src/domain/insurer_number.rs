@@ -48,6 +48,18 @@ impl InsurerNumber {
         })
     }
 
+    /// The number made of `body` (5 or 7 digits) and its check digit: how insurers'
+    /// numbers are issued.
+    pub fn from_body(body: &str) -> Result<Self, DomainError> {
+        if !(body.len() == 5 || body.len() == 7) || !body.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::malformed(
+                "5 or 7 digits before the check digit",
+                body,
+            ));
+        }
+        Self::parse(&format!("{body}{}", check_digit(body.as_bytes())))
+    }
+
     pub fn as_str(&self) -> &str {
         // The digits are ASCII by construction.
         std::str::from_utf8(&self.digits[..self.len as usize]).unwrap_or_default()
@@ -116,6 +128,19 @@ impl<'de> Deserialize<'de> for InsurerNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_gets_its_check_digit() {
+        assert_eq!(
+            InsurerNumber::from_body("0113001").unwrap().as_str(),
+            "01130012"
+        );
+        assert_eq!(
+            InsurerNumber::from_body("13104").unwrap().as_str(),
+            "131045"
+        );
+        assert!(InsurerNumber::from_body("011300").is_err());
+    }
 
     #[test]
     fn real_insurer_numbers_pass() {

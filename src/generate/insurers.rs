@@ -127,30 +127,16 @@ pub struct Registry {
     taken_symbols: std::collections::BTreeSet<(u16, String)>,
 }
 
-fn check_digit(body: &str) -> u8 {
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            let p = if i % 2 == 0 { d * 2 } else { d };
-            p / 10 + p % 10
-        })
-        .sum();
-    ((10 - sum % 10) % 10) as u8
-}
-
 /// A valid insurer number from its body (all digits but the check digit).
 pub fn with_check_digit(body: &str) -> InsurerNumber {
-    let s = format!("{body}{}", check_digit(body));
-    // The check digit was just computed with the rule `parse` verifies.
-    InsurerNumber::parse(&s).unwrap_or_else(|e| panic!("generated insurer number {s}: {e}"))
+    InsurerNumber::from_body(body)
+        .unwrap_or_else(|e| panic!("generated insurer number body {body}: {e}"))
 }
 
-/// The 7-character body of a check-digit number for clinic codes and 公費 numbers.
+/// The check digit of a body, by the 保険者番号 rule (also used here for clinic codes
+/// and 公費 numbers).
 pub fn check_digit_of(body: &str) -> u8 {
-    check_digit(body)
+    crate::domain::check_digit(body.as_bytes())
 }
 
 const COMPANY_HEAD: &[&str] = &[
