@@ -23,7 +23,7 @@ use crate::manifest::{
 };
 use crate::report::{write_match_report, write_receipts_parquet, MatchEntry, ReceiptRow};
 use crate::resolve::copay::receipt_money;
-use crate::resolve::matcher::MatchModel;
+use crate::resolve::matcher::{MatchModel, PatientResult};
 use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
@@ -249,19 +249,33 @@ pub fn run_with_model(
         source,
     })?;
     write_receipts_parquet(&out.join(RECEIPTS_FILE), &rows)?;
-    let statuses: BTreeMap<ReceiptKey, Status> = resolved
-        .resolutions
-        .iter()
-        .map(|r| (r.key, r.status))
-        .collect();
-    let entries: Vec<MatchEntry<'_>> = resolved
+    let results: BTreeMap<ReceiptKey, &PatientResult> = resolved
         .tier3_keys
         .iter()
+        .copied()
         .zip(&resolved.match_run.results)
-        .map(|(key, result)| MatchEntry {
-            key: *key,
-            status: statuses.get(key).copied().unwrap_or(Status::NoMatch),
-            result,
+        .collect();
+    let entries: Vec<MatchEntry<'_>> = resolved
+        .resolutions
+        .iter()
+        .filter(|r| r.tier >= 2)
+        .map(|r| match results.get(&r.key) {
+            Some(result) => MatchEntry {
+                key: r.key,
+                tier: r.tier,
+                status: r.status,
+                decision: result.decision.as_str(),
+                reason: &result.reason,
+                candidates: &result.candidates,
+            },
+            None => MatchEntry {
+                key: r.key,
+                tier: r.tier,
+                status: r.status,
+                decision: "card",
+                reason: &r.reason,
+                candidates: &[],
+            },
         })
         .collect();
     write_match_report(&out.join(MATCH_REPORT_FILE), &entries)?;

@@ -447,3 +447,94 @@ fn the_sample_month_matches_its_truth_in_every_tier() {
     assert_eq!(ev.pending_correct, ev.pending_expected, "{ev}");
     assert!(out_dir.path().join("match_report.parquet").is_file());
 }
+
+/// Copies the sample month into a temporary directory.
+fn sample_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let target = to.join(path.file_name().expect("name"));
+            if path.is_dir() {
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy(&root().join("fixtures/sample"), dir.path());
+    dir
+}
+
+#[test]
+fn an_empty_roster_leaves_every_claim_unresolved_and_accounted_for() {
+    let input = sample_copy();
+    std::fs::remove_file(input.path().join("roster.parquet")).expect("rm roster");
+    std::fs::write(
+        input.path().join("roster.csv"),
+        "person_id,insurer_number,symbol,number,branch,name,name_kana,birth_date,sex,postal_code,address,employer,valid_from,valid_to,copay_percent\n",
+    )
+    .expect("write roster");
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(out.path()),
+    );
+    let m = manifest(out.path());
+    assert_eq!(m["conservation"]["balanced"], true);
+    let by_status = m["conservation"]["receipts"]["by_status"]
+        .as_object()
+        .expect("by_status");
+    for resolved in ["verified", "rerouted", "matched"] {
+        assert!(
+            by_status.get(resolved).is_none(),
+            "{resolved} without a roster: {by_status:?}"
+        );
+    }
+    assert!(u(&by_status["no_match"]) > 300);
+}
+
+#[test]
+fn the_match_report_holds_the_evidence_of_tier_two_and_three() {
+    use arrow::array::{Array, AsArray};
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out.path()),
+    );
+    let file = std::fs::File::open(out.path().join("match_report.parquet")).expect("match_report");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut tiers = std::collections::BTreeSet::new();
+    let mut fields = std::collections::BTreeSet::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let tier = batch
+            .column_by_name("tier")
+            .expect("tier")
+            .as_primitive::<arrow::datatypes::UInt8Type>();
+        let field = batch
+            .column_by_name("field")
+            .expect("field")
+            .as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            tiers.insert(tier.value(i));
+            if !field.is_null(i) {
+                fields.insert(field.value(i).to_string());
+            }
+        }
+    }
+    assert_eq!(tiers, [2u8, 3].into_iter().collect());
+    for f in ["name", "kana", "birth_date", "sex"] {
+        assert!(fields.contains(f), "no {f} comparison in {fields:?}");
+    }
+}

@@ -1,8 +1,9 @@
-//! `match_report.parquet`: for each tier-3 receipt, its ranked candidates (at most 5)
-//! with every field's comparison level and log2 Bayes factor, the total weight, the
-//! probability and the decision — the evidence an auditor reads. One row per
-//! (receipt, candidate, field); a receipt without candidates has one row with the
-//! decision and empty candidate columns. Documented in `schemas/match_report.md`.
+//! `match_report.parquet`: the evidence an auditor reads for every tier-2 and tier-3
+//! receipt. For tier 3, its ranked candidates (at most 5) with every field's comparison
+//! level and log2 Bayes factor, the total weight, the probability and the decision; for
+//! tier 2, the card lookup's decision and reason. One row per (receipt, candidate,
+//! field); a receipt without candidates has one row with the decision and empty
+//! candidate columns. Documented in `schemas/match_report.md`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use super::receipts::write_parquet;
 use super::ReportError;
 use crate::domain::ReceiptKey;
-use crate::resolve::matcher::PatientResult;
+use crate::resolve::matcher::Candidate;
 use crate::resolve::outcome::Status;
 
 pub fn match_report_schema() -> SchemaRef {
@@ -24,6 +25,7 @@ pub fn match_report_schema() -> SchemaRef {
         Field::new("clinic_code", DataType::Utf8, false),
         Field::new("billing_month", DataType::Utf8, false),
         Field::new("receipt_number", DataType::UInt32, false),
+        Field::new("tier", DataType::UInt8, false),
         Field::new("decision", DataType::Utf8, false),
         Field::new("status", DataType::Utf8, false),
         Field::new("rank", DataType::UInt8, true),
@@ -37,11 +39,16 @@ pub fn match_report_schema() -> SchemaRef {
     ]))
 }
 
-/// One tier-3 receipt's entry: its key, final status, and the matcher's result.
+/// One receipt's entry: its key, tier and final status, and the decision with its
+/// evidence — the matcher's for tier 3 (`matched`, `review`, `no_match`), `card` for a
+/// tier-2 card lookup.
 pub struct MatchEntry<'a> {
     pub key: ReceiptKey,
+    pub tier: u8,
     pub status: Status,
-    pub result: &'a PatientResult,
+    pub decision: &'a str,
+    pub reason: &'a str,
+    pub candidates: &'a [Candidate],
 }
 
 pub fn write_match_report(path: &Path, entries: &[MatchEntry<'_>]) -> Result<(), ReportError> {
@@ -49,6 +56,7 @@ pub fn write_match_report(path: &Path, entries: &[MatchEntry<'_>]) -> Result<(),
     let mut clinic = StringBuilder::new();
     let mut month = StringBuilder::new();
     let mut number = UInt32Builder::new();
+    let mut tier = UInt8Builder::new();
     let mut decision = StringBuilder::new();
     let mut status = StringBuilder::new();
     let mut rank = UInt8Builder::new();
@@ -64,12 +72,13 @@ pub fn write_match_report(path: &Path, entries: &[MatchEntry<'_>]) -> Result<(),
         clinic.append_value(e.key.clinic_code.as_str());
         month.append_value(e.key.billing_month.to_string());
         number.append_value(e.key.receipt_number);
-        decision.append_value(e.result.decision.as_str());
+        tier.append_value(e.tier);
+        decision.append_value(e.decision);
         status.append_value(e.status.as_str());
-        reason.append_value(&e.result.reason);
+        reason.append_value(e.reason);
     };
     for e in entries {
-        if e.result.candidates.is_empty() {
+        if e.candidates.is_empty() {
             row(e);
             rank.append_null();
             person.append_null();
@@ -79,7 +88,7 @@ pub fn write_match_report(path: &Path, entries: &[MatchEntry<'_>]) -> Result<(),
             level.append_null();
             bf.append_null();
         }
-        for (i, c) in e.result.candidates.iter().enumerate() {
+        for (i, c) in e.candidates.iter().enumerate() {
             for f in &c.comparisons {
                 row(e);
                 rank.append_value(i as u8 + 1);
@@ -97,6 +106,7 @@ pub fn write_match_report(path: &Path, entries: &[MatchEntry<'_>]) -> Result<(),
         Arc::new(clinic.finish()),
         Arc::new(month.finish()),
         Arc::new(number.finish()),
+        Arc::new(tier.finish()),
         Arc::new(decision.finish()),
         Arc::new(status.finish()),
         Arc::new(rank.finish()),
