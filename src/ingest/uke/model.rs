@@ -143,19 +143,20 @@ pub struct Receipt {
 impl Receipt {
     /// Points the receipt bills: HO 合計点数, or for a 公費-only receipt the first KO's.
     pub fn points(&self) -> Points {
-        match &self.insurance {
-            Some(ho) => ho.points,
-            None => self
-                .public_expenses
-                .iter()
-                .find_map(|k| k.points)
-                .unwrap_or_default(),
-        }
+        billed_points(self.insurance.as_ref(), &self.public_expenses)
     }
 
     /// Payers on the receipt (HO and each KO), for GO 総件数 counted once per payer.
     pub fn payer_count(&self) -> u64 {
         u64::from(self.insurance.is_some()) + self.public_expenses.len() as u64
+    }
+}
+
+/// Points a receipt bills: HO 合計点数, or for a 公費-only receipt the first KO's.
+pub(crate) fn billed_points(insurance: Option<&HealthInsurance>, kos: &[PublicExpense]) -> Points {
+    match insurance {
+        Some(ho) => ho.points,
+        None => kos.iter().find_map(|k| k.points).unwrap_or_default(),
     }
 }
 

@@ -227,14 +227,10 @@ impl Draft {
         if self.insurance_broken {
             return None;
         }
-        Some(match &self.insurance {
-            Some(ho) => ho.points,
-            None => self
-                .public_expenses
-                .iter()
-                .find_map(|k| k.points)
-                .unwrap_or_default(),
-        })
+        Some(billed_points(
+            self.insurance.as_ref(),
+            &self.public_expenses,
+        ))
     }
 
     fn payer_count(&self) -> u64 {
