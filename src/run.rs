@@ -79,6 +79,8 @@ pub struct Inputs {
     pub declarations: Option<PathBuf>,
     pub roster: PathBuf,
     pub insurers: PathBuf,
+    /// Top-level files that are none of the above, reported as ignored.
+    pub ignored: Vec<PathBuf>,
 }
 
 impl Inputs {
@@ -121,13 +123,29 @@ impl Inputs {
             missing.push("the insurer master (insurers.csv)");
         }
         match (roster, insurers) {
-            (Some(roster), Some(insurers)) if missing.is_empty() => Ok(Inputs {
-                dir: dir.to_path_buf(),
-                uke,
-                declarations,
-                roster,
-                insurers,
-            }),
+            (Some(roster), Some(insurers)) if missing.is_empty() => {
+                let known = [
+                    declarations.as_deref(),
+                    Some(roster.as_path()),
+                    Some(insurers.as_path()),
+                ];
+                let mut ignored: Vec<PathBuf> = std::fs::read_dir(dir)
+                    .map_err(|e| fail(format!("cannot list: {e}")))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file())
+                    .filter(|p| !known.contains(&Some(p.as_path())))
+                    .filter(|p| !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("uke")))
+                    .collect();
+                ignored.sort();
+                Ok(Inputs {
+                    dir: dir.to_path_buf(),
+                    uke,
+                    declarations,
+                    roster,
+                    insurers,
+                    ignored,
+                })
+            }
             _ => Err(fail(format!("missing {}", missing.join(", ")))),
         }
     }
@@ -176,6 +194,8 @@ pub struct Ingested {
     pub declarations: Option<DeclarationRead>,
     pub roster: RosterRead,
     pub insurers: InsurerRead,
+    /// Inputs the run does not read (reported, never silently skipped).
+    pub notices: Vec<QuarantineRow>,
     /// Set by resolution: tier-3 receipts, and those without a declaration form.
     pub tier3_receipts: u64,
     pub tier3_without_declaration: u64,
@@ -213,6 +233,11 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
         declarations,
         roster,
         insurers,
+        notices: inputs
+            .ignored
+            .iter()
+            .map(|p| ignored_notice(&inputs.display(p)))
+            .collect(),
         tier3_receipts: 0,
         tier3_without_declaration: 0,
     })
@@ -409,12 +434,24 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
     rows
 }
 
+/// A top-level file that is no input of this version. A pending ledger
+/// (`pending.parquet`) is said to be one whose claims are not retried here.
+fn ignored_notice(display: &str) -> QuarantineRow {
+    let reason = if display.eq_ignore_ascii_case("pending.parquet") {
+        "a pending ledger: this version does not carry pending claims between runs yet, so its claims are not retried"
+    } else {
+        "not an input of a claim month (*.UKE, roster.parquet/csv, insurers.csv, declarations.csv): ignored"
+    };
+    QuarantineRow::new(display, 0, "-", "-", "", reason, Scope::Notice)
+}
+
 fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
     let mut rows: Vec<QuarantineRow> = ingested
         .files
         .iter()
         .flat_map(|f| f.quarantine.iter().cloned())
         .collect();
+    rows.extend(ingested.notices.iter().cloned());
     rows.extend(ingested.roster.quarantine.iter().cloned());
     rows.extend(ingested.insurers.quarantine.iter().cloned());
     if let Some(d) = &ingested.declarations {

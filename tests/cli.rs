@@ -538,3 +538,28 @@ fn the_match_report_holds_the_evidence_of_tier_two_and_three() {
         assert!(fields.contains(f), "no {f} comparison in {fields:?}");
     }
 }
+
+#[test]
+fn files_the_run_does_not_read_are_reported_not_skipped_silently() {
+    let input = sample_copy();
+    std::fs::write(input.path().join("pending.parquet"), b"PAR1").expect("write");
+    std::fs::write(input.path().join("notes.txt"), b"x").expect("write");
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(out.path()),
+    );
+    let q = std::fs::read_to_string(out.path().join("quarantine.csv")).expect("quarantine.csv");
+    let line_of = |file: &str| {
+        q.lines()
+            .find(|l| l.starts_with(file))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line_of("pending.parquet,").contains("not retried"), "{q}");
+    assert!(line_of("notes.txt,").contains("ignored"), "{q}");
+    assert!(line_of("truth.parquet,").contains("ignored"), "{q}");
+}
