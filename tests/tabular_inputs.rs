@@ -850,8 +850,13 @@ fn roster_parquet_with_integer_insurer_numbers_and_bad_rows() {
                     1_130_012, 131_045, 1_130_013, 39_280_003,
                 ])),
             ),
-            ("symbol", utf8(&["1234", "", "1", "2"])),
-            ("number", utf8(&["567", "0012345", "3", "4"])),
+            // Digit-only card columns typed as integers, as exports often do.
+            (
+                "symbol",
+                Arc::new(Int64Array::from(vec![Some(1234), None, Some(1), Some(2)])),
+            ),
+            ("number", Arc::new(Int64Array::from(vec![567, 12345, 3, 4]))),
+            ("branch", Arc::new(Int64Array::from(vec![0, 1, 0, 0]))),
             (
                 "name",
                 utf8(&["山田 太郎", "鈴木 花子", "田中 次郎", "佐藤 一郎"]),
@@ -885,6 +890,9 @@ fn roster_parquet_with_integer_insurer_numbers_and_bad_rows() {
         vec![Some("01130012".to_string()), Some("131045".to_string())]
     );
     assert_eq!(strings(&b, col::PERSON_ID)[0].as_deref(), Some("1001"));
+    assert_eq!(strings(&b, col::NUMBER)[1].as_deref(), Some("12345"));
+    assert_eq!(strings(&b, col::BRANCH)[1].as_deref(), Some("1"));
+    assert_eq!(strings(&b, col::SYMBOL)[1].as_deref(), Some(""));
     let rejected: Vec<(u64, &str)> = read
         .quarantine
         .iter()

@@ -683,7 +683,11 @@ enum Accepts {
 
 fn accepts(column: &str) -> Accepts {
     match column {
-        col::PERSON_ID => Accepts::TextOrIntAsText,
+        // Exports often type digit-only columns as integers: read their decimal digits
+        // (leading zeros are lost; cards are compared without them anyway).
+        col::PERSON_ID | col::SYMBOL | col::NUMBER | col::BRANCH | col::POSTAL_CODE => {
+            Accepts::TextOrIntAsText
+        }
         col::INSURER_NUMBER => Accepts::InsurerNumber,
         col::BIRTH_DATE | col::VALID_FROM | col::VALID_TO => Accepts::Date,
         col::SEX | col::COPAY_PERCENT => Accepts::Code,
