@@ -24,6 +24,19 @@ fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Runs the sample month into a fresh directory.
+fn run_sample() -> (tempfile::TempDir, Output) {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out_dir.path()),
+    );
+    (out_dir, out)
+}
+
 fn manifest(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
     serde_json::from_str(&text).expect("manifest is JSON")
@@ -65,14 +78,7 @@ fn help_lists_every_command() {
 
 #[test]
 fn the_sample_month_runs_and_its_accounts_balance() {
-    let out_dir = tempfile::tempdir().expect("tempdir");
-    let out = run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(out_dir.path()),
-    );
+    let (out_dir, out) = run_sample();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("balanced"), "{stdout}");
     let m = manifest(out_dir.path());
@@ -123,14 +129,7 @@ fn the_sample_month_agrees_with_its_truth_file() {
     // quarantined, counted per receipt.
     let truth = expected_statuses(&root().join("fixtures/sample/truth.parquet"));
     let expected_quarantined = truth.iter().filter(|s| s.as_str() == "quarantined").count() as u64;
-    let out_dir = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(out_dir.path()),
-    );
+    let (out_dir, _) = run_sample();
     let m = manifest(out_dir.path());
     assert_eq!(
         u(&m["conservation"]["receipts"]["receipts_in"]),
@@ -273,14 +272,7 @@ fn a_bad_config_key_is_refused() {
 
 #[test]
 fn tiers_one_and_two_of_the_sample_agree_with_the_truth() {
-    let out_dir = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(out_dir.path()),
-    );
+    let (out_dir, _) = run_sample();
     assert!(out_dir.path().join("receipts.parquet").is_file());
     let ev = reseclear::evaluate::evaluate(
         &root().join("fixtures/sample/truth.parquet"),
@@ -378,14 +370,7 @@ fn no_patient_name_reaches_the_logs_or_the_quarantine_file() {
 
 #[test]
 fn a_saved_match_model_can_be_used_instead_of_training() {
-    let first = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(first.path()),
-    );
+    let (first, _) = run_sample();
     let second = tempfile::tempdir().expect("tempdir");
     run_ok(
         bin()
@@ -425,14 +410,7 @@ fn a_saved_match_model_can_be_used_instead_of_training() {
 
 #[test]
 fn the_sample_month_matches_its_truth_in_every_tier() {
-    let out_dir = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(out_dir.path()),
-    );
+    let (out_dir, _) = run_sample();
     let ev = reseclear::evaluate::evaluate(
         &root().join("fixtures/sample/truth.parquet"),
         out_dir.path(),
@@ -501,14 +479,7 @@ fn an_empty_roster_leaves_every_claim_unresolved_and_accounted_for() {
 #[test]
 fn the_match_report_holds_the_evidence_of_tier_two_and_three() {
     use arrow::array::{Array, AsArray};
-    let out = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(root().join("fixtures/sample"))
-            .arg("--out")
-            .arg(out.path()),
-    );
+    let (out, _) = run_sample();
     let file = std::fs::File::open(out.path().join("match_report.parquet")).expect("match_report");
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")
