@@ -20,9 +20,15 @@ pub struct InsurerNumber {
 
 impl InsurerNumber {
     /// Parses a 6- or 8-digit number. Leading and trailing ASCII spaces are ignored,
-    /// because UKE right-aligns a 6-digit 国保 number in an 8-character field.
+    /// because UKE right-aligns a 6-digit 国保 number in an 8-character field; and an
+    /// 8-digit number starting `00` is a 6-digit 国保 number padded with zeros (no
+    /// 法別番号 is 00, and the zeros leave the check digit unchanged).
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let s = raw.trim_matches(' ');
+        let s = match s.strip_prefix("00") {
+            Some(six) if s.len() == 8 => six,
+            _ => s,
+        };
         let bytes = s.as_bytes();
         if !(bytes.len() == 6 || bytes.len() == 8) || !bytes.iter().all(u8::is_ascii_digit) {
             return Err(DomainError::malformed(
@@ -156,6 +162,15 @@ mod tests {
         assert!(n.is_kokuho());
         assert_eq!(n.prefecture(), 13);
         assert_eq!(n.law_code(), None);
+    }
+
+    #[test]
+    fn a_zero_padded_kokuho_number_is_the_six_digit_one() {
+        assert_eq!(
+            InsurerNumber::parse("00131045").unwrap(),
+            InsurerNumber::parse("131045").unwrap()
+        );
+        assert!(InsurerNumber::parse("00131046").is_err());
     }
 
     #[test]
