@@ -375,6 +375,32 @@ fn declarations_organization_column_is_optional_but_the_form_fields_are_not() {
     assert!(msg.contains("missing required column phone"), "{msg}");
 }
 
+#[test]
+fn declared_dates_may_be_written_as_on_the_paper_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = DECLARATION_HEADER.trim_start_matches("organization,");
+    // birth_date is column 12, confirmation_date column 16 (of 16 without organization).
+    let text = format!(
+        "{header}1312345,2026-05,17,shaho,,,,,山田 太郎,ヤマダ タロウ,昭和55年4月15日,1,,,令和8年5月12日,\n\
+         1312345,2026-05,18,shaho,,,,,山田 花子,ヤマダ ハナコ,S55.4.16,2,,,2026/5/12,\n"
+    );
+    let path = write(dir.path(), "declarations.csv", text.as_bytes());
+    let read = read_declarations(&path, "declarations.csv", CsvEncoding::Auto).unwrap();
+    assert!(read.quarantine.is_empty(), "{:?}", read.quarantine);
+    let births: Vec<String> = read
+        .declarations
+        .iter()
+        .map(|d| d.birth_date.unwrap().to_string())
+        .collect();
+    assert_eq!(births, ["1980-04-15", "1980-04-16"]);
+    let confirmed: Vec<String> = read
+        .declarations
+        .iter()
+        .map(|d| d.confirmation_date.unwrap().to_string())
+        .collect();
+    assert_eq!(confirmed, ["2026-05-12", "2026-05-12"]);
+}
+
 // ---------------------------------------------------------------------------------
 // Roster
 

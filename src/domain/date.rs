@@ -7,6 +7,7 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use super::DomainError;
 
@@ -283,6 +284,78 @@ pub fn parse_iso_date(s: &str) -> Result<NaiveDate, DomainError> {
         .ok_or_else(|| DomainError::InvalidDate(format!("{s} is not a date")))
 }
 
+/// A date as people write it on forms and in 摘要 comments: 令和8年5月12日, 令和元年,
+/// R8.5.12, R08/05/12, H31.4.30, S55.4.15, 2026/5/12, 2026-05-12, 2026.5.12,
+/// 2026年5月12日, 20260512 — full-width digits and spaces allowed. The date must exist,
+/// in its era too (平成31年5月1日 does not).
+pub fn parse_written_date(written: &str) -> Option<NaiveDate> {
+    let compact: String = written
+        .nfkc()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let compact = compact.as_str();
+    const ERAS: [(&str, u8); 10] = [
+        ("令和", 5),
+        ("平成", 4),
+        ("昭和", 3),
+        ("大正", 2),
+        ("明治", 1),
+        ("r", 5),
+        ("h", 4),
+        ("s", 3),
+        ("t", 2),
+        ("m", 1),
+    ];
+    if let Some((code, rest)) = ERAS
+        .iter()
+        .find_map(|&(prefix, code)| compact.strip_prefix(prefix).map(|rest| (code, rest)))
+    {
+        let (y, m, d) = year_month_day(rest, true)?;
+        if !(1..=99).contains(&y) {
+            return None;
+        }
+        return parse_uke_date(&format!("{code}{y:02}{m:02}{d:02}")).ok();
+    }
+    if compact.len() == 8 && compact.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_uke_date(compact).ok();
+    }
+    let (y, m, d) = year_month_day(compact, false)?;
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    parse_uke_date(&format!("{y:04}{m:02}{d:02}")).ok()
+}
+
+/// `Y<sep>M<sep>D[日]` with separators 年 月 . / - ; 元 for year 1 when `gannen`.
+fn year_month_day(s: &str, gannen: bool) -> Option<(u32, u32, u32)> {
+    fn number(s: &str, gannen: bool) -> Option<(u32, &str)> {
+        if gannen {
+            if let Some(rest) = s.strip_prefix('元') {
+                return Some((1, rest));
+            }
+        }
+        let len = s.bytes().take_while(u8::is_ascii_digit).count();
+        if len == 0 || len > 4 {
+            return None;
+        }
+        Some((s[..len].parse().ok()?, &s[len..]))
+    }
+    fn separator(s: &str, word: char) -> Option<&str> {
+        s.strip_prefix(word)
+            .or_else(|| s.strip_prefix(['.', '/', '-']))
+    }
+    let (y, rest) = number(s, gannen)?;
+    let rest = separator(rest, '年')?;
+    let (m, rest) = number(rest, false)?;
+    let rest = separator(rest, '月')?;
+    let (d, rest) = number(rest, false)?;
+    if !matches!(rest, "" | "日") || m > 12 || d > 31 {
+        return None;
+    }
+    Some((y, m, d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +429,25 @@ mod tests {
             "2027-01"
         );
         assert!(YearMonth::parse_iso("2026-13").is_err());
+    }
+
+    #[test]
+    fn written_dates_as_on_forms() {
+        for s in [
+            "昭和55年4月15日",
+            "S55.4.15",
+            "s55/04/15",
+            "1980-04-15",
+            "1980/4/15",
+            "１９８０年４月１５日",
+            " 1980 - 04 - 15 ",
+        ] {
+            assert_eq!(parse_written_date(s), Some(d(1980, 4, 15)), "{s}");
+        }
+        assert_eq!(parse_written_date("令和元年5月1日"), Some(d(2019, 5, 1)));
+        assert_eq!(parse_written_date("平成31年5月1日"), None);
+        assert_eq!(parse_written_date("1980-02-30"), None);
+        assert_eq!(parse_written_date("unknown"), None);
     }
 
     #[test]

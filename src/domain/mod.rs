@@ -9,7 +9,9 @@ mod money;
 mod receipt_key;
 
 pub use codes::{InsuranceKind, Organization, Sex};
-pub use date::{parse_iso_date, parse_uke_date, parse_uke_month, Era, YearMonth};
+pub use date::{
+    parse_iso_date, parse_uke_date, parse_uke_month, parse_written_date, Era, YearMonth,
+};
 pub use insurer_number::{check_digit, InsurerNumber};
 pub use money::{Points, Yen};
 pub use receipt_key::{ClinicCode, ReceiptKey};

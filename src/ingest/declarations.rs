@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::config::CsvEncoding;
 use crate::domain::{
-    parse_iso_date, ClinicCode, InsuranceKind, Organization, ReceiptKey, Sex, YearMonth,
+    parse_iso_date, parse_written_date, ClinicCode, InsuranceKind, Organization, ReceiptKey, Sex,
+    YearMonth,
 };
 use crate::validate::{QuarantineRow, Scope};
 
@@ -450,14 +451,15 @@ impl RowReader<'_> {
             },
         );
         let birth_date = self.optional(cols.birth_date, col::BIRTH_DATE, true, |s| {
-            parse_iso_date(s).map_err(|_| "expected a birth date as YYYY-MM-DD".to_string())
+            declared_date(s).ok_or_else(|| "expected a birth date as YYYY-MM-DD".to_string())
         });
         let sex = self.optional(cols.sex, col::SEX, false, |s| {
             Sex::parse(s).map_err(|e| e.to_string())
         });
         let confirmation_date =
             self.optional(cols.confirmation_date, col::CONFIRMATION_DATE, false, |s| {
-                parse_iso_date(s).map_err(|e| e.to_string())
+                declared_date(s)
+                    .ok_or_else(|| format!("expected a date as YYYY-MM-DD, found {s:?}"))
             });
         let birth_date = match (birth_date, confirmation_date) {
             (Some(b), Some(c)) if b > c => {
@@ -544,6 +546,12 @@ fn parse_receipt_number(s: &str) -> Option<u32> {
         return None;
     }
     s.parse::<u32>().ok().filter(|&n| n > 0)
+}
+
+/// A date of the form: `YYYY-MM-DD` as the contract says, or as people write it on the
+/// paper form it was digitized from (昭和55年4月15日, S55.4.15, 1980/4/15).
+fn declared_date(s: &str) -> Option<NaiveDate> {
+    parse_iso_date(s).ok().or_else(|| parse_written_date(s))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
 
 use super::normalize::{is_dash, normalize_phone, prefecture_of};
-use crate::domain::{parse_uke_date, InsuranceKind};
+use crate::domain::{parse_written_date, InsuranceKind};
 
 /// What a receipt's 摘要 comments say about the patient.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -500,69 +500,9 @@ fn address_run(tokens: &[String]) -> Option<usize> {
     looks_like_address(&tokens[..n].concat()).then_some(n)
 }
 
-/// A date as clinics write it: 令和8年5月12日, R8.5.12, R08/05/12, H31.4.30, 2026/5/12,
-/// 2026-05-12, 2026.5.12, 2026年5月12日, 20260512. Input is compact and lowercased
-/// (see [`View`]). The date must exist, in its era too (平成31年5月1日 does not).
+/// A date as clinics write it (see [`parse_written_date`]).
 fn parse_date(compact: &str) -> Option<NaiveDate> {
-    const ERAS: [(&str, u8); 10] = [
-        ("令和", 5),
-        ("平成", 4),
-        ("昭和", 3),
-        ("大正", 2),
-        ("明治", 1),
-        ("r", 5),
-        ("h", 4),
-        ("s", 3),
-        ("t", 2),
-        ("m", 1),
-    ];
-    if let Some((code, rest)) = ERAS
-        .iter()
-        .find_map(|&(prefix, code)| compact.strip_prefix(prefix).map(|rest| (code, rest)))
-    {
-        let (y, m, d) = year_month_day(rest, true)?;
-        if !(1..=99).contains(&y) {
-            return None;
-        }
-        return parse_uke_date(&format!("{code}{y:02}{m:02}{d:02}")).ok();
-    }
-    if compact.len() == 8 && compact.bytes().all(|b| b.is_ascii_digit()) {
-        return parse_uke_date(compact).ok();
-    }
-    let (y, m, d) = year_month_day(compact, false)?;
-    if !(1000..=9999).contains(&y) {
-        return None;
-    }
-    parse_uke_date(&format!("{y:04}{m:02}{d:02}")).ok()
-}
-
-/// `Y<sep>M<sep>D[日]` with separators 年 月 . / - ; 元 for year 1 when `gannen`.
-fn year_month_day(s: &str, gannen: bool) -> Option<(u32, u32, u32)> {
-    fn number(s: &str, gannen: bool) -> Option<(u32, &str)> {
-        if gannen {
-            if let Some(rest) = s.strip_prefix('元') {
-                return Some((1, rest));
-            }
-        }
-        let len = s.bytes().take_while(u8::is_ascii_digit).count();
-        if len == 0 || len > 4 {
-            return None;
-        }
-        Some((s[..len].parse().ok()?, &s[len..]))
-    }
-    fn separator(s: &str, word: char) -> Option<&str> {
-        s.strip_prefix(word)
-            .or_else(|| s.strip_prefix(['.', '/', '-']))
-    }
-    let (y, rest) = number(s, gannen)?;
-    let rest = separator(rest, '年')?;
-    let (m, rest) = number(rest, false)?;
-    let rest = separator(rest, '月')?;
-    let (d, rest) = number(rest, false)?;
-    if !matches!(rest, "" | "日") || m > 12 || d > 31 {
-        return None;
-    }
-    Some((y, m, d))
+    parse_written_date(compact)
 }
 
 // ---------------------------------------------------------------------------------------
