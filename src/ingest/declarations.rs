@@ -260,33 +260,11 @@ pub fn read_declarations(
         BTreeMap::new();
     let mut rows_read = 0u64;
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(IngestError::invalid(
-                    path,
-                    format!("cannot read CSV after {rows_read} rows: {e}"),
-                ))
-            }
-        }
+    while text::next_record(path, &mut reader, &mut record, rows_read)? {
         rows_read += 1;
         let line = text::record_line(&record);
-        if record.len() != header.len() {
-            quarantine.push(QuarantineRow::new(
-                display,
-                line,
-                RECORD,
-                "-",
-                &format!("{} fields", record.len()),
-                format!(
-                    "expected {} fields (as the header), found {}; row skipped",
-                    header.len(),
-                    record.len()
-                ),
-                Scope::Row,
-            ));
+        if let Some(row) = text::field_count_problem(display, RECORD, &record, &header) {
+            quarantine.push(row);
             continue;
         }
         let mut row = RowReader {

@@ -101,32 +101,14 @@ pub fn read_insurers(
     let mut quarantine = Vec::new();
     let mut rows_read = 0u64;
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(IngestError::invalid(
-                    path,
-                    format!("cannot read CSV after {rows_read} rows: {e}"),
-                ))
-            }
-        }
+    while text::next_record(path, &mut reader, &mut record, rows_read)? {
         rows_read += 1;
         let line = text::record_line(&record);
         let row = |field: &str, value: &str, reason: String| {
             QuarantineRow::new(display, line, RECORD, field, value, reason, Scope::Row)
         };
-        if record.len() != header.len() {
-            quarantine.push(row(
-                "-",
-                &format!("{} fields", record.len()),
-                format!(
-                    "expected {} fields (as the header), found {}; row skipped",
-                    header.len(),
-                    record.len()
-                ),
-            ));
+        if let Some(problem) = text::field_count_problem(display, RECORD, &record, &header) {
+            quarantine.push(problem);
             continue;
         }
         let get = |i: usize| text::field(record.get(i).unwrap_or(""));

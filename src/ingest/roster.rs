@@ -625,33 +625,11 @@ fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterR
 
     let mut builder = RosterBuilder::new(display);
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(IngestError::invalid(
-                    path,
-                    format!("cannot read CSV after {} rows: {e}", builder.rows_read),
-                ))
-            }
-        }
+    while text::next_record(path, &mut reader, &mut record, builder.rows_read)? {
         let line = text::record_line(&record);
-        if record.len() != header.len() {
+        if let Some(problem) = text::field_count_problem(display, RECORD, &record, &header) {
             builder.rows_read += 1;
-            builder.quarantine.push(QuarantineRow::new(
-                display,
-                line,
-                RECORD,
-                "-",
-                &format!("{} fields", record.len()),
-                format!(
-                    "expected {} fields (as the header), found {}; row skipped",
-                    header.len(),
-                    record.len()
-                ),
-                Scope::Row,
-            ));
+            builder.quarantine.push(problem);
             continue;
         }
         let values = positions.map(|p| match p.and_then(|i| record.get(i)) {

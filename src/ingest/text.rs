@@ -380,6 +380,44 @@ pub fn read_header(path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Heade
     Header::new(path, record.iter())
 }
 
+/// Reads the next record into `record`; `Ok(false)` at the end. A CSV the csv crate
+/// cannot read past this point is an error naming the file and how far it got.
+pub fn next_record(
+    path: &Path,
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::StringRecord,
+    rows_read: u64,
+) -> Result<bool, IngestError> {
+    reader.read_record(record).map_err(|e| {
+        IngestError::invalid(path, format!("cannot read CSV after {rows_read} rows: {e}"))
+    })
+}
+
+/// A row whose number of fields differs from the header's: the quarantine row that
+/// skips it, or `None` when the count is right.
+pub fn field_count_problem(
+    display: &str,
+    record_kind: &str,
+    record: &csv::StringRecord,
+    header: &Header,
+) -> Option<crate::validate::QuarantineRow> {
+    (record.len() != header.len()).then(|| {
+        crate::validate::QuarantineRow::new(
+            display,
+            record_line(record),
+            record_kind,
+            "-",
+            &format!("{} fields", record.len()),
+            format!(
+                "expected {} fields (as the header), found {}; row skipped",
+                header.len(),
+                record.len()
+            ),
+            crate::validate::Scope::Row,
+        )
+    })
+}
+
 /// The 1-based line a record starts on (the header is line 1).
 pub fn record_line(record: &csv::StringRecord) -> u64 {
     record.position().map(|p| p.line()).unwrap_or(0)
