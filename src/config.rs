@@ -12,6 +12,9 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Tier-3 matching (`[matching]`): blocking rules, thresholds, training.
     pub matching: crate::resolve::matcher::MatchConfig,
+    /// The pending ledger's hold and apportionment (`[apportion]`): basis, scope,
+    /// hold_months.
+    pub apportion: crate::apportion::ApportionConfig,
 }
 
 /// How inputs are read.

@@ -7,12 +7,15 @@
 //! and benchmarks (the engine itself never reads what only the generator knows).
 
 pub mod apportion;
+pub mod compare;
 pub mod config;
 pub mod domain;
 pub mod evaluate;
 pub mod generate;
 pub mod ingest;
 pub mod manifest;
+pub mod pending;
+pub mod reapportion;
 pub mod report;
 pub mod resolve;
 pub mod run;

@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use reseclear::apportion::{Basis, BasisUsed, Scope};
 use reseclear::config::{Config, CsvEncoding};
 use reseclear::domain::YearMonth;
 use reseclear::generate::{generate, GenerateOptions};
 use reseclear::manifest::Manifest;
+use reseclear::reapportion::{reapportion, Overrides};
 use reseclear::resolve::matcher::MatchModel;
+use reseclear::run::RunOptions;
 
 /// Claims clearinghouse engine for receipts whose eligibility could not be confirmed.
 #[derive(Parser, Debug)]
@@ -27,8 +30,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run one claim month: ingest and validate every input, write the quarantine file
-    /// and the manifest.
+    /// Run one claim month: ingest and validate every input, resolve, carry open claims
+    /// on the pending ledger, apportion final-unresolved ones, write the statements,
+    /// the quarantine file and the manifest.
     Run {
         /// Directory holding *.UKE files (any depth), roster.parquet or roster.csv,
         /// insurers.csv and optionally declarations.csv.
@@ -47,7 +51,30 @@ enum Command {
         /// instead of training one on this month.
         #[arg(long)]
         match_model: Option<PathBuf>,
+        /// The previous month's pending ledger (its run's pending.parquet): its claims
+        /// are retried against this month's roster, and apportioned after the hold.
+        #[arg(long)]
+        pending: Option<PathBuf>,
     },
+    /// Re-run apportionment alone from a finished run's outputs (no UKE re-read, no
+    /// re-matching), with another basis or scope; writes apportionment.parquet and the
+    /// statements to --out.
+    Apportion {
+        /// The finished run's output directory.
+        #[arg(long)]
+        run: PathBuf,
+        /// What shares are proportional to (default: the run's configuration).
+        #[arg(long, value_enum)]
+        basis: Option<Basis>,
+        /// Which insurers share (default: the run's configuration).
+        #[arg(long, value_enum)]
+        scope: Option<Scope>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print per-insurer differences in yen between two apportionments (run or
+    /// `apportion` output directories, or apportionment.parquet files).
+    Compare { a: PathBuf, b: PathBuf },
     /// Score a finished run against a generated month's truth.parquet (synthetic
     /// months only): precision and recall of tier-3 matches, re-routing, pending.
     Evaluate {
@@ -113,6 +140,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             config,
             csv_encoding,
             match_model,
+            pending,
         } => {
             let mut cfg = match &config {
                 Some(p) => Config::load(p)?,
@@ -132,7 +160,11 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             };
-            let outcome = reseclear::run::run_with_model(&input, &out, &cfg, model.as_ref())?;
+            let options = RunOptions {
+                model: model.as_ref(),
+                pending: pending.as_deref(),
+            };
+            let outcome = reseclear::run::run_with(&input, &out, &cfg, options)?;
             print_summary(&outcome.manifest, &out);
             let stages: Vec<String> = outcome
                 .timings
@@ -141,6 +173,35 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 .map(|(stage, s)| format!("{stage} {s:.2} s"))
                 .collect();
             println!("  time             {}", stages.join(", "));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Apportion {
+            run,
+            basis,
+            scope,
+            out,
+        } => {
+            let m = reapportion(&run, &out, Overrides { basis, scope })?;
+            println!(
+                "apportioned {} receipts, {} yen, among {} parts (basis {}, scope {}) — written to {}",
+                m.receipts,
+                m.apportioned_yen,
+                m.parts,
+                BasisUsed::from(m.apportion.basis).as_str(),
+                m.apportion.scope.as_str(),
+                out.display()
+            );
+            if m.unapportionable > 0 {
+                println!("  {} receipts could not be apportioned (no insurer of their organization's kinds)", m.unapportionable);
+            }
+            println!(
+                "  owed {} yen = routed {} + apportioned {}: balanced",
+                m.owed_yen, m.routed_yen, m.apportioned_yen
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare { a, b } => {
+            print!("{}", reseclear::compare::compare(&a, &b)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { truth, run } => {
@@ -190,16 +251,52 @@ fn print_summary(m: &Manifest, out: &std::path::Path) {
         "  UKE files        {:>10}  ({} quarantined whole)",
         m.uke.files, m.uke.files_quarantined
     );
-    println!("  receipts read    {:>10}", c.receipts.receipts_in);
+    if let Some(month) = m.run_month {
+        println!("  run month        {month:>10}");
+    }
+    println!(
+        "  receipts in      {:>10}  ({} read, {} carried in from the pending ledger)",
+        c.receipts.receipts_in, c.receipts.read, c.receipts.carried_in
+    );
     println!("    accepted       {:>10}", c.receipts.accepted);
     println!("    quarantined    {:>10}", c.receipts.quarantined);
+    println!(
+        "  {:<16} {:>10}  {:>14}  {:>14}",
+        "status", "receipts", "cost yen", "insurer share"
+    );
     for (status, n) in &c.receipts.by_status {
-        let yen = c.yen.by_status.get(status).copied().unwrap_or_default();
-        println!("    {status:<14} {n:>10}  {yen:>14} yen");
+        let yen = c.yen.by_status.get(status).copied().unwrap_or_default().0;
+        let share = c
+            .insurer_share
+            .by_status
+            .get(status)
+            .copied()
+            .unwrap_or_default()
+            .0;
+        println!("    {status:<14} {n:>10}  {yen:>14}  {share:>14}");
     }
-    println!("  yen read         {:>10}", c.yen.yen_in);
-    println!("    accepted       {:>10}", c.yen.accepted);
-    println!("    quarantined    {:>10}", c.yen.quarantined);
+    println!("  yen in           {:>10}", c.yen.yen_in.0);
+    println!(
+        "  insurers owe     {:>10}  (routed {} + apportioned {}), {} insurers",
+        c.insurer_share.owed.0,
+        c.insurer_share.routed,
+        c.insurer_share.apportioned,
+        c.insurer_share.by_insurer.len()
+    );
+    println!(
+        "  apportioned      {:>10}  ({} parts, {} widened to national, {} not apportionable)",
+        m.apportionment.receipts,
+        m.apportionment.parts,
+        m.apportionment.widened,
+        m.apportionment.unapportionable
+    );
+    println!(
+        "  pending ledger   {:>10}  carried out ({} new, {} carried in resolved, hold {} months)",
+        m.pending.carried_out,
+        m.pending.new_open,
+        m.pending.carried_in_resolved,
+        m.pending.hold_months
+    );
     println!(
         "  roster rows      {:>10}  ({} quarantined)",
         m.roster.rows_accepted, m.roster.rows_quarantined

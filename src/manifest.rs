@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::domain::{Points, Yen};
+use crate::domain::{Points, YearMonth, Yen};
 
 /// Version of the manifest's layout; bumped when a field changes meaning.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -20,6 +20,9 @@ pub const MANIFEST_VERSION: u32 = 1;
 pub struct Manifest {
     pub manifest_version: u32,
     pub engine: Engine,
+    /// The run's month: the latest 請求年月 of its UKE files (`None` when no file could
+    /// say). Pending claims are aged in run months.
+    pub run_month: Option<YearMonth>,
     pub config: Config,
     pub inputs: Vec<InputFile>,
     pub uke: UkeCounts,
@@ -28,7 +31,47 @@ pub struct Manifest {
     pub insurers: TableCounts,
     pub quarantine: QuarantineCounts,
     pub matching: MatchingCounts,
+    pub pending: PendingCounts,
+    pub apportionment: ApportionmentCounts,
     pub conservation: Conservation,
+}
+
+/// The pending ledger: what came in from the previous run, what became of it, and what
+/// goes on to the next.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PendingCounts {
+    pub hold_months: u32,
+    /// Rows of the ledger given with `--pending` (0 without one).
+    pub carried_in: u64,
+    /// Of those, rows that could not be retried (quarantined).
+    pub carried_in_quarantined: u64,
+    /// Ledger receipts resolved this run (verified, rerouted, matched).
+    pub carried_in_resolved: u64,
+    /// Receipts of this month's files left open.
+    pub new_open: u64,
+    /// Receipts whose hold ended this run (apportioned or final_unresolved).
+    pub made_final: u64,
+    /// Rows of the ledger this run writes (`pending.parquet`).
+    pub carried_out: u64,
+    /// carried_out by age in months.
+    pub carried_out_by_age: BTreeMap<u32, u64>,
+}
+
+/// The month's apportionment of final-unresolved receipts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApportionmentCounts {
+    pub receipts: u64,
+    /// Rows of `apportionment.parquet` (receipt × insurer).
+    pub parts: u64,
+    pub yen: Yen,
+    /// Receipts whose configured scope had no eligible insurer, so widened to national.
+    pub widened: u64,
+    /// Receipts whose declared kind was not used.
+    pub kind_dropped: u64,
+    /// Receipts by the basis used (`claims`, `headcount`, `equal`).
+    pub by_basis: BTreeMap<String, u64>,
+    /// Final-unresolved receipts no insurer can share in.
+    pub unapportionable: u64,
 }
 
 /// How tier-3 matching went: blocking rules with their candidate counts (as Splink
@@ -111,30 +154,46 @@ pub struct QuarantineCounts {
     pub by_scope: BTreeMap<String, u64>,
 }
 
-/// The accounts: every receipt and every yen read is somewhere.
+/// The accounts: every receipt and every yen read is somewhere, and every yen an
+/// insurer owes is on its statement.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Conservation {
     pub receipts: ReceiptAccount,
     pub yen: YenAccount,
+    pub insurer_share: ShareAccount,
     pub balanced: bool,
+    /// The equations that do not hold, in words (empty when balanced).
+    pub problems: Vec<String>,
 }
 
-/// receipts_in = accepted + quarantined = the sum over statuses.
+/// receipts_in = read + carried_in = accepted + quarantined = the sum over statuses
+/// (verified + rerouted + matched + review + no_match + pending + apportioned +
+/// final_unresolved + public_only + quarantined); carried_out = review + no_match +
+/// pending.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReceiptAccount {
     pub receipts_in: u64,
+    /// RE records of this month's UKE files.
+    pub read: u64,
+    /// Receipts of the pending ledger given with `--pending`.
+    pub carried_in: u64,
     pub accepted: u64,
     pub quarantined: u64,
     /// Receipts by resolution status (`quarantined` included).
     pub by_status: BTreeMap<String, u64>,
+    /// Rows of the ledger written for the next run.
+    pub carried_out: u64,
 }
 
-/// Medical cost (合計点数 × 10) of the receipts read: yen_in = accepted + quarantined.
-/// Receipts whose points could not be read have no yen; they are counted apart.
+/// Medical cost (合計点数 × 10) of the receipts in (this month's and the ledger's):
+/// yen_in = accepted + quarantined = the sum over statuses. Receipts whose points could
+/// not be read have no yen; they are counted apart.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct YenAccount {
     pub points_in: Points,
     pub yen_in: Yen,
+    /// Of yen_in, the ledger's receipts.
+    pub carried_in: Yen,
     pub accepted: Yen,
     pub quarantined: Yen,
     pub quarantined_receipts_without_points: u64,
@@ -142,15 +201,151 @@ pub struct YenAccount {
     pub by_status: BTreeMap<String, Yen>,
 }
 
+/// The insurer share (cost − copay) of the accepted receipts: share_in = the sum over
+/// statuses; routed (verified + rerouted + matched) + apportioned = owed = Σ over
+/// insurers' statements; apportioned = Σ of the parts in `apportionment.parquet`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShareAccount {
+    pub share_in: Yen,
+    pub by_status: BTreeMap<String, Yen>,
+    pub routed: Yen,
+    /// Σ insurer share of the receipts apportioned.
+    pub apportioned: Yen,
+    /// Σ of their parts.
+    pub apportioned_parts: Yen,
+    /// Σ owed over the statements.
+    pub owed: Yen,
+    /// Per insurer with anything owed: routed + apportioned = owed.
+    pub by_insurer: BTreeMap<String, InsurerAccount>,
+}
+
+/// One insurer's line of the accounts (its statement's totals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InsurerAccount {
+    pub routed: Yen,
+    pub apportioned: Yen,
+    pub owed: Yen,
+}
+
 impl Conservation {
-    /// Fills in `balanced` from the accounts.
+    /// Fills in `balanced` and `problems` from the accounts.
     pub fn check(mut self) -> Self {
-        self.balanced = self.receipts.receipts_in
-            == self.receipts.accepted + self.receipts.quarantined
-            && self.receipts.receipts_in == self.receipts.by_status.values().sum::<u64>()
-            && self.yen.yen_in == self.yen.accepted + self.yen.quarantined
-            && self.yen.yen_in == self.yen.by_status.values().copied().sum::<Yen>()
-            && self.yen.points_in.to_yen() == self.yen.yen_in;
+        let r = &self.receipts;
+        let y = &self.yen;
+        let s = &self.insurer_share;
+        let status_receipts: u64 = r.by_status.values().sum();
+        let open: u64 = ["review", "no_match", "pending"]
+            .iter()
+            .filter_map(|k| r.by_status.get(*k))
+            .sum();
+        let status_yen: Yen = y.by_status.values().copied().sum();
+        let status_share: Yen = s.by_status.values().copied().sum();
+        let status_apportioned = s.by_status.get("apportioned").copied().unwrap_or_default();
+        let insurers = s
+            .by_insurer
+            .values()
+            .fold(InsurerAccount::default(), |a, b| InsurerAccount {
+                routed: a.routed + b.routed,
+                apportioned: a.apportioned + b.apportioned,
+                owed: a.owed + b.owed,
+            });
+        let mut problems = Vec::new();
+        let mut expect = |holds: bool, what: String| {
+            if !holds {
+                problems.push(what);
+            }
+        };
+        expect(
+            r.receipts_in == r.read + r.carried_in,
+            format!(
+                "receipts in {} ≠ read {} + carried in {}",
+                r.receipts_in, r.read, r.carried_in
+            ),
+        );
+        expect(
+            r.receipts_in == r.accepted + r.quarantined,
+            format!(
+                "receipts in {} ≠ accepted {} + quarantined {}",
+                r.receipts_in, r.accepted, r.quarantined
+            ),
+        );
+        expect(
+            r.receipts_in == status_receipts,
+            format!(
+                "receipts in {} ≠ Σ by status {status_receipts}",
+                r.receipts_in
+            ),
+        );
+        expect(
+            r.carried_out == open,
+            format!(
+                "carried out {} ≠ review + no_match + pending {open}",
+                r.carried_out
+            ),
+        );
+        expect(
+            y.yen_in == y.accepted + y.quarantined,
+            format!(
+                "yen in {} ≠ accepted {} + quarantined {}",
+                y.yen_in, y.accepted, y.quarantined
+            ),
+        );
+        expect(
+            y.yen_in == status_yen,
+            format!("yen in {} ≠ Σ by status {status_yen}", y.yen_in),
+        );
+        expect(
+            y.points_in.to_yen() == y.yen_in,
+            format!("points in {} × 10 ≠ yen in {}", y.points_in.0, y.yen_in),
+        );
+        expect(
+            s.share_in == status_share,
+            format!(
+                "insurer share in {} ≠ Σ by status {status_share}",
+                s.share_in
+            ),
+        );
+        expect(
+            s.apportioned == status_apportioned,
+            format!(
+                "apportioned {} ≠ insurer share of apportioned receipts {status_apportioned}",
+                s.apportioned
+            ),
+        );
+        expect(
+            s.apportioned == s.apportioned_parts,
+            format!(
+                "apportioned {} ≠ Σ parts {}",
+                s.apportioned, s.apportioned_parts
+            ),
+        );
+        expect(
+            s.owed == s.routed + s.apportioned,
+            format!(
+                "owed {} ≠ routed {} + apportioned {}",
+                s.owed, s.routed, s.apportioned
+            ),
+        );
+        expect(
+            insurers.routed == s.routed
+                && insurers.apportioned == s.apportioned
+                && insurers.owed == s.owed,
+            format!(
+                "Σ over insurers (routed {}, apportioned {}, owed {}) ≠ totals",
+                insurers.routed, insurers.apportioned, insurers.owed
+            ),
+        );
+        for (insurer, a) in &s.by_insurer {
+            expect(
+                a.owed == a.routed + a.apportioned,
+                format!(
+                    "insurer {insurer}: owed {} ≠ routed {} + apportioned {}",
+                    a.owed, a.routed, a.apportioned
+                ),
+            );
+        }
+        self.balanced = problems.is_empty();
+        self.problems = problems;
         self
     }
 }
@@ -192,13 +387,17 @@ mod tests {
         let ok = Conservation {
             receipts: ReceiptAccount {
                 receipts_in: 3,
+                read: 3,
+                carried_in: 0,
                 accepted: 2,
                 quarantined: 1,
                 by_status: BTreeMap::from([("verified".into(), 2), ("quarantined".into(), 1)]),
+                carried_out: 0,
             },
             yen: YenAccount {
                 points_in: Points(30),
                 yen_in: Yen(300),
+                carried_in: Yen(0),
                 accepted: Yen(200),
                 quarantined: Yen(100),
                 quarantined_receipts_without_points: 0,
@@ -207,15 +406,39 @@ mod tests {
                     ("quarantined".into(), Yen(100)),
                 ]),
             },
+            insurer_share: ShareAccount {
+                share_in: Yen(140),
+                by_status: BTreeMap::from([("verified".into(), Yen(140))]),
+                routed: Yen(140),
+                owed: Yen(140),
+                by_insurer: BTreeMap::from([(
+                    "01130012".into(),
+                    InsurerAccount {
+                        routed: Yen(140),
+                        apportioned: Yen(0),
+                        owed: Yen(140),
+                    },
+                )]),
+                ..ShareAccount::default()
+            },
             balanced: false,
+            problems: Vec::new(),
         }
         .check();
-        assert!(ok.balanced);
+        assert!(ok.balanced, "{:?}", ok.problems);
         let mut lost = ok.clone();
         lost.receipts.accepted = 1;
         assert!(!lost.check().balanced);
         let mut misfiled = ok.clone();
         misfiled.yen.by_status.insert("verified".into(), Yen(190));
-        assert!(!misfiled.check().balanced);
+        let misfiled = misfiled.check();
+        assert!(!misfiled.balanced);
+        assert_eq!(
+            misfiled.problems,
+            vec!["yen in 300 ≠ Σ by status 290".to_string()]
+        );
+        let mut unowed = ok.clone();
+        unowed.insurer_share.by_insurer.clear();
+        assert!(!unowed.check().balanced);
     }
 }

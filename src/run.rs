@@ -1,27 +1,36 @@
 //! `reseclear run`: one claim month from input directory to output directory.
 //!
-//! Stages so far: discover inputs → ingest (UKE files in parallel with the roster,
-//! declarations and insurer master) → validate across files → resolve (tiers 1 and 2;
-//! tier 3 is being built) → write `receipts.parquet`, `quarantine.csv` and
-//! `manifest.json`. The manifest's accounts must balance, or the run fails.
+//! Stages: discover inputs → ingest (UKE files in parallel with the roster,
+//! declarations, insurer master and the previous run's pending ledger) → validate
+//! across files → resolve (tiers 1–3, the ledger's receipts retried with the month's)
+//! → pending (age the open receipts; those past the hold are final-unresolved) →
+//! apportion → statements → write the outputs and the manifest. The manifest's accounts
+//! must balance, or the run fails and says which equation does not hold.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::apportion::{apportion_month, MonthApportionment, ShareRow};
 use crate::config::Config;
-use crate::domain::ReceiptKey;
+use crate::domain::{ReceiptKey, YearMonth, Yen};
+use crate::ingest::declarations::Declaration;
 use crate::ingest::declarations::{read_declarations, DeclarationRead};
 use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
-use crate::ingest::uke::Receipt;
-use crate::ingest::uke::{read_uke_files, InsurerField, UkeFile};
+use crate::ingest::uke::{read_uke_files, ClinicHeader, InsurerField, Receipt, UkeFile};
 use crate::ingest::IngestError;
 use crate::manifest::{
-    sha256_file, Conservation, Engine, InputFile, Manifest, MatchingCounts, QuarantineCounts,
-    ReceiptAccount, TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
+    sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, Manifest,
+    MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount, TableCounts,
+    UkeCounts, YenAccount, MANIFEST_VERSION,
 };
-use crate::report::{write_match_report, write_receipts_parquet, MatchEntry, ReceiptRow};
+use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
+use crate::report::{
+    statements, write_apportionment, write_match_report, write_receipts_parquet,
+    write_statements_csv, write_statements_parquet, MatchEntry, ReceiptRow, Statement,
+};
 use crate::resolve::copay::receipt_money;
 use crate::resolve::matcher::{MatchModel, PatientResult};
 use crate::resolve::outcome::{Resolution, Status};
@@ -35,6 +44,13 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const RECEIPTS_FILE: &str = "receipts.parquet";
 pub const MATCH_REPORT_FILE: &str = "match_report.parquet";
 pub const MATCH_MODEL_FILE: &str = "match_model.json";
+pub const APPORTIONMENT_FILE: &str = "apportionment.parquet";
+pub const STATEMENTS_CSV: &str = "statements.csv";
+pub const STATEMENTS_PARQUET: &str = "statements.parquet";
+/// The insurer master the run used, copied so that apportionment can be re-run from
+/// the outputs alone.
+pub const INSURERS_FILE: &str = "insurers.csv";
+pub use crate::pending::LEDGER_FILE;
 /// Wall-clock seconds per stage: the one output that differs between runs, kept out
 /// of the manifest so that the manifest is byte-identical.
 pub const TIMINGS_FILE: &str = "timings.json";
@@ -68,6 +84,8 @@ pub enum RunError {
     Report(#[from] crate::report::ReportError),
     #[error("the accounts do not balance: {0}")]
     Unbalanced(String),
+    #[error("pending ledger {path}: {message}")]
+    Ledger { path: PathBuf, message: String },
 }
 
 /// The files of a claim month found in an input directory (DOMAIN §3).
@@ -188,12 +206,24 @@ pub struct RunOutcome {
     pub out_dir: PathBuf,
 }
 
+/// Options of a run beyond its configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    /// Match tier 3 with this saved model (an earlier run's `match_model.json`) instead
+    /// of training one on this month.
+    pub model: Option<&'a MatchModel>,
+    /// The previous run's `pending.parquet`, whose receipts are retried.
+    pub pending: Option<&'a Path>,
+}
+
 /// Everything ingested for a month, ready for resolution.
 pub struct Ingested {
     pub files: Vec<UkeFile>,
     pub declarations: Option<DeclarationRead>,
     pub roster: RosterRead,
     pub insurers: InsurerRead,
+    /// The previous run's pending ledger, its receipts read back.
+    pub ledger: Option<LedgerRead>,
     /// Inputs the run does not read (reported, never silently skipped).
     pub notices: Vec<QuarantineRow>,
     /// Set by resolution: tier-3 receipts, and those without a declaration form.
@@ -201,8 +231,27 @@ pub struct Ingested {
     pub tier3_without_declaration: u64,
 }
 
+impl Ingested {
+    /// The month's UKE files, then the ledger (as a file of receipts).
+    fn receipt_files(&self) -> impl Iterator<Item = &UkeFile> {
+        self.files.iter().chain(self.ledger.iter().map(|l| &l.file))
+    }
+}
+
+/// How the ledger is named in outputs: its file name (the path given may differ
+/// between machines; outputs must not).
+fn ledger_display(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 /// Reads every input; UKE files are parsed in parallel while the roster is read.
-pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
+pub fn ingest(
+    inputs: &Inputs,
+    config: &Config,
+    pending: Option<&Path>,
+) -> Result<Ingested, RunError> {
     let encoding = config.ingest.csv_encoding;
     let (files, tables) = rayon::join(
         || -> Result<Vec<UkeFile>, IngestError> {
@@ -222,17 +271,21 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
                 .as_ref()
                 .map(|p| read_declarations(p, &inputs.display(p), encoding))
                 .transpose()?;
-            Ok((roster, insurers, declarations))
+            let ledger = pending
+                .map(|p| read_ledger(p, &ledger_display(p), &config.ingest))
+                .transpose()?;
+            Ok((roster, insurers, declarations, ledger))
         },
     );
     let mut files = files?;
-    let (roster, insurers, declarations) = tables?;
+    let (roster, insurers, declarations, ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
     Ok(Ingested {
         files,
         declarations,
         roster,
         insurers,
+        ledger,
         notices: inputs
             .ignored
             .iter()
@@ -243,44 +296,426 @@ pub fn ingest(inputs: &Inputs, config: &Config) -> Result<Ingested, RunError> {
     })
 }
 
-/// Runs the month: ingest, validate, write the quarantine file and the manifest.
+/// Runs the month with the default options.
 pub fn run(input: &Path, out: &Path, config: &Config) -> Result<RunOutcome, RunError> {
-    run_with_model(input, out, config, None)
+    run_with(input, out, config, RunOptions::default())
 }
 
-/// As [`run`], matching tier 3 with a saved model (`match_model.json` of an earlier
-/// run) instead of training one on this month.
-pub fn run_with_model(
+/// Runs the month: ingest, validate, resolve, age the open receipts, apportion the
+/// final-unresolved ones, and write every output with the manifest.
+pub fn run_with(
     input: &Path,
     out: &Path,
     config: &Config,
-    model: Option<&MatchModel>,
+    options: RunOptions<'_>,
 ) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
-    let mut ingested = ingest(&inputs, config)?;
+    let mut ingested = ingest(&inputs, config, options.pending)?;
+    let run_month = crate::pending::run_month(&ingested.files);
+    check_ledger(&ingested, run_month, options.pending)?;
     timings.lap("ingest", clock);
-    let clock = std::time::Instant::now();
-    let resolved = resolve(&mut ingested, &inputs, config, model);
-    timings.lap("resolve", clock);
-    let clock = std::time::Instant::now();
-    let rows = receipt_rows(&ingested, &resolved);
-    let manifest = build_manifest(&inputs, &ingested, &rows, &resolved, config)?;
 
+    let clock = std::time::Instant::now();
+    let (mut resolved, forms) = resolve(&mut ingested, &inputs, config, options.model);
+    timings.lap("resolve", clock);
+
+    let clock = std::time::Instant::now();
+    let ages = hold(&mut resolved, &ingested, run_month, config);
+    let mut rows = receipt_rows(&ingested, &resolved, &ages);
+    let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
+    let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
+    let unapportionable = mark_apportioned(&mut rows, &month);
+    ingested.notices.extend(unapportionable);
+    let statements = statements(&shares, &month, &ingested.insurers.master);
+    let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month)?;
+    timings.lap("pending and apportion", clock);
+
+    let clock = std::time::Instant::now();
+    let manifest = build_manifest(
+        &inputs,
+        &ingested,
+        &resolved,
+        config,
+        &MonthFacts {
+            run_month,
+            pending: options.pending,
+            rows: &rows,
+            month: &month,
+            statements: &statements,
+            ledger: &ledger,
+        },
+    )?;
     std::fs::create_dir_all(out).map_err(|source| RunError::Write {
         path: out.to_path_buf(),
         source,
     })?;
     write_receipts_parquet(&out.join(RECEIPTS_FILE), &rows)?;
+    write_match_report(&out.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
+    write_json(&out.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
+    write_apportionment(&out.join(APPORTIONMENT_FILE), &month)?;
+    write_statements_csv(&out.join(STATEMENTS_CSV), &statements)?;
+    write_statements_parquet(&out.join(STATEMENTS_PARQUET), &statements)?;
+    write_ledger(&out.join(LEDGER_FILE), &ledger)?;
+    let copy = out.join(INSURERS_FILE);
+    std::fs::copy(&inputs.insurers, &copy).map_err(|source| RunError::Write {
+        path: copy.clone(),
+        source,
+    })?;
+    let mut quarantine = all_quarantine_rows(&ingested);
+    let qpath = out.join(QUARANTINE_FILE);
+    write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
+        path: qpath.clone(),
+        source,
+    })?;
+    write_json(&out.join(MANIFEST_FILE), &manifest)?;
+    timings.lap("report", clock);
+    write_json(&out.join(TIMINGS_FILE), &timings)?;
+    if !manifest.conservation.balanced {
+        return Err(RunError::Unbalanced(
+            manifest.conservation.problems.join("; "),
+        ));
+    }
+    Ok(RunOutcome {
+        manifest,
+        timings,
+        out_dir: out.to_path_buf(),
+    })
+}
+
+/// The ledger must come from an earlier month than this run's, and none of its
+/// receipts may be in this month's files too (a ledger given to the run of its own
+/// month would count its claims twice).
+fn check_ledger(
+    ingested: &Ingested,
+    run_month: Option<YearMonth>,
+    path: Option<&Path>,
+) -> Result<(), RunError> {
+    let (Some(ledger), Some(path)) = (&ingested.ledger, path) else {
+        return Ok(());
+    };
+    let fail = |message: String| RunError::Ledger {
+        path: path.to_path_buf(),
+        message,
+    };
+    let Some(run_month) = run_month else {
+        return Err(fail(
+            "no UKE file of this month gives its 請求年月, so the ledger's claims cannot be aged"
+                .into(),
+        ));
+    };
+    if let Some(written) = ledger.ledger_month.filter(|&m| m >= run_month) {
+        return Err(fail(format!(
+            "it was written by the {written} run, and this run's month is {run_month}: give the ledger of an earlier month"
+        )));
+    }
+    let month_keys: HashSet<ReceiptKey> = ingested
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.receipts
+                .iter()
+                .map(|r| r.key)
+                .chain(f.quarantined.iter().filter_map(|q| q.key))
+        })
+        .collect();
+    if let Some(r) = ledger
+        .file
+        .receipts
+        .iter()
+        .find(|r| month_keys.contains(&r.key))
+    {
+        return Err(fail(format!(
+            "receipt {} (row {}) is also in this month's files: a receipt is either new or carried, not both",
+            r.key, r.line
+        )));
+    }
+    Ok(())
+}
+
+/// Pretty JSON with a final line end.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| RunError::Write {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    std::fs::write(path, json + "\n").map_err(|source| RunError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Resolves the month's accepted receipts and the ledger's together. Declarations that
+/// fit no receipt join the declarations' rows; the tier-3 counts are kept for the
+/// manifest. Returns, with the resolution, the form joined to each tier-3 receipt
+/// left open (the ledger carries it).
+fn resolve(
+    ingested: &mut Ingested,
+    inputs: &Inputs,
+    config: &Config,
+    model: Option<&MatchModel>,
+) -> (Resolved, HashMap<ReceiptKey, Declaration>) {
+    let declarations_file = inputs
+        .declarations
+        .as_ref()
+        .map(|p| inputs.display(p))
+        .unwrap_or_default();
+    let (resolved, forms) = {
+        let accepted: Vec<&Receipt> = ingested.receipt_files().flat_map(|f| &f.receipts).collect();
+        let rows = all_declarations(ingested);
+        let declarations = Declarations {
+            rows: &rows,
+            file: &declarations_file,
+        };
+        let matching = MatchContext {
+            roster: &ingested.roster.roster,
+            insurers: &ingested.insurers.master,
+            config: &config.matching,
+            model,
+        };
+        let resolved = resolve_receipts(&accepted, declarations, matching, &config.ingest);
+        let open: HashSet<ReceiptKey> = resolved
+            .resolutions
+            .iter()
+            .filter(|r| r.status.is_open())
+            .map(|r| r.key)
+            .collect();
+        let forms: HashMap<ReceiptKey, Declaration> = resolved
+            .tier3_keys
+            .iter()
+            .zip(&resolved.tier3_forms)
+            .filter(|(key, _)| open.contains(key))
+            .filter_map(|(key, form)| form.map(|f| (*key, rows[f].clone())))
+            .collect();
+        (resolved, forms)
+    };
+    if let Some(d) = ingested.declarations.as_mut() {
+        d.quarantine.extend(resolved.notices.iter().cloned());
+    }
+    ingested.tier3_receipts = resolved.tier3_receipts;
+    ingested.tier3_without_declaration = resolved.tier3_without_declaration;
+    (resolved, forms)
+}
+
+/// The month's declarations, and the forms the ledger carries for its receipts — unless
+/// this month's file has a form for the same receipt (a form sent late): the newer one
+/// is used.
+fn all_declarations(ingested: &Ingested) -> Cow<'_, [Declaration]> {
+    let month: &[Declaration] = ingested
+        .declarations
+        .as_ref()
+        .map(|d| d.declarations.as_slice())
+        .unwrap_or_default();
+    let Some(ledger) = ingested
+        .ledger
+        .as_ref()
+        .filter(|l| l.declarations().next().is_some())
+    else {
+        return Cow::Borrowed(month);
+    };
+    let given: HashSet<_> = month
+        .iter()
+        .map(|d| (d.clinic_code, d.billing_month, d.receipt_number))
+        .collect();
+    let mut all = month.to_vec();
+    all.extend(
+        ledger
+            .declarations()
+            .filter(|d| !given.contains(&(d.clinic_code, d.billing_month, d.receipt_number)))
+            .cloned(),
+    );
+    Cow::Owned(all)
+}
+
+/// Ages every open receipt (and every ledger receipt, resolved or not) in run months;
+/// an open receipt whose hold is over becomes final-unresolved (`apportioned` until
+/// apportionment says otherwise).
+fn hold(
+    resolved: &mut Resolved,
+    ingested: &Ingested,
+    run_month: Option<YearMonth>,
+    config: &Config,
+) -> HashMap<ReceiptKey, Age> {
+    let first: HashMap<ReceiptKey, YearMonth> = ingested
+        .ledger
+        .iter()
+        .flat_map(|l| &l.entries)
+        .map(|e| (e.key, e.first_pending_month))
+        .collect();
+    let mut ages = HashMap::new();
+    for r in &mut resolved.resolutions {
+        let carried = first.get(&r.key).copied();
+        if !r.status.is_open() && carried.is_none() {
+            continue;
+        }
+        // A run month is known whenever a receipt was accepted.
+        let now = run_month.unwrap_or(r.key.billing_month);
+        let age = crate::pending::age(carried.unwrap_or(now), now, &config.apportion);
+        ages.insert(r.key, age);
+        if r.status.is_open() && age.is_final {
+            r.reason = format!(
+                "final-unresolved: open since {} ({} month(s), hold {}); last {}: {}",
+                age.first_pending_month,
+                age.months,
+                config.apportion.hold_months,
+                r.status,
+                r.reason
+            );
+            r.status = Status::Apportioned;
+        }
+    }
+    ages
+}
+
+/// The apportionment's outcome on the receipts' rows: an apportioned receipt's reason
+/// says how it was split; one that no insurer can share in is `final_unresolved`, and
+/// gets a notice.
+fn mark_apportioned(rows: &mut [ReceiptRow], month: &MonthApportionment) -> Vec<QuarantineRow> {
+    let split: HashMap<ReceiptKey, &crate::apportion::Allocation> = month
+        .receipts
+        .iter()
+        .map(|r| (r.key, &r.allocation))
+        .collect();
+    let failed: HashMap<ReceiptKey, String> = month
+        .failed
+        .iter()
+        .map(|(k, e)| (*k, e.to_string()))
+        .collect();
+    let mut notices = Vec::new();
+    for row in rows.iter_mut() {
+        let Some(key) = row.key else { continue };
+        if let Some(a) = split.get(&key) {
+            row.reason = format!(
+                "{}; apportioned among {} insurer(s), basis {}, scope {}{}",
+                row.reason,
+                a.parts.len(),
+                a.basis_used.as_str(),
+                a.scope_used.as_str(),
+                if a.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", a.reason)
+                }
+            );
+        } else if let Some(why) = failed.get(&key) {
+            row.status = Status::FinalUnresolved;
+            row.reason = format!("{}; cannot be apportioned: {why}", row.reason);
+            notices.push(
+                QuarantineRow::new(
+                    &row.file,
+                    row.line,
+                    "apportionment",
+                    "-",
+                    "",
+                    format!("final-unresolved receipt cannot be apportioned: {why}"),
+                    Scope::Notice,
+                )
+                .with_receipt(key),
+            );
+        }
+    }
+    notices
+}
+
+/// What apportionment and statements need of a receipt's row (rows without a key are
+/// quarantined and need nothing).
+fn share_row(r: &ReceiptRow) -> Option<ShareRow> {
+    Some(ShareRow {
+        key: r.key?,
+        status: r.status,
+        resolved_insurer: r.resolved_insurer,
+        insurer_share: r.insurer_share_yen.unwrap_or_default(),
+        copay_diff: r.copay_diff_yen.unwrap_or_default(),
+        prefecture: r.clinic_prefecture,
+        declared_kind: r.declared_kind,
+    })
+}
+
+/// The ledger for the next run: every receipt still open, in receipt-key order, with
+/// its receipt as UKE text and its form.
+fn ledger_entries(
+    ingested: &Ingested,
+    rows: &[ReceiptRow],
+    ages: &HashMap<ReceiptKey, Age>,
+    forms: &HashMap<ReceiptKey, Declaration>,
+    run_month: Option<YearMonth>,
+) -> Result<Vec<LedgerEntry>, RunError> {
+    let open: Vec<&ReceiptRow> = rows.iter().filter(|r| r.status.is_open()).collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: HashSet<ReceiptKey> = open.iter().filter_map(|r| r.key).collect();
+    let receipts: HashMap<ReceiptKey, (&Receipt, &ClinicHeader)> = receipt_headers(ingested)
+        .filter(|(r, _)| keys.contains(&r.key))
+        .map(|(r, h)| (r.key, (r, h)))
+        .collect();
+    let mut entries = Vec::with_capacity(open.len());
+    for row in open {
+        let fail = |message: String| RunError::Ledger {
+            path: PathBuf::from(LEDGER_FILE),
+            message,
+        };
+        let key = row
+            .key
+            .ok_or_else(|| fail("an open receipt without a key".into()))?;
+        let (&(receipt, header), Some(age)) = (
+            receipts
+                .get(&key)
+                .ok_or_else(|| fail(format!("open receipt {key} not found")))?,
+            ages.get(&key),
+        ) else {
+            return Err(fail(format!("open receipt {key} has no age")));
+        };
+        entries.push(LedgerEntry {
+            key,
+            tier: row.tier,
+            last_status: row.status,
+            first_pending_month: age.first_pending_month,
+            age_months: age.months,
+            ledger_month: run_month.unwrap_or(key.billing_month),
+            cost_yen: row.cost_yen.unwrap_or_default(),
+            insurer_share_yen: row.insurer_share_yen.unwrap_or_default(),
+            reason: row.reason.clone(),
+            uke: uke_text(header, receipt)
+                .map_err(|e| fail(format!("receipt {key} cannot be written as UKE: {e}")))?,
+            declaration: forms.get(&key).cloned(),
+            header: None,
+        });
+    }
+    entries.sort_by_key(|e| e.key);
+    Ok(entries)
+}
+
+/// Every accepted receipt with the IR of its file (the ledger's receipts with their
+/// own).
+fn receipt_headers(ingested: &Ingested) -> impl Iterator<Item = (&Receipt, &ClinicHeader)> {
+    let month = ingested
+        .files
+        .iter()
+        .filter_map(|f| f.header.as_ref().map(|h| (f, h)))
+        .flat_map(|(f, h)| f.receipts.iter().map(move |r| (r, h)));
+    let ledger = ingested.ledger.iter().flat_map(|l| {
+        l.file
+            .receipts
+            .iter()
+            .zip(&l.entries)
+            .filter_map(|(r, e)| e.header.as_ref().map(|h| (r, h)))
+    });
+    month.chain(ledger)
+}
+
+/// The match report's entries: tier-3 receipts with their candidates, tier-2 card
+/// decisions.
+fn match_entries(resolved: &Resolved) -> Vec<MatchEntry<'_>> {
     let results: BTreeMap<ReceiptKey, &PatientResult> = resolved
         .tier3_keys
         .iter()
         .copied()
         .zip(&resolved.match_run.results)
         .collect();
-    let entries: Vec<MatchEntry<'_>> = resolved
+    resolved
         .resolutions
         .iter()
         .filter(|r| r.tier >= 2)
@@ -302,86 +737,24 @@ pub fn run_with_model(
                 candidates: &[],
             },
         })
-        .collect();
-    write_match_report(&out.join(MATCH_REPORT_FILE), &entries)?;
-    write_json(&out.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
-    let mut quarantine = all_quarantine_rows(&ingested);
-    let qpath = out.join(QUARANTINE_FILE);
-    write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
-        path: qpath.clone(),
-        source,
-    })?;
-    write_json(&out.join(MANIFEST_FILE), &manifest)?;
-    timings.lap("report", clock);
-    write_json(&out.join(TIMINGS_FILE), &timings)?;
-    if !manifest.conservation.balanced {
-        return Err(RunError::Unbalanced(format!("{:?}", manifest.conservation)));
-    }
-    Ok(RunOutcome {
-        manifest,
-        timings,
-        out_dir: out.to_path_buf(),
-    })
+        .collect()
 }
 
-/// Pretty JSON with a final line end.
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
-    let json = serde_json::to_string_pretty(value).map_err(|e| RunError::Write {
-        path: path.to_path_buf(),
-        source: e.into(),
-    })?;
-    std::fs::write(path, json + "\n").map_err(|source| RunError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Resolves the accepted receipts. Declarations that fit no receipt join the
-/// declarations' rows; the tier-3 counts are kept for the manifest.
-fn resolve(
-    ingested: &mut Ingested,
-    inputs: &Inputs,
-    config: &Config,
-    model: Option<&MatchModel>,
-) -> Resolved {
-    let declarations_file = inputs
-        .declarations
-        .as_ref()
-        .map(|p| inputs.display(p))
-        .unwrap_or_default();
-    let resolved = {
-        let accepted: Vec<&Receipt> = ingested.files.iter().flat_map(|f| &f.receipts).collect();
-        let declarations = Declarations {
-            rows: ingested
-                .declarations
-                .as_ref()
-                .map(|d| d.declarations.as_slice())
-                .unwrap_or_default(),
-            file: &declarations_file,
-        };
-        let matching = MatchContext {
-            roster: &ingested.roster.roster,
-            insurers: &ingested.insurers.master,
-            config: &config.matching,
-            model,
-        };
-        resolve_receipts(&accepted, declarations, matching, &config.ingest)
-    };
-    if let Some(d) = ingested.declarations.as_mut() {
-        d.quarantine.extend(resolved.notices.iter().cloned());
-    }
-    ingested.tier3_receipts = resolved.tier3_receipts;
-    ingested.tier3_without_declaration = resolved.tier3_without_declaration;
-    resolved
-}
-
-/// One row per receipt read, in file and line order: accepted receipts with their
-/// resolution, quarantined ones with their first reason.
-fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
+/// One row per receipt read, in file and line order (the ledger last, in its row
+/// order): accepted receipts with their resolution, quarantined ones with their first
+/// reason.
+fn receipt_rows(
+    ingested: &Ingested,
+    resolved: &Resolved,
+    ages: &HashMap<ReceiptKey, Age>,
+) -> Vec<ReceiptRow> {
     let by_key: BTreeMap<ReceiptKey, &Resolution> =
         resolved.resolutions.iter().map(|r| (r.key, r)).collect();
+    let prefecture: HashMap<ReceiptKey, u8> = receipt_headers(ingested)
+        .map(|(r, h)| (r.key, h.prefecture))
+        .collect();
     let mut rows = Vec::with_capacity(by_key.len());
-    for f in &ingested.files {
+    for f in ingested.receipt_files() {
         let mut file_rows: Vec<ReceiptRow> =
             Vec::with_capacity(f.receipts.len() + f.quarantined.len());
         for r in &f.receipts {
@@ -389,6 +762,7 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
                 continue;
             };
             let money = receipt_money(r, res.care_date, res.copay_percent);
+            let age = ages.get(&r.key);
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
@@ -397,7 +771,7 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
                 tier: res.tier,
                 status: res.status,
                 filed_insurer: res.filed_insurer.clone(),
-                resolved_insurer: res.resolved_insurer.map(|i| i.to_string()),
+                resolved_insurer: res.resolved_insurer,
                 person_id: res.person_id.clone(),
                 match_weight: res.match_weight,
                 match_probability: res.match_probability,
@@ -405,6 +779,10 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
                 copay_yen: Some(money.copay),
                 insurer_share_yen: Some(money.insurer_share),
                 copay_diff_yen: Some(money.copay_diff),
+                clinic_prefecture: prefecture.get(&r.key).copied(),
+                declared_kind: res.declared_kind,
+                first_pending_month: age.map(|a| a.first_pending_month),
+                pending_months: age.map(|a| a.months),
                 reason: res.reason.clone(),
             });
         }
@@ -425,6 +803,10 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
                 copay_yen: None,
                 insurer_share_yen: None,
                 copay_diff_yen: None,
+                clinic_prefecture: f.header.as_ref().map(|h| h.prefecture),
+                declared_kind: crate::domain::InsuranceKind::Unknown,
+                first_pending_month: None,
+                pending_months: None,
                 reason: q.reason.clone(),
             });
         }
@@ -434,11 +816,11 @@ fn receipt_rows(ingested: &Ingested, resolved: &Resolved) -> Vec<ReceiptRow> {
     rows
 }
 
-/// A top-level file that is no input of this version. A pending ledger
-/// (`pending.parquet`) is said to be one whose claims are not retried here.
+/// A top-level file that is no input of a month. A pending ledger (`pending.parquet`)
+/// lying in the input directory is not taken silently: it is given with `--pending`.
 fn ignored_notice(display: &str) -> QuarantineRow {
     let reason = if display.eq_ignore_ascii_case("pending.parquet") {
-        "a pending ledger: this version does not carry pending claims between runs yet, so its claims are not retried"
+        "a pending ledger in the input directory is not read: give it with --pending to retry its claims"
     } else {
         "not an input of a claim month (*.UKE, roster.parquet/csv, insurers.csv, declarations.csv): ignored"
     };
@@ -447,8 +829,7 @@ fn ignored_notice(display: &str) -> QuarantineRow {
 
 fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
     let mut rows: Vec<QuarantineRow> = ingested
-        .files
-        .iter()
+        .receipt_files()
         .flat_map(|f| f.quarantine.iter().cloned())
         .collect();
     rows.extend(ingested.notices.iter().cloned());
@@ -481,12 +862,22 @@ fn table_counts(rows_read: u64, accepted: u64, quarantine: &[QuarantineRow]) -> 
     }
 }
 
+/// What the run decided beyond resolution, for the manifest.
+struct MonthFacts<'a> {
+    run_month: Option<YearMonth>,
+    pending: Option<&'a Path>,
+    rows: &'a [ReceiptRow],
+    month: &'a MonthApportionment,
+    statements: &'a [Statement],
+    ledger: &'a [LedgerEntry],
+}
+
 fn build_manifest(
     inputs: &Inputs,
     ingested: &Ingested,
-    receipts: &[ReceiptRow],
     resolved: &Resolved,
     config: &Config,
+    facts: &MonthFacts<'_>,
 ) -> Result<Manifest, RunError> {
     let hash = |path: &Path| {
         sha256_file(path).map_err(|source| RunError::Ingest(IngestError::io(path, source)))
@@ -525,9 +916,17 @@ fn build_manifest(
         "insurers",
         Some(&ingested.insurers.encoding),
     )?);
+    if let (Some(l), Some(p)) = (&ingested.ledger, facts.pending) {
+        input_files.push(InputFile {
+            path: p.display().to_string(),
+            kind: "pending",
+            bytes: l.file.bytes,
+            sha256: l.file.sha256.clone(),
+            encoding: None,
+        });
+    }
 
     let mut uke = UkeCounts::default();
-    let mut yen = YenAccount::default();
     for f in &ingested.files {
         uke.files += 1;
         uke.files_quarantined += u64::from(f.quarantined_whole());
@@ -546,38 +945,142 @@ fn build_manifest(
             *uke.accepted_by_insurer_field
                 .entry(field.into())
                 .or_insert(0) += 1;
+        }
+    }
+    uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;
+
+    let mut yen = YenAccount::default();
+    let mut accepted = 0u64;
+    let mut quarantined = 0u64;
+    for f in ingested.receipt_files() {
+        let from_ledger = ingested
+            .ledger
+            .as_ref()
+            .is_some_and(|l| std::ptr::eq(f, &l.file));
+        accepted += f.receipts.len() as u64;
+        quarantined += f.quarantined.len() as u64;
+        for r in &f.receipts {
             yen.accepted += r.points().to_yen();
             yen.points_in += r.points();
+            if from_ledger {
+                yen.carried_in += r.points().to_yen();
+            }
         }
         for q in &f.quarantined {
             match q.points {
                 Some(p) => {
                     yen.quarantined += p.to_yen();
                     yen.points_in += p;
+                    if from_ledger {
+                        yen.carried_in += p.to_yen();
+                    }
                 }
                 None => yen.quarantined_receipts_without_points += 1,
             }
         }
     }
-    uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;
     yen.yen_in = yen.points_in.to_yen();
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for r in receipts {
+    let mut share = ShareAccount::default();
+    for r in facts.rows {
         let status = r.status.as_str().to_string();
         *by_status.entry(status.clone()).or_insert(0) += 1;
-        *yen.by_status.entry(status).or_default() += r.cost_yen.unwrap_or_default();
+        *yen.by_status.entry(status.clone()).or_default() += r.cost_yen.unwrap_or_default();
+        if r.status != Status::Quarantined {
+            let s = r.insurer_share_yen.unwrap_or_default();
+            share.share_in += s;
+            *share.by_status.entry(status).or_default() += s;
+            if r.status.is_routed() {
+                share.routed += s;
+            }
+        }
     }
+    share.apportioned = facts.month.total();
+    share.apportioned_parts = facts
+        .month
+        .receipts
+        .iter()
+        .flat_map(|r| &r.allocation.parts)
+        .map(|p| p.amount)
+        .sum();
+    for s in facts.statements {
+        share.owed += s.owed_yen();
+        if s.owed_yen() != Yen(0) || s.routed_yen() != Yen(0) || s.apportioned.yen != Yen(0) {
+            share.by_insurer.insert(
+                s.insurer.as_str().to_string(),
+                InsurerAccount {
+                    routed: s.routed_yen(),
+                    apportioned: s.apportioned.yen,
+                    owed: s.owed_yen(),
+                },
+            );
+        }
+    }
+    let carried_in = ingested.ledger.as_ref().map_or(0, |l| l.rows_read);
     let conservation = Conservation {
         receipts: ReceiptAccount {
-            receipts_in: uke.records.get("RE").copied().unwrap_or(0),
-            accepted: uke.receipts_accepted,
-            quarantined: uke.receipts_quarantined,
+            receipts_in: uke.records.get("RE").copied().unwrap_or(0) + carried_in,
+            read: uke.records.get("RE").copied().unwrap_or(0),
+            carried_in,
+            accepted,
+            quarantined,
             by_status,
+            carried_out: facts.ledger.len() as u64,
         },
         yen,
+        insurer_share: share,
         balanced: false,
+        problems: Vec::new(),
     }
     .check();
+
+    let carried: HashSet<ReceiptKey> = ingested
+        .ledger
+        .iter()
+        .flat_map(|l| &l.entries)
+        .map(|e| e.key)
+        .collect();
+    let mut pending = PendingCounts {
+        hold_months: config.apportion.hold_months,
+        carried_in,
+        carried_in_quarantined: ingested
+            .ledger
+            .as_ref()
+            .map_or(0, |l| l.file.quarantined.len() as u64),
+        carried_out: facts.ledger.len() as u64,
+        ..PendingCounts::default()
+    };
+    for r in facts.rows {
+        let from_ledger = r.key.is_some_and(|k| carried.contains(&k));
+        if from_ledger && r.status.is_routed() {
+            pending.carried_in_resolved += 1;
+        }
+        if !from_ledger && r.status.is_open() {
+            pending.new_open += 1;
+        }
+        if matches!(r.status, Status::Apportioned | Status::FinalUnresolved) {
+            pending.made_final += 1;
+        }
+    }
+    for e in facts.ledger {
+        *pending.carried_out_by_age.entry(e.age_months).or_insert(0) += 1;
+    }
+    let mut apportionment = ApportionmentCounts {
+        receipts: facts.month.receipts.len() as u64,
+        yen: facts.month.total(),
+        unapportionable: facts.month.failed.len() as u64,
+        ..ApportionmentCounts::default()
+    };
+    for r in &facts.month.receipts {
+        let a = &r.allocation;
+        apportionment.parts += a.parts.len() as u64;
+        apportionment.widened += u64::from(a.widened);
+        apportionment.kind_dropped += u64::from(a.kind_dropped);
+        *apportionment
+            .by_basis
+            .entry(a.basis_used.as_str().to_string())
+            .or_insert(0) += 1;
+    }
 
     let mut roster = table_counts(
         ingested.roster.rows_read,
@@ -635,6 +1138,7 @@ fn build_manifest(
     Ok(Manifest {
         manifest_version: MANIFEST_VERSION,
         engine: Engine::default(),
+        run_month: facts.run_month,
         config: config.clone(),
         inputs: input_files,
         uke,
@@ -643,6 +1147,8 @@ fn build_manifest(
         insurers,
         quarantine,
         matching,
+        pending,
+        apportionment,
         conservation,
     })
 }

@@ -530,7 +530,10 @@ fn files_the_run_does_not_read_are_reported_not_skipped_silently() {
             .unwrap_or_default()
             .to_string()
     };
-    assert!(line_of("pending.parquet,").contains("not retried"), "{q}");
+    assert!(
+        line_of("pending.parquet,").contains("give it with --pending"),
+        "{q}"
+    );
     assert!(line_of("notes.txt,").contains("ignored"), "{q}");
     assert!(line_of("truth.parquet,").contains("ignored"), "{q}");
 }

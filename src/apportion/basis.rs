@@ -74,7 +74,19 @@ impl ApportionConfig {
 }
 
 /// What an insurer's share of an unresolved claim is proportional to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// The insurer's resolved insurer-paid yen (sum of `insurer_share_yen` of its
@@ -114,7 +126,19 @@ impl From<Basis> for BasisUsed {
 }
 
 /// Which insurers may share in a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Insurers of the clinic's prefecture (the master's `prefecture`).

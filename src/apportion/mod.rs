@@ -25,6 +25,7 @@
 
 pub mod basis;
 pub mod largest_remainder;
+pub mod month;
 
 use std::collections::HashMap;
 
@@ -38,6 +39,9 @@ pub use basis::{
     BasisUsed, ClaimsBasis, Eligibility, InsurerIndex, Scope, Weights,
 };
 pub use largest_remainder::largest_remainder;
+pub use month::{
+    apportion_month, read_share_rows, ApportionedReceipt, MonthApportionment, ShareRow,
+};
 
 /// Why an amount could not be apportioned. Messages say what was wrong with which input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

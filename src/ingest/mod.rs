@@ -4,6 +4,7 @@
 
 pub mod declarations;
 pub mod insurers;
+pub mod parquet_table;
 pub mod roster;
 pub mod text;
 pub mod uke;

@@ -3,11 +3,21 @@
 //! of every tier-3 decision), alongside `quarantine.csv` and the manifest written by
 //! `validate` and `manifest`.
 
+mod apportionment;
 mod match_report;
 mod receipts;
+mod statements;
 
+pub use apportionment::{
+    apportionment_schema, read_apportionment_totals, write_apportionment, ApportionmentTotals,
+    InsurerParts,
+};
 pub use match_report::{match_report_schema, write_match_report, MatchEntry};
+pub(crate) use receipts::write_parquet;
 pub use receipts::{receipts_schema, write_receipts_parquet, ReceiptRow};
+pub use statements::{
+    statements, write_statements_csv, write_statements_parquet, Statement, Tally,
+};
 
 /// An output that could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::ReportError;
-use crate::domain::{ReceiptKey, Yen};
+use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, YearMonth, Yen};
 use crate::resolve::outcome::Status;
 
 /// One row of `receipts.parquet`.
@@ -29,7 +29,7 @@ pub struct ReceiptRow {
     pub tier: u8,
     pub status: Status,
     pub filed_insurer: String,
-    pub resolved_insurer: Option<String>,
+    pub resolved_insurer: Option<InsurerNumber>,
     pub person_id: Option<String>,
     pub match_weight: Option<f64>,
     pub match_probability: Option<f64>,
@@ -40,6 +40,14 @@ pub struct ReceiptRow {
     pub copay_yen: Option<Yen>,
     pub insurer_share_yen: Option<Yen>,
     pub copay_diff_yen: Option<Yen>,
+    /// The clinic's 都道府県 (IR 3), when its file's IR could be read.
+    pub clinic_prefecture: Option<u8>,
+    /// The insurance kind the patient declared (`unknown` when none did).
+    pub declared_kind: InsuranceKind,
+    /// For a receipt on the pending ledger (carried in, or left open now): the run
+    /// month it first went open, and its age in months.
+    pub first_pending_month: Option<YearMonth>,
+    pub pending_months: Option<u32>,
     pub reason: String,
 }
 
@@ -62,6 +70,10 @@ pub fn receipts_schema() -> SchemaRef {
         Field::new("copay_yen", DataType::Int64, true),
         Field::new("insurer_share_yen", DataType::Int64, true),
         Field::new("copay_diff_yen", DataType::Int64, true),
+        Field::new("clinic_prefecture", DataType::UInt8, true),
+        Field::new("declared_kind", DataType::Utf8, false),
+        Field::new("first_pending_month", DataType::Utf8, true),
+        Field::new("pending_months", DataType::UInt32, true),
         Field::new("reason", DataType::Utf8, false),
     ]))
 }
@@ -85,6 +97,10 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
     let mut copay = Int64Builder::new();
     let mut share = Int64Builder::new();
     let mut diff = Int64Builder::new();
+    let mut prefecture = UInt8Builder::new();
+    let mut kind = StringBuilder::new();
+    let mut first_pending = StringBuilder::new();
+    let mut pending_months = UInt32Builder::new();
     let mut reason = StringBuilder::new();
     for r in rows {
         organization.append_option(r.key.map(|k| k.organization.code()));
@@ -96,7 +112,7 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         tier.append_value(r.tier);
         status.append_value(r.status.as_str());
         filed.append_value(&r.filed_insurer);
-        resolved.append_option(r.resolved_insurer.as_deref());
+        resolved.append_option(r.resolved_insurer.as_ref().map(InsurerNumber::as_str));
         person.append_option(r.person_id.as_deref());
         weight.append_option(r.match_weight);
         probability.append_option(r.match_probability);
@@ -104,6 +120,10 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         copay.append_option(r.copay_yen.map(|y| y.0));
         share.append_option(r.insurer_share_yen.map(|y| y.0));
         diff.append_option(r.copay_diff_yen.map(|y| y.0));
+        prefecture.append_option(r.clinic_prefecture);
+        kind.append_value(r.declared_kind.as_str());
+        first_pending.append_option(r.first_pending_month.map(|m| m.to_string()));
+        pending_months.append_option(r.pending_months);
         reason.append_value(&r.reason);
     }
     let columns: Vec<ArrayRef> = vec![
@@ -124,6 +144,10 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         Arc::new(copay.finish()),
         Arc::new(share.finish()),
         Arc::new(diff.finish()),
+        Arc::new(prefecture.finish()),
+        Arc::new(kind.finish()),
+        Arc::new(first_pending.finish()),
+        Arc::new(pending_months.finish()),
         Arc::new(reason.finish()),
     ];
     let batch =

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::domain::{InsurerNumber, ReceiptKey};
+use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey};
 
 /// Where a receipt stands after resolution (`receipts.parquet` column `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -24,6 +24,12 @@ pub enum Status {
     /// The patient is identified, but no period covers the date of care yet (the new
     /// insurer has not registered): carried to the next run, never guessed.
     Pending,
+    /// Still unresolved after the hold on the pending ledger (final-unresolved, DOMAIN
+    /// §9): its insurer share is split among insurers (see `apportionment.parquet`).
+    Apportioned,
+    /// Final-unresolved, but no insurer can share in it (the insurer master has none of
+    /// the receiving organization's kinds): reported, its yen owed by no one.
+    FinalUnresolved,
     /// Taken out at validation (see `quarantine.csv`).
     Quarantined,
     /// A 公費-only receipt (no HO): its payer is the public body, not an insurer.
@@ -31,6 +37,35 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of the enum.
+    pub const ALL: [Status; 10] = [
+        Status::Verified,
+        Status::Rerouted,
+        Status::Matched,
+        Status::Review,
+        Status::NoMatch,
+        Status::Pending,
+        Status::Apportioned,
+        Status::FinalUnresolved,
+        Status::Quarantined,
+        Status::PublicOnly,
+    ];
+
+    /// The status named `s` (as in `receipts.parquet`).
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Resolved to an insurer (and so owed by it): verified, rerouted or matched.
+    pub fn is_routed(self) -> bool {
+        matches!(self, Status::Verified | Status::Rerouted | Status::Matched)
+    }
+
+    /// Unresolved but open: carried on the pending ledger to the next run.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Review | Status::NoMatch | Status::Pending)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Verified => "verified",
@@ -39,6 +74,8 @@ impl Status {
             Status::Review => "review",
             Status::NoMatch => "no_match",
             Status::Pending => "pending",
+            Status::Apportioned => "apportioned",
+            Status::FinalUnresolved => "final_unresolved",
             Status::Quarantined => "quarantined",
             Status::PublicOnly => "public_only",
         }
@@ -73,5 +110,8 @@ pub struct Resolution {
     /// Tier 3: the best candidate's match weight (log2 odds) and probability.
     pub match_weight: Option<f64>,
     pub match_probability: Option<f64>,
+    /// The insurance kind the patient declared (tier 3), `Unknown` otherwise: it
+    /// narrows who shares if the receipt is ever apportioned.
+    pub declared_kind: InsuranceKind,
     pub reason: String,
 }

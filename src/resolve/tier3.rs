@@ -73,6 +73,7 @@ pub fn resolve_tier3(
                     .unwrap_or_else(|| r.care_month.first_day()),
                 match_weight: best.map(|c| c.match_weight),
                 match_probability: best.map(|c| c.match_probability),
+                declared_kind: case.declared.insurance_kind,
                 reason: result.reason.clone(),
             };
             match (result.decision, best) {

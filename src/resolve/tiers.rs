@@ -31,6 +31,9 @@ pub struct Resolved {
     /// order of `tier3_keys`.
     pub match_run: MatchRun,
     pub tier3_keys: Vec<crate::domain::ReceiptKey>,
+    /// For each of `tier3_keys`, the declaration joined to it (an index into the
+    /// declarations given), if any.
+    pub tier3_forms: Vec<Option<usize>>,
 }
 
 /// The month's declarations, as read.
@@ -126,6 +129,7 @@ pub fn resolve_receipts(
         tier3_without_declaration: forms.iter().filter(|f| f.is_none()).count() as u64,
         match_run,
         tier3_keys: tier3.iter().map(|&i| receipts[i].key).collect(),
+        tier3_forms: forms,
     }
 }
 
@@ -142,6 +146,7 @@ fn unresolved(r: &Receipt, tier: u8, status: Status, reason: String) -> Resoluti
         care_date: r.care_month.first_day(),
         match_weight: None,
         match_probability: None,
+        declared_kind: crate::domain::InsuranceKind::Unknown,
         reason,
     }
 }

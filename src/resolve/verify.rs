@@ -17,7 +17,7 @@ use super::card_index::{CardIndex, CardKey};
 use super::normalize::{normalize_kana, normalize_kanji_name};
 use super::outcome::{Resolution, Status};
 use crate::config::IngestConfig;
-use crate::domain::InsurerNumber;
+use crate::domain::{InsuranceKind, InsurerNumber};
 use crate::ingest::uke::{InsurerField, Receipt};
 
 /// How a receipt was filed, which decides the tier.
@@ -110,6 +110,7 @@ pub fn resolve_card(
         care_date: first,
         match_weight: None,
         match_probability: None,
+        declared_kind: InsuranceKind::Unknown,
         reason: String::new(),
     };
     let rows: Vec<_> = index

@@ -1,0 +1,130 @@
+//! Reading back reseclear's own Parquet outputs — the pending ledger of an earlier run,
+//! a finished run's `receipts.parquet` and `apportionment.parquet` — by column name.
+//! Each column is checked for the type the schema documents, and an error names the
+//! file, the column and what was expected, as for any other input.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{
+    Array, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array, UInt64Array, UInt8Array,
+};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::IngestError;
+
+/// A Parquet file read whole, as record batches.
+#[derive(Debug, Clone)]
+pub struct Table {
+    path: PathBuf,
+    batches: Vec<RecordBatch>,
+}
+
+impl Table {
+    /// Reads `path`; every column of `required` must be present.
+    pub fn read(path: &Path, required: &[&str]) -> Result<Table, IngestError> {
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let parquet_err = |source| IngestError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+        let schema = builder.schema().clone();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| schema.field_with_name(c).is_err())
+            .collect();
+        if !missing.is_empty() {
+            return Err(IngestError::invalid(
+                path,
+                format!("missing column(s): {}", missing.join(", ")),
+            ));
+        }
+        let batches = builder
+            .build()
+            .map_err(parquet_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| IngestError::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Table {
+            path: path.to_path_buf(),
+            batches,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// The batches in file order, each with typed column access.
+    pub fn batches(&self) -> impl Iterator<Item = Batch<'_>> {
+        self.batches.iter().map(|batch| Batch {
+            path: &self.path,
+            batch,
+        })
+    }
+}
+
+/// One record batch of a [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    path: &'a Path,
+    batch: &'a RecordBatch,
+}
+
+impl<'a> Batch<'a> {
+    pub fn num_rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    fn column<T: Array + 'static>(&self, name: &str, expected: &str) -> Result<&'a T, IngestError> {
+        let column = self
+            .batch
+            .column_by_name(name)
+            .ok_or_else(|| IngestError::invalid(self.path, format!("missing column {name}")))?;
+        column.as_any().downcast_ref::<T>().ok_or_else(|| {
+            IngestError::invalid(
+                self.path,
+                format!(
+                    "column {name} is {}, expected {expected}",
+                    column.data_type()
+                ),
+            )
+        })
+    }
+
+    pub fn utf8(&self, name: &str) -> Result<&'a StringArray, IngestError> {
+        self.column(name, "Utf8")
+    }
+
+    pub fn u8(&self, name: &str) -> Result<&'a UInt8Array, IngestError> {
+        self.column(name, "UInt8")
+    }
+
+    pub fn u32(&self, name: &str) -> Result<&'a UInt32Array, IngestError> {
+        self.column(name, "UInt32")
+    }
+
+    pub fn u64(&self, name: &str) -> Result<&'a UInt64Array, IngestError> {
+        self.column(name, "UInt64")
+    }
+
+    pub fn i64(&self, name: &str) -> Result<&'a Int64Array, IngestError> {
+        self.column(name, "Int64")
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<&'a BooleanArray, IngestError> {
+        self.column(name, "Boolean")
+    }
+}
+
+/// The value at `row`, `None` when null.
+pub fn opt_str(a: &StringArray, row: usize) -> Option<&str> {
+    a.is_valid(row).then(|| a.value(row))
+}

@@ -1,0 +1,547 @@
+//! `pending.parquet`: the pending ledger as a file. One row per open receipt, carrying
+//! everything a later run needs to retry it without the month's original files: the
+//! receipt itself as a one-receipt UKE file (IR, its records, GO — the public format,
+//! readable by anyone and parsed back by the same reader as any UKE file) and the
+//! declaration form joined to it, field by field. Documented in `schemas/pending.md`.
+//!
+//! The ledger holds personal data (the receipt's RE name and the form) for as long as
+//! the claim is open; it leaves the ledger when the claim is resolved or apportioned.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Int64Builder, RecordBatch, StringArray, StringBuilder, UInt32Builder, UInt8Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use encoding_rs::SHIFT_JIS;
+
+use crate::config::IngestConfig;
+use crate::domain::{
+    parse_iso_date, ClinicCode, InsuranceKind, Organization, Points, ReceiptKey, Sex, YearMonth,
+    Yen,
+};
+use crate::ingest::declarations::{CardIssued, Declaration};
+use crate::ingest::parquet_table::{opt_str, Batch, Table};
+use crate::ingest::uke::writer::{write_uke, DateStyle, UkeWriteError};
+use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
+use crate::ingest::IngestError;
+use crate::report::{write_parquet, ReportError};
+use crate::resolve::outcome::Status;
+use crate::validate::{QuarantineRow, Scope};
+
+/// The record name quarantine rows give a ledger row.
+const RECORD: &str = "pending";
+
+/// One open receipt on the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    pub key: ReceiptKey,
+    pub tier: u8,
+    /// The status of the run that wrote the entry: `pending`, `review` or `no_match`.
+    pub last_status: Status,
+    /// The run month in which the receipt first went unresolved.
+    pub first_pending_month: YearMonth,
+    /// Months from `first_pending_month` to `ledger_month`.
+    pub age_months: u32,
+    /// The run month that wrote the entry.
+    pub ledger_month: YearMonth,
+    /// 合計点数 × 10 and the insurer share, as the writing run computed them
+    /// (informational: the retry recomputes them).
+    pub cost_yen: Yen,
+    pub insurer_share_yen: Yen,
+    /// The writing run's reason, in words (no personal data).
+    pub reason: String,
+    /// The receipt as a one-receipt UKE file: IR, its records, GO; UTF-8, CR LF.
+    pub uke: String,
+    /// The declaration form joined to the receipt, if any.
+    pub declaration: Option<Declaration>,
+    /// The IR of `uke`, once read back (`None` on an entry being written).
+    pub header: Option<ClinicHeader>,
+}
+
+/// The receipt as a one-receipt UKE file in UTF-8 (the ledger's `uke` column).
+pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeWriteError> {
+    let mut bytes = Vec::new();
+    write_uke(
+        header,
+        std::slice::from_ref(receipt),
+        DateStyle::Western,
+        &mut bytes,
+    )?;
+    bytes.pop(); // the EOF byte, which has no place in text
+    let (text, _, _) = SHIFT_JIS.decode(&bytes);
+    Ok(text.into_owned())
+}
+
+mod col {
+    pub const ORGANIZATION: &str = "organization";
+    pub const CLINIC_CODE: &str = "clinic_code";
+    pub const BILLING_MONTH: &str = "billing_month";
+    pub const RECEIPT_NUMBER: &str = "receipt_number";
+    pub const TIER: &str = "tier";
+    pub const LAST_STATUS: &str = "last_status";
+    pub const FIRST_PENDING_MONTH: &str = "first_pending_month";
+    pub const AGE_MONTHS: &str = "age_months";
+    pub const LEDGER_MONTH: &str = "ledger_month";
+    pub const COST_YEN: &str = "cost_yen";
+    pub const INSURER_SHARE_YEN: &str = "insurer_share_yen";
+    pub const REASON: &str = "reason";
+    pub const UKE: &str = "uke";
+    pub const HAS_FORM: &str = "has_form";
+    /// The form's fields, as `declarations.csv` names them, prefixed `form_`.
+    pub const FORM: [&str; 13] = [
+        "form_insurance_kind",
+        "form_insurer_name",
+        "form_employer",
+        "form_card_issued",
+        "form_declared_copay_percent",
+        "form_name",
+        "form_name_kana",
+        "form_birth_date",
+        "form_sex",
+        "form_address",
+        "form_other_residence",
+        "form_confirmation_date",
+        "form_phone",
+    ];
+}
+
+pub fn ledger_schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new(col::ORGANIZATION, DataType::UInt8, false),
+        Field::new(col::CLINIC_CODE, DataType::Utf8, false),
+        Field::new(col::BILLING_MONTH, DataType::Utf8, false),
+        Field::new(col::RECEIPT_NUMBER, DataType::UInt32, false),
+        Field::new(col::TIER, DataType::UInt8, false),
+        Field::new(col::LAST_STATUS, DataType::Utf8, false),
+        Field::new(col::FIRST_PENDING_MONTH, DataType::Utf8, false),
+        Field::new(col::AGE_MONTHS, DataType::UInt32, false),
+        Field::new(col::LEDGER_MONTH, DataType::Utf8, false),
+        Field::new(col::COST_YEN, DataType::Int64, false),
+        Field::new(col::INSURER_SHARE_YEN, DataType::Int64, false),
+        Field::new(col::REASON, DataType::Utf8, false),
+        Field::new(col::UKE, DataType::Utf8, false),
+        Field::new(col::HAS_FORM, DataType::Boolean, false),
+    ];
+    fields.extend(
+        col::FORM
+            .iter()
+            .map(|c| Field::new(*c, DataType::Utf8, true)),
+    );
+    Arc::new(Schema::new(fields))
+}
+
+/// The form's fields as text, in the order of `col::FORM`.
+fn form_fields(d: &Declaration) -> [Option<String>; 13] {
+    [
+        Some(d.insurance_kind.as_str().to_string()),
+        d.insurer_name.clone(),
+        d.employer.clone(),
+        Some(d.card_issued.as_str().to_string()),
+        d.declared_copay_percent.map(|p| p.to_string()),
+        d.name.clone(),
+        d.name_kana.clone(),
+        d.birth_date.map(|b| b.to_string()),
+        d.sex.map(|s| s.code().to_string()),
+        d.address.clone(),
+        d.other_residence.clone(),
+        d.confirmation_date.map(|b| b.to_string()),
+        d.phone.clone(),
+    ]
+}
+
+/// Writes the ledger, rows in the order given (the run gives receipt-key order).
+pub fn write_ledger(path: &Path, entries: &[LedgerEntry]) -> Result<(), ReportError> {
+    let mut organization = UInt8Builder::new();
+    let mut clinic = StringBuilder::new();
+    let mut month = StringBuilder::new();
+    let mut number = UInt32Builder::new();
+    let mut tier = UInt8Builder::new();
+    let mut status = StringBuilder::new();
+    let mut first = StringBuilder::new();
+    let mut age = UInt32Builder::new();
+    let mut ledger_month = StringBuilder::new();
+    let mut cost = Int64Builder::new();
+    let mut share = Int64Builder::new();
+    let mut reason = StringBuilder::new();
+    let mut uke = StringBuilder::new();
+    let mut has_form = arrow::array::BooleanBuilder::new();
+    let mut form: Vec<StringBuilder> = col::FORM.iter().map(|_| StringBuilder::new()).collect();
+    for e in entries {
+        organization.append_value(e.key.organization.code());
+        clinic.append_value(e.key.clinic_code.as_str());
+        month.append_value(e.key.billing_month.to_string());
+        number.append_value(e.key.receipt_number);
+        tier.append_value(e.tier);
+        status.append_value(e.last_status.as_str());
+        first.append_value(e.first_pending_month.to_string());
+        age.append_value(e.age_months);
+        ledger_month.append_value(e.ledger_month.to_string());
+        cost.append_value(e.cost_yen.0);
+        share.append_value(e.insurer_share_yen.0);
+        reason.append_value(&e.reason);
+        uke.append_value(&e.uke);
+        has_form.append_value(e.declaration.is_some());
+        let values = e.declaration.as_ref().map(form_fields);
+        for (i, b) in form.iter_mut().enumerate() {
+            b.append_option(values.as_ref().and_then(|v| v[i].as_deref()));
+        }
+    }
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(organization.finish()),
+        Arc::new(clinic.finish()),
+        Arc::new(month.finish()),
+        Arc::new(number.finish()),
+        Arc::new(tier.finish()),
+        Arc::new(status.finish()),
+        Arc::new(first.finish()),
+        Arc::new(age.finish()),
+        Arc::new(ledger_month.finish()),
+        Arc::new(cost.finish()),
+        Arc::new(share.finish()),
+        Arc::new(reason.finish()),
+        Arc::new(uke.finish()),
+        Arc::new(has_form.finish()),
+    ];
+    columns.extend(form.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    let batch =
+        RecordBatch::try_new(ledger_schema(), columns).map_err(|source| ReportError::Arrow {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    write_parquet(path, &batch)
+}
+
+/// A ledger read back: its receipts, parsed as if they were a UKE file named after the
+/// ledger (line = the ledger's row, 1-based), the forms, and the entries.
+#[derive(Debug, Clone)]
+pub struct LedgerRead {
+    /// Accepted receipts in `receipts`, bad rows in `quarantined` (with quarantine rows).
+    pub file: UkeFile,
+    /// Entries of the accepted receipts, in the order of `file.receipts`.
+    pub entries: Vec<LedgerEntry>,
+    pub rows_read: u64,
+    /// The month of the run that wrote the ledger (the latest `ledger_month`).
+    pub ledger_month: Option<YearMonth>,
+}
+
+impl LedgerRead {
+    /// The declaration forms of the ledger's receipts.
+    pub fn declarations(&self) -> impl Iterator<Item = &Declaration> {
+        self.entries.iter().filter_map(|e| e.declaration.as_ref())
+    }
+}
+
+/// Reads a ledger written by an earlier run. A row that cannot be read (a damaged key,
+/// receipt records that no longer parse under this configuration) is a quarantined
+/// receipt of the ledger, with its cost when the row gives it; a file that is not a
+/// ledger at all is an error.
+pub fn read_ledger(
+    path: &Path,
+    display: &str,
+    config: &IngestConfig,
+) -> Result<LedgerRead, IngestError> {
+    let required = [
+        col::ORGANIZATION,
+        col::CLINIC_CODE,
+        col::BILLING_MONTH,
+        col::RECEIPT_NUMBER,
+        col::TIER,
+        col::LAST_STATUS,
+        col::FIRST_PENDING_MONTH,
+        col::AGE_MONTHS,
+        col::LEDGER_MONTH,
+        col::COST_YEN,
+        col::INSURER_SHARE_YEN,
+        col::REASON,
+        col::UKE,
+        col::HAS_FORM,
+    ];
+    let mut all = required.to_vec();
+    all.extend(col::FORM);
+    let table = Table::read(path, &all)?;
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| IngestError::io(path, e))?
+        .len();
+    let mut out = LedgerRead {
+        file: UkeFile {
+            path: display.to_string(),
+            bytes,
+            sha256: crate::manifest::sha256_file(path).map_err(|e| IngestError::io(path, e))?,
+            ..UkeFile::default()
+        },
+        entries: Vec::new(),
+        rows_read: 0,
+        ledger_month: None,
+    };
+    for batch in table.batches() {
+        let columns = LedgerColumns::of(&batch)?;
+        for i in 0..batch.num_rows() {
+            out.rows_read += 1;
+            let row = out.rows_read;
+            match columns.entry(i).and_then(|e| {
+                let read = e.receipt(display, row, config)?;
+                Ok((e, read))
+            }) {
+                Ok((mut entry, (receipt, header))) => {
+                    entry.header = Some(header);
+                    out.ledger_month = out.ledger_month.max(Some(entry.ledger_month));
+                    out.file.receipts.push(receipt);
+                    out.entries.push(entry);
+                }
+                Err(bad) => {
+                    out.file.quarantine.push(
+                        QuarantineRow::new(
+                            display,
+                            row,
+                            RECORD,
+                            bad.field,
+                            "",
+                            format!("ledger row cannot be retried: {}", bad.message),
+                            Scope::Receipt,
+                        )
+                        .with_receipt(bad.key.map(|k| k.to_string()).unwrap_or_default()),
+                    );
+                    out.file.quarantined.push(QuarantinedReceipt {
+                        key: bad.key,
+                        receipt_number: bad.key.map(|k| k.receipt_number),
+                        line: row,
+                        points: bad.cost.map(|y| Points(y.0 / 10)),
+                        reason: bad.message,
+                    });
+                }
+            }
+        }
+    }
+    out.file.lines = out.rows_read;
+    out.file
+        .record_counts
+        .insert(RECORD.to_string(), out.rows_read);
+    Ok(out)
+}
+
+/// Why a ledger row cannot be used, with what could be read of it.
+struct BadRow {
+    key: Option<ReceiptKey>,
+    cost: Option<Yen>,
+    field: &'static str,
+    message: String,
+}
+
+struct LedgerColumns<'a> {
+    organization: &'a arrow::array::UInt8Array,
+    clinic: &'a StringArray,
+    month: &'a StringArray,
+    number: &'a arrow::array::UInt32Array,
+    tier: &'a arrow::array::UInt8Array,
+    status: &'a StringArray,
+    first: &'a StringArray,
+    age: &'a arrow::array::UInt32Array,
+    ledger_month: &'a StringArray,
+    cost: &'a arrow::array::Int64Array,
+    share: &'a arrow::array::Int64Array,
+    reason: &'a StringArray,
+    uke: &'a StringArray,
+    has_form: &'a arrow::array::BooleanArray,
+    form: Vec<&'a StringArray>,
+}
+
+impl<'a> LedgerColumns<'a> {
+    fn of(b: &Batch<'a>) -> Result<Self, IngestError> {
+        Ok(LedgerColumns {
+            organization: b.u8(col::ORGANIZATION)?,
+            clinic: b.utf8(col::CLINIC_CODE)?,
+            month: b.utf8(col::BILLING_MONTH)?,
+            number: b.u32(col::RECEIPT_NUMBER)?,
+            tier: b.u8(col::TIER)?,
+            status: b.utf8(col::LAST_STATUS)?,
+            first: b.utf8(col::FIRST_PENDING_MONTH)?,
+            age: b.u32(col::AGE_MONTHS)?,
+            ledger_month: b.utf8(col::LEDGER_MONTH)?,
+            cost: b.i64(col::COST_YEN)?,
+            share: b.i64(col::INSURER_SHARE_YEN)?,
+            reason: b.utf8(col::REASON)?,
+            uke: b.utf8(col::UKE)?,
+            has_form: b.boolean(col::HAS_FORM)?,
+            form: col::FORM
+                .iter()
+                .map(|c| b.utf8(c))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    fn entry(&self, i: usize) -> Result<LedgerEntry, BadRow> {
+        use arrow::array::Array;
+        let cost = self.cost.is_valid(i).then(|| Yen(self.cost.value(i)));
+        let bad = |key: Option<ReceiptKey>, field: &'static str, message: String| BadRow {
+            key,
+            cost,
+            field,
+            message,
+        };
+        let key = (|| {
+            Some(ReceiptKey {
+                organization: Organization::parse(
+                    &self
+                        .organization
+                        .is_valid(i)
+                        .then(|| self.organization.value(i))?
+                        .to_string(),
+                )
+                .ok()?,
+                clinic_code: ClinicCode::parse(opt_str(self.clinic, i)?).ok()?,
+                billing_month: YearMonth::parse_iso(opt_str(self.month, i)?).ok()?,
+                receipt_number: self.number.is_valid(i).then(|| self.number.value(i))?,
+            })
+        })()
+        .ok_or_else(|| {
+            bad(
+                None,
+                "organization,clinic_code,billing_month,receipt_number",
+                "the receipt key cannot be read".into(),
+            )
+        })?;
+        let some = Some(key);
+        let month = |a: &StringArray, field: &'static str| {
+            opt_str(a, i)
+                .and_then(|s| YearMonth::parse_iso(s).ok())
+                .ok_or_else(|| bad(some, field, format!("{field} is not a month YYYY-MM")))
+        };
+        let first_pending_month = month(self.first, col::FIRST_PENDING_MONTH)?;
+        let ledger_month = month(self.ledger_month, col::LEDGER_MONTH)?;
+        let last_status = opt_str(self.status, i)
+            .and_then(Status::parse)
+            .filter(|s| s.is_open())
+            .ok_or_else(|| {
+                bad(
+                    some,
+                    col::LAST_STATUS,
+                    "last_status is not pending, review or no_match".into(),
+                )
+            })?;
+        let cost_yen = cost.ok_or_else(|| bad(some, col::COST_YEN, "cost_yen is null".into()))?;
+        let declaration = if self.has_form.is_valid(i) && self.has_form.value(i) {
+            Some(
+                self.form(i, key)
+                    .map_err(|(field, message)| bad(some, field, message))?,
+            )
+        } else {
+            None
+        };
+        Ok(LedgerEntry {
+            key,
+            tier: or_zero(self.tier, i),
+            last_status,
+            first_pending_month,
+            age_months: or_zero(self.age, i),
+            ledger_month,
+            cost_yen,
+            insurer_share_yen: Yen(or_zero(self.share, i)),
+            reason: opt_str(self.reason, i).unwrap_or_default().to_string(),
+            uke: opt_str(self.uke, i)
+                .ok_or_else(|| bad(some, col::UKE, "uke is null".into()))?
+                .to_string(),
+            declaration,
+            header: None,
+        })
+    }
+
+    /// The form of row `i`: the same checks as `declarations.csv` on the values a run
+    /// wrote (text fields are taken as they are).
+    fn form(&self, i: usize, key: ReceiptKey) -> Result<Declaration, (&'static str, String)> {
+        let v = |c: usize| opt_str(self.form[c], i).filter(|s| !s.is_empty());
+        let text = |c: usize| v(c).map(str::to_string);
+        let field = |c: usize| col::FORM[c];
+        let invalid = |c: usize| (field(c), format!("{} is not valid", field(c)));
+        let date = |c: usize| {
+            v(c).map(|s| parse_iso_date(s).map_err(|_| invalid(c)))
+                .transpose()
+        };
+        Ok(Declaration {
+            line: 0,
+            organization: Some(key.organization),
+            clinic_code: key.clinic_code,
+            billing_month: key.billing_month,
+            receipt_number: key.receipt_number,
+            insurance_kind: InsuranceKind::parse(v(0).unwrap_or_default())
+                .map_err(|_| invalid(0))?,
+            insurer_name: text(1),
+            employer: text(2),
+            card_issued: CardIssued::parse(v(3).unwrap_or_default()).ok_or_else(|| invalid(3))?,
+            declared_copay_percent: v(4)
+                .map(|s| s.parse::<u8>().map_err(|_| invalid(4)))
+                .transpose()?,
+            name: text(5),
+            name_kana: text(6),
+            birth_date: date(7)?,
+            sex: v(8)
+                .map(|s| Sex::parse(s).map_err(|_| invalid(8)))
+                .transpose()?,
+            address: text(9),
+            other_residence: text(10),
+            confirmation_date: date(11)?,
+            phone: text(12),
+        })
+    }
+}
+
+/// The value at `i`, 0 when null.
+fn or_zero<T: arrow::datatypes::ArrowPrimitiveType>(
+    a: &arrow::array::PrimitiveArray<T>,
+    i: usize,
+) -> T::Native {
+    use arrow::array::Array;
+    if a.is_valid(i) {
+        a.value(i)
+    } else {
+        T::Native::default()
+    }
+}
+
+impl LedgerEntry {
+    /// The entry's receipt, parsed from its UKE text by the UKE reader, numbered by the
+    /// ledger row.
+    fn receipt(
+        &self,
+        display: &str,
+        row: u64,
+        config: &IngestConfig,
+    ) -> Result<(Receipt, ClinicHeader), BadRow> {
+        let bad = |message: String| BadRow {
+            key: Some(self.key),
+            cost: Some(self.cost_yen),
+            field: col::UKE,
+            message,
+        };
+        let (mut bytes, _, unmappable) = SHIFT_JIS.encode(&self.uke);
+        if unmappable {
+            return Err(bad(
+                "the receipt text has characters Shift_JIS cannot hold".into()
+            ));
+        }
+        bytes.to_mut().push(crate::ingest::uke::writer::EOF_BYTE);
+        let file = parse_uke(display, &bytes, config);
+        let problem = file
+            .quarantine
+            .iter()
+            .find(|q| q.scope != Scope::Notice)
+            .map(|q| q.reason.clone());
+        match (file.receipts.as_slice(), problem, &file.header) {
+            ([receipt], None, Some(header)) if receipt.key == self.key => {
+                let mut receipt = receipt.clone();
+                receipt.line = row;
+                Ok((receipt, header.clone()))
+            }
+            ([receipt], None, _) => Err(bad(format!(
+                "the receipt text is receipt {}, not {}",
+                receipt.key, self.key
+            ))),
+            (_, Some(reason), _) => Err(bad(format!("the receipt text does not parse: {reason}"))),
+            (receipts, None, _) => Err(bad(format!(
+                "the receipt text holds {} receipts, expected 1",
+                receipts.len()
+            ))),
+        }
+    }
+}
