@@ -159,6 +159,10 @@ fn outputs_are_byte_identical_across_thread_counts_and_runs() {
             ])
             .arg(input.path()),
     );
+    // No hold, so that the open receipts are apportioned and every output has rows.
+    let config = tempfile::tempdir().expect("tempdir");
+    let hold0 = config.path().join("hold0.toml");
+    std::fs::write(&hold0, "[apportion]\nhold_months = 0\n").expect("config");
     let mut outputs = Vec::new();
     for threads in ["1", "2", "2"] {
         let out = tempfile::tempdir().expect("tempdir");
@@ -168,19 +172,31 @@ fn outputs_are_byte_identical_across_thread_counts_and_runs() {
                 .args(["run", "--input"])
                 .arg(input.path())
                 .arg("--out")
-                .arg(out.path()),
+                .arg(out.path())
+                .arg("--config")
+                .arg(&hold0),
         );
-        let bytes: Vec<Vec<u8>> = [
-            "manifest.json",
-            "quarantine.csv",
-            "receipts.parquet",
-            "match_report.parquet",
-            "match_model.json",
-        ]
-        .iter()
-        .map(|f| std::fs::read(out.path().join(f)).expect("output"))
-        .collect();
-        outputs.push(bytes);
+        // Every output but the wall-clock timings.
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out.path())
+            .expect("list outputs")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "timings.json"))
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                (name, std::fs::read(&p).expect("output"))
+            })
+            .collect();
+        files.sort();
+        assert!(
+            files.len() >= 10,
+            "outputs: {:?}",
+            files.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        outputs.push(files);
     }
     assert_eq!(outputs[0], outputs[1], "1 thread vs 2 threads");
     assert_eq!(outputs[1], outputs[2], "two runs");

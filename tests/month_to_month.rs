@@ -1,0 +1,499 @@
+//! Month to month: generated months chained through the pending ledger, with
+//! apportionment of what stays open. Conservation is a property over random months,
+//! bases and scopes; the statements must agree with the receipts they sum; the
+//! analysts' `apportion` re-run must reproduce the run's files byte for byte; and a
+//! ledger given to the wrong run is refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use proptest::prelude::*;
+use reseclear::apportion::{read_share_rows, ApportionConfig, Basis, Scope};
+use reseclear::config::Config;
+use reseclear::domain::{InsurerNumber, YearMonth, Yen};
+use reseclear::generate::{generate, GenerateOptions};
+use reseclear::manifest::Manifest;
+use reseclear::report::read_apportionment_totals;
+use reseclear::run::{run_with, RunOptions};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_reseclear"))
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run reseclear");
+    assert!(
+        out.status.success(),
+        "reseclear failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A generated month in `dir`: a small population, many tier-2/3 receipts so that
+/// some stay open.
+fn month(dir: &Path, seed: u64, billing: &str) {
+    generate(&GenerateOptions {
+        persons: 600,
+        receipts: 200,
+        seed,
+        tier2: 0.15,
+        tier3: 0.2,
+        out: dir.to_path_buf(),
+        roster_csv: false,
+        broken_files: seed % 2 == 0,
+        billing_month: YearMonth::parse_iso(billing).expect("month"),
+    })
+    .expect("generate");
+}
+
+fn config(basis: Basis, scope: Scope, hold_months: u32) -> Config {
+    Config {
+        apportion: ApportionConfig {
+            basis,
+            scope,
+            hold_months,
+        },
+        ..Config::default()
+    }
+}
+
+/// Per insurer from the files: (routed yen from receipts.parquet, apportioned yen from
+/// apportionment.parquet), and from statements.csv: (routed_yen, apportioned_yen,
+/// owed_yen).
+type PerInsurer = BTreeMap<InsurerNumber, (Yen, Yen)>;
+
+fn sums_from_outputs(run: &Path, out: &Path) -> PerInsurer {
+    let mut sums = PerInsurer::new();
+    for r in read_share_rows(&run.join("receipts.parquet")).expect("receipts.parquet") {
+        if let (true, Some(insurer)) = (r.status.is_routed(), r.resolved_insurer) {
+            sums.entry(insurer).or_default().0 += r.insurer_share;
+        }
+    }
+    let parts = read_apportionment_totals(&out.join("apportionment.parquet"))
+        .expect("apportionment.parquet");
+    for (insurer, p) in parts.by_insurer {
+        sums.entry(insurer).or_default().1 += p.yen;
+    }
+    sums
+}
+
+fn statements_csv(out: &Path) -> BTreeMap<InsurerNumber, (Yen, Yen, Yen)> {
+    let mut reader = csv::Reader::from_path(out.join("statements.csv")).expect("statements.csv");
+    let headers = reader.headers().expect("header").clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("statements.csv lacks {name}"))
+    };
+    let (n, routed, apportioned, owed) = (
+        col("insurer_number"),
+        col("routed_yen"),
+        col("apportioned_yen"),
+        col("owed_yen"),
+    );
+    let yen = |s: &str| Yen(s.parse().expect("yen"));
+    let mut out = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.expect("row");
+        let insurer = InsurerNumber::parse(&row[n]).expect("insurer number");
+        let previous = out.insert(
+            insurer,
+            (yen(&row[routed]), yen(&row[apportioned]), yen(&row[owed])),
+        );
+        assert!(previous.is_none(), "insurer {insurer} twice in statements");
+    }
+    out
+}
+
+/// The statements say what the receipts and the apportionment add up to, insurer by
+/// insurer, and owed = routed + apportioned.
+fn assert_statements_agree(out: &Path) {
+    assert_statements_agree_with(out, out);
+}
+
+/// As [`assert_statements_agree`] for an `apportion` output `out` of the run `run`.
+fn assert_statements_agree_with(run: &Path, out: &Path) {
+    let sums = sums_from_outputs(run, out);
+    let statements = statements_csv(out);
+    for (insurer, (routed, apportioned)) in &sums {
+        let (s_routed, s_apportioned, s_owed) = statements
+            .get(insurer)
+            .unwrap_or_else(|| panic!("no statement for {insurer}"));
+        assert_eq!(
+            (s_routed, s_apportioned),
+            (routed, apportioned),
+            "{insurer}"
+        );
+        assert_eq!(*s_owed, *routed + *apportioned, "{insurer}");
+    }
+    for (insurer, (routed, apportioned, owed)) in &statements {
+        if !sums.contains_key(insurer) {
+            assert_eq!((routed.0, apportioned.0, owed.0), (0, 0, 0), "{insurer}");
+        }
+    }
+}
+
+/// The manifest's accounts in the words of the issue: receipts in = routed + open +
+/// apportioned + quarantined (+ public-only), yen likewise.
+fn assert_conserved(m: &Manifest) {
+    let c = &m.conservation;
+    assert!(c.balanced, "{:?}", c.problems);
+    let r = &c.receipts;
+    let by = |s: &str| r.by_status.get(s).copied().unwrap_or(0);
+    let statuses = [
+        "verified",
+        "rerouted",
+        "matched",
+        "review",
+        "no_match",
+        "pending",
+        "apportioned",
+        "final_unresolved",
+        "public_only",
+        "quarantined",
+    ];
+    assert_eq!(
+        r.receipts_in,
+        statuses.iter().map(|s| by(s)).sum::<u64>(),
+        "{:?}",
+        r.by_status
+    );
+    assert!(r.by_status.keys().all(|k| statuses.contains(&k.as_str())));
+    assert_eq!(r.carried_out, by("review") + by("no_match") + by("pending"));
+    let y = &c.yen;
+    assert_eq!(y.yen_in, y.by_status.values().copied().sum::<Yen>());
+    let s = &c.insurer_share;
+    assert_eq!(s.apportioned, m.apportionment.yen);
+    assert_eq!(s.owed, s.routed + s.apportioned);
+}
+
+fn run_month(input: &Path, out: &Path, config: &Config, pending: Option<&Path>) -> Manifest {
+    let options = RunOptions {
+        pending,
+        ..RunOptions::default()
+    };
+    run_with(input, out, config, options)
+        .unwrap_or_else(|e| panic!("run of {}: {e}", input.display()))
+        .manifest
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Two generated months chained through the ledger: every account balances in both,
+    /// the ledger's receipts all come back in month 2, and with a hold of 1 none of them
+    /// is carried again.
+    #[test]
+    fn months_chained_through_the_ledger_conserve_receipts_and_yen(
+        seed in 1u64..10_000,
+        basis in prop_oneof![Just(Basis::Claims), Just(Basis::Headcount)],
+        scope in prop_oneof![Just(Scope::Prefecture), Just(Scope::National)],
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (in1, in2, out1, out2) = (
+            dir.path().join("in1"),
+            dir.path().join("in2"),
+            dir.path().join("out1"),
+            dir.path().join("out2"),
+        );
+        month(&in1, seed, "2026-06");
+        month(&in2, seed + 1, "2026-07");
+        let config = config(basis, scope, 1);
+        let m1 = run_month(&in1, &out1, &config, None);
+        assert_conserved(&m1);
+        assert_statements_agree(&out1);
+        prop_assert!(m1.pending.carried_out > 0, "month 1 left nothing open");
+        prop_assert_eq!(m1.apportionment.receipts, 0);
+
+        let m2 = run_month(&in2, &out2, &config, Some(&out1.join("pending.parquet")));
+        assert_conserved(&m2);
+        assert_statements_agree(&out2);
+        prop_assert_eq!(m2.conservation.receipts.carried_in, m1.pending.carried_out);
+        prop_assert_eq!(m2.conservation.yen.carried_in, {
+            // The cost of the receipts month 1 left open.
+            let open = ["review", "no_match", "pending"];
+            open.iter()
+                .filter_map(|s| m1.conservation.yen.by_status.get(*s))
+                .copied()
+                .sum::<Yen>()
+        });
+        // Hold 1: every carried receipt is resolved or final now; only month 2's own
+        // open receipts go on.
+        prop_assert_eq!(m2.pending.carried_out, m2.pending.new_open);
+        prop_assert_eq!(
+            m2.pending.made_final + m2.pending.carried_in_resolved,
+            m2.pending.carried_in
+        );
+        prop_assert_eq!(
+            m2.apportionment.receipts + m2.apportionment.unapportionable,
+            m2.pending.made_final
+        );
+    }
+}
+
+/// A generated month with a hold of 0, so its open receipts are apportioned at once.
+fn apportioned_month() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    month(&input, 7, "2026-06");
+    std::fs::write(
+        dir.path().join("hold0.toml"),
+        "[apportion]\nhold_months = 0\n",
+    )
+    .expect("config");
+    let out = dir.path().join("run");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .arg("--config")
+            .arg(dir.path().join("hold0.toml")),
+    );
+    (dir, out)
+}
+
+const APPORTION_OUTPUTS: [&str; 3] = [
+    "apportionment.parquet",
+    "statements.csv",
+    "statements.parquet",
+];
+
+#[test]
+fn a_run_with_no_hold_apportions_its_open_receipts_to_the_yen() {
+    let (_dir, out) = apportioned_month();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("read"))
+            .expect("json");
+    assert_eq!(m["conservation"]["balanced"], true, "{}", m["conservation"]);
+    let apportioned = m["apportionment"]["receipts"].as_u64().expect("count");
+    assert!(apportioned > 0, "{}", m["apportionment"]);
+    assert_eq!(m["pending"]["carried_out"], 0);
+    // Each receipt's parts sum to its insurer share in receipts.parquet.
+    let shares: BTreeMap<String, Yen> = read_share_rows(&out.join("receipts.parquet"))
+        .expect("receipts")
+        .into_iter()
+        .filter(|r| r.status == reseclear::resolve::outcome::Status::Apportioned)
+        .map(|r| (r.key.to_string(), r.insurer_share))
+        .collect();
+    assert_eq!(shares.len() as u64, apportioned);
+    let totals = read_apportionment_totals(&out.join("apportionment.parquet")).expect("read");
+    assert_eq!(totals.receipts, apportioned);
+    assert_eq!(totals.claims_yen, shares.values().copied().sum::<Yen>());
+    assert_eq!(
+        totals.by_insurer.values().map(|p| p.yen).sum::<Yen>(),
+        totals.claims_yen
+    );
+    assert_statements_agree(&out);
+}
+
+#[test]
+fn apportion_alone_with_the_same_basis_reproduces_the_run_byte_for_byte() {
+    let (dir, out) = apportioned_month();
+    let again = dir.path().join("again");
+    run_ok(
+        bin()
+            .args(["apportion", "--run"])
+            .arg(&out)
+            .arg("--out")
+            .arg(&again),
+    );
+    for f in APPORTION_OUTPUTS {
+        let a = std::fs::read(out.join(f)).expect("run output");
+        let b = std::fs::read(again.join(f)).expect("apportion output");
+        assert!(a == b, "{f} differs between the run and `apportion`");
+    }
+    // And the re-run itself is repeatable, whatever the thread count.
+    let third = dir.path().join("third");
+    run_ok(
+        bin()
+            .env("RAYON_NUM_THREADS", "1")
+            .args(["apportion", "--run"])
+            .arg(&out)
+            .args(["--basis", "claims", "--scope", "prefecture", "--out"])
+            .arg(&third),
+    );
+    for f in APPORTION_OUTPUTS {
+        assert_eq!(
+            std::fs::read(again.join(f)).expect("a"),
+            std::fs::read(third.join(f)).expect("b"),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn another_basis_moves_yen_between_insurers_and_compare_says_how_much() {
+    let (dir, out) = apportioned_month();
+    let headcount = dir.path().join("headcount");
+    run_ok(
+        bin()
+            .args(["apportion", "--run"])
+            .arg(&out)
+            .args(["--basis", "headcount", "--scope", "national", "--out"])
+            .arg(&headcount),
+    );
+    assert_statements_agree_with(&out, &headcount);
+    let a = read_apportionment_totals(&out.join("apportionment.parquet")).expect("a");
+    let b = read_apportionment_totals(&headcount.join("apportionment.parquet")).expect("b");
+    // The same receipts and yen, split otherwise.
+    assert_eq!((a.receipts, a.claims_yen), (b.receipts, b.claims_yen));
+    assert_ne!(a.by_insurer, b.by_insurer);
+
+    let printed = run_ok(bin().arg("compare").arg(&out).arg(&headcount));
+    let text = String::from_utf8_lossy(&printed.stdout);
+    let comparison = reseclear::compare::compare(&out, &headcount).expect("compare");
+    let differing: Vec<_> = comparison.differing().collect();
+    assert!(!differing.is_empty());
+    for (insurer, pa, pb) in &differing {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(insurer.as_str()))
+            .unwrap_or_else(|| panic!("{insurer} not printed:\n{text}"));
+        let diff = format!("{:+}", pb.yen.0 - pa.yen.0);
+        assert!(line.ends_with(&diff), "{line} should end with {diff}");
+    }
+    // Yen only moves: what some insurers gain the others lose.
+    let net: i64 = differing.iter().map(|(_, a, b)| b.yen.0 - a.yen.0).sum();
+    assert_eq!(net, 0);
+    assert!(
+        text.contains(&format!("{} yen moved", comparison.yen_moved())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_ledger_is_refused_by_the_run_of_its_own_month() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The sample's own month: the ledger of 2026-06 given to a 2026-06 run.
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let first = dir.path().join("sample");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(&sample)
+            .arg("--out")
+            .arg(&first),
+    );
+    let ledger = first.join("pending.parquet");
+    {
+        let again = bin()
+            .args(["run", "--input"])
+            .arg(&sample)
+            .arg("--out")
+            .arg(dir.path().join("again"))
+            .arg("--pending")
+            .arg(&ledger)
+            .output()
+            .expect("run");
+        assert!(!again.status.success());
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert!(
+            err.contains("pending.parquet") && err.contains("2026-06 run"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_ledger_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let run = |ledger: &Path| {
+        bin()
+            .args(["run", "--input"])
+            .arg(&sample)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--pending")
+            .arg(ledger)
+            .output()
+            .expect("run")
+    };
+    // A Parquet file of another kind: the sample's roster.
+    let out = run(&sample.join("roster.parquet"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("roster.parquet") && err.contains("missing column(s)") && err.contains("uke"),
+        "{err}"
+    );
+    // Not Parquet at all.
+    let junk = dir.path().join("pending.parquet");
+    std::fs::write(&junk, b"not parquet").expect("write");
+    let out = run(&junk);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Parquet"));
+}
+
+#[test]
+fn the_ledger_reads_back_as_written_and_a_damaged_row_is_quarantined_not_lost() {
+    use reseclear::config::IngestConfig;
+    use reseclear::pending::{read_ledger, write_ledger};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let first = dir.path().join("sample");
+    run_month(&sample, &first, &Config::default(), None);
+    let path = first.join("pending.parquet");
+    let ledger = read_ledger(&path, "pending.parquet", &IngestConfig::default()).expect("read");
+    assert!(ledger.rows_read >= 3, "the sample leaves receipts open");
+    assert_eq!(ledger.entries.len() as u64, ledger.rows_read);
+    assert!(ledger.file.quarantined.is_empty());
+    assert!(
+        ledger.declarations().next().is_some(),
+        "tier-3 forms are carried"
+    );
+    for (entry, receipt) in ledger.entries.iter().zip(&ledger.file.receipts) {
+        assert_eq!(entry.key, receipt.key);
+        assert_eq!(entry.cost_yen, receipt.points().to_yen());
+    }
+    // Written again, the same bytes.
+    let again = dir.path().join("again.parquet");
+    write_ledger(&again, &ledger.entries).expect("write");
+    assert_eq!(
+        std::fs::read(&path).expect("a"),
+        std::fs::read(&again).expect("b")
+    );
+
+    // Damage: receipt text that is not UKE, and a status that is not open.
+    let mut damaged = ledger.entries.clone();
+    damaged[0].uke = "RE,not a receipt".into();
+    damaged[1].last_status = reseclear::resolve::outcome::Status::Verified;
+    let bad = dir.path().join("pending.parquet");
+    write_ledger(&bad, &damaged).expect("write");
+    let read = read_ledger(&bad, "pending.parquet", &IngestConfig::default()).expect("read");
+    assert_eq!(read.file.quarantined.len(), 2);
+    assert_eq!(read.entries.len() as u64, ledger.rows_read - 2);
+    for (q, e) in read.file.quarantined.iter().zip(&damaged) {
+        assert_eq!(q.key, Some(e.key));
+        assert_eq!(q.points.map(|p| p.to_yen()), Some(e.cost_yen), "cost kept");
+    }
+    assert!(read.file.quarantine[0].reason.contains("does not parse"));
+    assert!(read.file.quarantine[1].reason.contains("last_status"));
+
+    // A later month retries the rest; the damaged rows are quarantined receipts and
+    // the accounts still balance.
+    let next = dir.path().join("in2");
+    month(&next, 3, "2026-07");
+    let out = dir.path().join("out2");
+    let m = run_month(&next, &out, &Config::default(), Some(&bad));
+    assert_conserved(&m);
+    assert_eq!(m.pending.carried_in, ledger.rows_read);
+    assert_eq!(m.pending.carried_in_quarantined, 2);
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).expect("quarantine");
+    assert_eq!(
+        quarantine
+            .lines()
+            .filter(|l| l.starts_with("pending.parquet,"))
+            .count(),
+        2,
+        "{quarantine}"
+    );
+}
