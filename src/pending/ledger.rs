@@ -23,7 +23,7 @@ use crate::domain::{
 };
 use crate::ingest::declarations::{CardIssued, Declaration};
 use crate::ingest::parquet_table::{opt_str, Batch, Table};
-use crate::ingest::uke::writer::{write_uke, DateStyle, UkeWriteError};
+use crate::ingest::uke::writer::{encode_line, uke_lines, DateStyle, UkeWriteError};
 use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
 use crate::ingest::IngestError;
 use crate::report::{write_parquet, ReportError};
@@ -60,16 +60,27 @@ pub struct LedgerEntry {
     pub header: Option<ClinicHeader>,
 }
 
-/// The receipt as a one-receipt UKE file in UTF-8 (the ledger's `uke` column).
+/// The receipt as a one-receipt UKE file in UTF-8 (the ledger's `uke` column): IR, the
+/// records the engine reads (RE, HO, KO, SN, CO) and GO. Nothing is invented: the IR's
+/// telephone field is left empty, and records the engine does not keep (SY, SI, IY …,
+/// whose content it never stored) are left out.
 pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeWriteError> {
-    let mut bytes = Vec::new();
-    write_uke(
+    let mut receipt = receipt.clone();
+    receipt.other_records.clear();
+    let mut lines = uke_lines(
         header,
-        std::slice::from_ref(receipt),
+        std::slice::from_ref(&receipt),
         DateStyle::Western,
-        &mut bytes,
+        1,
+        receipt.points(),
     )?;
-    bytes.pop(); // the EOF byte, which has no place in text
+    if let Some(phone) = lines.first_mut().and_then(|ir| ir.fields.get_mut(9)) {
+        phone.clear();
+    }
+    let mut bytes = Vec::new();
+    for line in &lines {
+        encode_line(line, &mut bytes)?;
+    }
     let (text, _, _) = SHIFT_JIS.decode(&bytes);
     Ok(text.into_owned())
 }
