@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod generate;
 pub mod ingest;
 pub mod manifest;
+pub mod output_dir;
 pub mod pending;
 pub mod reapportion;
 pub mod report;

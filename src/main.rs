@@ -55,6 +55,9 @@ enum Command {
         /// are retried against this month's roster, and apportioned after the hold.
         #[arg(long)]
         pending: Option<PathBuf>,
+        /// Replace --out if it already holds a run (or anything else).
+        #[arg(long)]
+        force: bool,
     },
     /// Re-run apportionment alone from a finished run's outputs (no UKE re-read, no
     /// re-matching), with another basis or scope; writes apportionment.parquet and the
@@ -71,6 +74,9 @@ enum Command {
         scope: Option<Scope>,
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it already holds outputs.
+        #[arg(long)]
+        force: bool,
     },
     /// Print per-insurer differences in yen between two apportionments (run or
     /// `apportion` output directories, or apportionment.parquet files).
@@ -141,6 +147,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             csv_encoding,
             match_model,
             pending,
+            force,
         } => {
             let mut cfg = match &config {
                 Some(p) => Config::load(p)?,
@@ -163,6 +170,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let options = RunOptions {
                 model: model.as_ref(),
                 pending: pending.as_deref(),
+                force,
             };
             let outcome = reseclear::run::run_with(&input, &out, &cfg, options)?;
             print_summary(&outcome.manifest, &out);
@@ -180,8 +188,17 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             basis,
             scope,
             out,
+            force,
         } => {
-            let m = reapportion(&run, &out, Overrides { basis, scope })?;
+            let m = reapportion(
+                &run,
+                &out,
+                Overrides {
+                    basis,
+                    scope,
+                    force,
+                },
+            )?;
             println!(
                 "apportioned {} receipts, {} yen, among {} parts (basis {}, scope {}) — written to {}",
                 m.receipts,

@@ -105,9 +105,9 @@ impl Default for Engine {
 /// One input file.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputFile {
-    /// Path relative to the input directory.
+    /// Path relative to the input directory; for the pending ledger, its file name.
     pub path: String,
-    /// `uke`, `declarations`, `roster` or `insurers`.
+    /// `uke`, `declarations`, `roster`, `insurers` or `pending`.
     pub kind: &'static str,
     pub bytes: u64,
     pub sha256: String,

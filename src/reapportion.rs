@@ -16,6 +16,7 @@ use crate::domain::Yen;
 use crate::ingest::insurers::read_insurers;
 use crate::ingest::IngestError;
 use crate::manifest::sha256_file;
+use crate::output_dir::{OutputError, Staging};
 use crate::report::{
     statements, write_apportionment, write_statements_csv, write_statements_parquet, ReportError,
 };
@@ -43,6 +44,8 @@ pub enum ReapportionError {
     },
     #[error("the accounts do not balance: {0}")]
     Unbalanced(String),
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// The basis and scope to use instead of the run's.
@@ -50,6 +53,8 @@ pub enum ReapportionError {
 pub struct Overrides {
     pub basis: Option<Basis>,
     pub scope: Option<Scope>,
+    /// Replace an `--out` that already holds outputs.
+    pub force: bool,
 }
 
 /// What a re-run apportionment did (`apportion.json`).
@@ -80,6 +85,8 @@ pub fn reapportion(
 ) -> Result<ApportionManifest, ReapportionError> {
     let manifest_path = run_dir.join(MANIFEST_FILE);
     let config = run_config(&manifest_path)?;
+    let staging = Staging::begin(out, APPORTION_MANIFEST_FILE, overrides.force)?;
+    let dir = staging.path().to_path_buf();
     let mut apportion = config.apportion.clone();
     apportion.basis = overrides.basis.unwrap_or(apportion.basis);
     apportion.scope = overrides.scope.unwrap_or(apportion.scope);
@@ -127,14 +134,10 @@ pub fn reapportion(
         balanced: parts_yen == apportioned_yen && owed == routed + apportioned_yen,
     };
 
-    std::fs::create_dir_all(out).map_err(|source| ReapportionError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    write_apportionment(&out.join(APPORTIONMENT_FILE), &month)?;
-    write_statements_csv(&out.join(STATEMENTS_CSV), &statements)?;
-    write_statements_parquet(&out.join(STATEMENTS_PARQUET), &statements)?;
-    let path = out.join(APPORTION_MANIFEST_FILE);
+    write_apportionment(&dir.join(APPORTIONMENT_FILE), &month)?;
+    write_statements_csv(&dir.join(STATEMENTS_CSV), &statements)?;
+    write_statements_parquet(&dir.join(STATEMENTS_PARQUET), &statements)?;
+    let path = dir.join(APPORTION_MANIFEST_FILE);
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| ReapportionError::Write {
         path: path.clone(),
         source: e.into(),
@@ -144,10 +147,13 @@ pub fn reapportion(
         source,
     })?;
     if !manifest.balanced {
+        let kept = staging.set_aside()?;
         return Err(ReapportionError::Unbalanced(format!(
-            "parts {parts_yen} yen for {apportioned_yen} yen apportioned; owed {owed} yen for routed {routed} yen"
+            "parts {parts_yen} yen for {apportioned_yen} yen apportioned; owed {owed} yen for routed {routed} yen; the outputs are kept in {}",
+            kept.display()
         )));
     }
+    staging.commit()?;
     Ok(manifest)
 }
 

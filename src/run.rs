@@ -26,6 +26,7 @@ use crate::manifest::{
     MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount, TableCounts,
     UkeCounts, YenAccount, MANIFEST_VERSION,
 };
+use crate::output_dir::{OutputError, Staging};
 use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
 use crate::report::{
     statements, write_apportionment, write_match_report, write_receipts_parquet,
@@ -86,6 +87,8 @@ pub enum RunError {
     Unbalanced(String),
     #[error("pending ledger {path}: {message}")]
     Ledger { path: PathBuf, message: String },
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// The files of a claim month found in an input directory (DOMAIN §3).
@@ -214,6 +217,8 @@ pub struct RunOptions<'a> {
     pub model: Option<&'a MatchModel>,
     /// The previous run's `pending.parquet`, whose receipts are retried.
     pub pending: Option<&'a Path>,
+    /// Replace an `--out` that already holds a run (or anything else).
+    pub force: bool,
 }
 
 /// Everything ingested for a month, ready for resolution.
@@ -311,6 +316,8 @@ pub fn run_with(
 ) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
+    let staging = Staging::begin(out, MANIFEST_FILE, options.force)?;
+    let dir = staging.path().to_path_buf();
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
     let mut ingested = ingest(&inputs, config, options.pending)?;
@@ -328,6 +335,12 @@ pub fn run_with(
     let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
     let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
     let unapportionable = mark_apportioned(&mut rows, &month);
+    let failed: HashSet<ReceiptKey> = month.failed.iter().map(|(k, _)| *k).collect();
+    for r in &mut resolved.resolutions {
+        if failed.contains(&r.key) {
+            r.status = Status::FinalUnresolved;
+        }
+    }
     ingested.notices.extend(unapportionable);
     let statements = statements(&shares, &month, &ingested.insurers.master);
     let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month)?;
@@ -348,36 +361,36 @@ pub fn run_with(
             ledger: &ledger,
         },
     )?;
-    std::fs::create_dir_all(out).map_err(|source| RunError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    write_receipts_parquet(&out.join(RECEIPTS_FILE), &rows)?;
-    write_match_report(&out.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
-    write_json(&out.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
-    write_apportionment(&out.join(APPORTIONMENT_FILE), &month)?;
-    write_statements_csv(&out.join(STATEMENTS_CSV), &statements)?;
-    write_statements_parquet(&out.join(STATEMENTS_PARQUET), &statements)?;
-    write_ledger(&out.join(LEDGER_FILE), &ledger)?;
-    let copy = out.join(INSURERS_FILE);
+    write_receipts_parquet(&dir.join(RECEIPTS_FILE), &rows)?;
+    write_match_report(&dir.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
+    write_json(&dir.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
+    write_apportionment(&dir.join(APPORTIONMENT_FILE), &month)?;
+    write_statements_csv(&dir.join(STATEMENTS_CSV), &statements)?;
+    write_statements_parquet(&dir.join(STATEMENTS_PARQUET), &statements)?;
+    write_ledger(&dir.join(LEDGER_FILE), &ledger)?;
+    let copy = dir.join(INSURERS_FILE);
     std::fs::copy(&inputs.insurers, &copy).map_err(|source| RunError::Write {
         path: copy.clone(),
         source,
     })?;
     let mut quarantine = all_quarantine_rows(&ingested);
-    let qpath = out.join(QUARANTINE_FILE);
+    let qpath = dir.join(QUARANTINE_FILE);
     write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
         path: qpath.clone(),
         source,
     })?;
-    write_json(&out.join(MANIFEST_FILE), &manifest)?;
+    write_json(&dir.join(MANIFEST_FILE), &manifest)?;
     timings.lap("report", clock);
-    write_json(&out.join(TIMINGS_FILE), &timings)?;
+    write_json(&dir.join(TIMINGS_FILE), &timings)?;
     if !manifest.conservation.balanced {
-        return Err(RunError::Unbalanced(
+        let kept = staging.set_aside()?;
+        return Err(RunError::Unbalanced(format!(
+            "{}; the outputs were not put in place and are kept in {}",
             manifest.conservation.problems.join("; "),
-        ));
+            kept.display()
+        )));
     }
+    staging.commit()?;
     Ok(RunOutcome {
         manifest,
         timings,
@@ -918,7 +931,7 @@ fn build_manifest(
     )?);
     if let (Some(l), Some(p)) = (&ingested.ledger, facts.pending) {
         input_files.push(InputFile {
-            path: p.display().to_string(),
+            path: ledger_display(p),
             kind: "pending",
             bytes: l.file.bytes,
             sha256: l.file.sha256.clone(),

@@ -553,3 +553,107 @@ fn files_the_run_does_not_read_are_reported_not_skipped_silently() {
     assert!(line_of("notes.txt,").contains("ignored"), "{q}");
     assert!(line_of("truth.parquet,").contains("ignored"), "{q}");
 }
+
+#[test]
+fn an_out_holding_a_run_is_refused_unless_forced() {
+    let (out, _) = run_sample();
+    let again = bin()
+        .args(["run", "--input"])
+        .arg(root().join("fixtures/sample"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("run");
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("already holds a run") && err.contains("--force"),
+        "{err}"
+    );
+    let before = std::fs::read(out.path().join("manifest.json")).expect("manifest");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out.path())
+            .arg("--force"),
+    );
+    assert_eq!(
+        before,
+        std::fs::read(out.path().join("manifest.json")).expect("manifest"),
+        "the forced re-run replaced the run with an identical one"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(out.path()), 0o700, "outputs hold personal data");
+        for entry in std::fs::read_dir(out.path()).expect("list") {
+            let path = entry.expect("entry").path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_killed_run_leaves_no_partial_output_and_a_rerun_succeeds() {
+    let input = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args([
+                "generate",
+                "--persons",
+                "100000",
+                "--receipts",
+                "40000",
+                "--seed",
+                "5",
+                "--out",
+            ])
+            .arg(input.path()),
+    );
+    let parent = tempfile::tempdir().expect("tempdir");
+    let out = parent.path().join("run");
+    let staging = parent.path().join(".run.partial");
+    let mut child = bin()
+        .args(["run", "--input"])
+        .arg(input.path())
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill it while it works: once its staging directory exists, a moment later.
+    let start = std::time::Instant::now();
+    while !staging.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the run never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the run finished before it could be killed; give it a bigger month"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    assert!(!out.exists(), "a killed run left a partial --out");
+
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(&out),
+    );
+    assert!(out.join("manifest.json").exists());
+    assert!(
+        !staging.exists(),
+        "the leftover staging directory is cleared"
+    );
+    assert_eq!(manifest(&out)["conservation"]["balanced"], true);
+}

