@@ -498,3 +498,59 @@ fn the_ledger_reads_back_as_written_and_a_damaged_row_is_quarantined_not_lost() 
         "{quarantine}"
     );
 }
+
+#[test]
+fn a_final_receipt_no_insurer_can_share_in_is_reported_and_still_accounted_for() {
+    // The sample month with an insurer master holding no 国保 or 後期 insurer: the
+    // 国保連's open receipts have no one to be apportioned to.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let input = dir.path().join("in");
+    copy_dir(&sample, &input);
+    let master = std::fs::read_to_string(sample.join("insurers.csv")).expect("insurers");
+    let kept: Vec<&str> = master
+        .lines()
+        .filter(|l| !l.contains(",kokuho,") && !l.contains(",koki,"))
+        .collect();
+    assert!(
+        kept.len() < master.lines().count(),
+        "the sample has 国保 insurers"
+    );
+    std::fs::write(input.join("insurers.csv"), kept.join("\n") + "\n").expect("write");
+    let out = dir.path().join("out");
+    let m = run_month(
+        &input,
+        &out,
+        &config(Basis::Claims, Scope::Prefecture, 0),
+        None,
+    );
+    assert_conserved(&m);
+    assert!(m.apportionment.unapportionable > 0, "{:?}", m.apportionment);
+    let finals = m
+        .conservation
+        .receipts
+        .by_status
+        .get("final_unresolved")
+        .copied();
+    assert_eq!(finals, Some(m.apportionment.unapportionable));
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).expect("read");
+    let notices = quarantine
+        .lines()
+        .filter(|l| l.contains(",apportionment,") && l.contains("no insurer to apportion among"))
+        .count() as u64;
+    assert_eq!(notices, m.apportionment.unapportionable, "{quarantine}");
+    assert_statements_agree(&out);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("list") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
