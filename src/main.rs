@@ -81,6 +81,23 @@ enum Command {
     /// Print per-insurer differences in yen between two apportionments (run or
     /// `apportion` output directories, or apportionment.parquet files).
     Compare { a: PathBuf, b: PathBuf },
+    /// Recompute a finished run's accounts from its files (receipts, apportionment,
+    /// statements, ledger) and check them against its manifest.
+    Verify {
+        #[arg(long)]
+        run: PathBuf,
+    },
+    /// Remove declaration-derived personal data (names, kana, addresses, phone,
+    /// employer, free-text comments) from a settled run's outputs; money and
+    /// decisions stay. Logged in the run's purge_log.csv.
+    Purge {
+        #[arg(long)]
+        run: PathBuf,
+        /// The next month's run, which read this run's pending ledger (required while
+        /// the ledger holds open claims).
+        #[arg(long)]
+        superseded_by: Option<PathBuf>,
+    },
     /// Score a finished run against a generated month's truth.parquet (synthetic
     /// months only): precision and recall of tier-3 matches, re-routing, pending.
     Evaluate {
@@ -219,6 +236,27 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Compare { a, b } => {
             print!("{}", reseclear::compare::compare(&a, &b)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { run } => {
+            let v = reseclear::verify::verify(&run)?;
+            print!("{v}");
+            Ok(if v.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Purge { run, superseded_by } => {
+            for p in reseclear::purge::purge(&run, superseded_by.as_deref())? {
+                println!(
+                    "{}: {} values blanked in {} rows (logged in {})",
+                    p.file,
+                    p.values,
+                    p.rows,
+                    reseclear::purge::PURGE_LOG_FILE
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { truth, run } => {

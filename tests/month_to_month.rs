@@ -554,3 +554,177 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_settled_run_is_purged_of_declared_personal_data_and_still_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let (first, next_input, next) = (
+        dir.path().join("m1"),
+        dir.path().join("in2"),
+        dir.path().join("m2"),
+    );
+    run_month(&sample, &first, &Config::default(), None);
+    month(&next_input, 3, "2026-07");
+    run_month(
+        &next_input,
+        &next,
+        &Config::default(),
+        Some(&first.join("pending.parquet")),
+    );
+    let verify = |run: &Path| {
+        bin()
+            .args(["verify", "--run"])
+            .arg(run)
+            .output()
+            .expect("verify")
+    };
+    assert!(verify(&first).status.success());
+
+    // The declared names are in the ledger before the purge.
+    let names = declared_names(&first.join("pending.parquet"));
+    assert!(!names.is_empty(), "the sample's ledger carries forms");
+    assert!(texts(&first.join("pending.parquet"), "uke")
+        .iter()
+        .any(|t| t
+            .split("\r\n")
+            .any(|l| l.starts_with("RE,") && l.split(',').nth(4) != Some(""))));
+    let kept: Vec<Vec<u8>> = [
+        "receipts.parquet",
+        "apportionment.parquet",
+        "statements.csv",
+        "manifest.json",
+    ]
+    .iter()
+    .map(|f| std::fs::read(first.join(f)).expect("read"))
+    .collect();
+
+    // The ledger's claims are open: only the run that read it settles them.
+    let refused = bin()
+        .args(["purge", "--run"])
+        .arg(&first)
+        .output()
+        .expect("purge");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--superseded-by"));
+    let wrong = bin()
+        .args(["purge", "--run"])
+        .arg(&first)
+        .arg("--superseded-by")
+        .arg(&first)
+        .output()
+        .expect("purge");
+    assert!(!wrong.status.success(), "a run does not supersede itself");
+
+    run_ok(
+        bin()
+            .args(["purge", "--run"])
+            .arg(&first)
+            .arg("--superseded-by")
+            .arg(&next),
+    );
+    let ledger = std::fs::read(first.join("pending.parquet")).expect("ledger");
+    for name in &names {
+        assert!(
+            !ledger.windows(name.len()).any(|w| w == name.as_bytes()),
+            "a declared name is left in the purged ledger"
+        );
+    }
+    assert!(declared_names(&first.join("pending.parquet")).is_empty());
+    assert!(
+        texts(&first.join("pending.parquet"), "uke")
+            .iter()
+            .flat_map(|t| t.split("\r\n"))
+            .filter(|l| l.starts_with("RE,"))
+            .all(|re| re.split(',').nth(4) == Some("") && re.split(',').nth(36) == Some("")),
+        "RE names and kana are blanked"
+    );
+    for (f, before) in [
+        "receipts.parquet",
+        "apportionment.parquet",
+        "statements.csv",
+        "manifest.json",
+    ]
+    .iter()
+    .zip(&kept)
+    {
+        assert_eq!(
+            &std::fs::read(first.join(f)).expect("read"),
+            before,
+            "{f} changed"
+        );
+    }
+    let v = verify(&first);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let log = std::fs::read_to_string(first.join("purge_log.csv")).expect("purge log");
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(log
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.contains(",2026-06,pending.parquet,")));
+    // Purging again finds nothing, needs no next run, and is logged too.
+    run_ok(bin().args(["purge", "--run"]).arg(&first));
+    let log = std::fs::read_to_string(first.join("purge_log.csv")).expect("purge log");
+    assert_eq!(log.lines().count(), 3);
+    assert!(
+        log.lines().nth(2).is_some_and(|l| l.contains(",0,")),
+        "{log}"
+    );
+}
+
+#[test]
+fn verify_finds_a_statement_that_does_not_add_up() {
+    let (_dir, out) = apportioned_month();
+    let path = out.join("statements.csv");
+    let text = std::fs::read_to_string(&path).expect("statements");
+    // Add one yen to the first insurer that owes something.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let owed = header
+        .iter()
+        .position(|h| *h == "owed_yen")
+        .expect("owed_yen");
+    let row = lines
+        .iter()
+        .position(|l| {
+            l.split(',')
+                .nth(owed)
+                .is_some_and(|v| v != "0" && v != "owed_yen")
+        })
+        .expect("an insurer owing");
+    let mut fields: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+    fields[owed] = (fields[owed].parse::<i64>().expect("yen") + 1).to_string();
+    lines[row] = fields.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let v = bin()
+        .args(["verify", "--run"])
+        .arg(&out)
+        .output()
+        .expect("verify");
+    assert!(!v.status.success());
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(text.contains("FAIL statements"), "{text}");
+}
+
+/// The non-empty `form_name` values of a ledger.
+fn declared_names(path: &Path) -> Vec<String> {
+    texts(path, "form_name")
+}
+
+/// The non-empty values of a text column of a ledger.
+fn texts(path: &Path, column: &str) -> Vec<String> {
+    use arrow::array::{Array, AsArray};
+    let table = reseclear::ingest::parquet_table::Table::read(path, &[column]).expect("ledger");
+    let mut out = Vec::new();
+    for b in table.batches() {
+        let values = b.record_batch().column_by_name(column).expect("column");
+        let values = values.as_string::<i32>();
+        out.extend(
+            (0..values.len())
+                .filter(|&i| values.is_valid(i))
+                .map(|i| values.value(i).to_string()),
+        );
+    }
+    out.retain(|n| !n.is_empty());
+    out
+}

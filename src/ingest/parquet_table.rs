@@ -83,6 +83,10 @@ impl<'a> Batch<'a> {
         self.batch.num_rows()
     }
 
+    pub fn record_batch(&self) -> &'a RecordBatch {
+        self.batch
+    }
+
     fn column<T: Array + 'static>(&self, name: &str, expected: &str) -> Result<&'a T, IngestError> {
         let column = self
             .batch

@@ -131,6 +131,9 @@ pub struct ApportionmentTotals {
     /// Distinct receipts, and Σ of their claim amounts.
     pub receipts: u64,
     pub claims_yen: Yen,
+    /// Receipts whose parts do not sum to their claim amount (0 in any file reseclear
+    /// wrote), for `reseclear verify`.
+    pub receipts_not_summing: u64,
 }
 
 /// Reads an `apportionment.parquet` and sums it by insurer.
@@ -147,6 +150,8 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
     let table = Table::read(path, &columns)?;
     let mut out = ApportionmentTotals::default();
     let mut last: Option<(u8, String, String, u32)> = None;
+    // The current receipt's claim amount and Σ of its parts so far.
+    let mut current = (Yen(0), Yen(0));
     let mut row = 0usize;
     for b in table.batches() {
         let organization = b.u8("organization")?;
@@ -170,10 +175,15 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
                 number.value(i),
             );
             if last.as_ref() != Some(&key) {
+                if last.is_some() && current.0 != current.1 {
+                    out.receipts_not_summing += 1;
+                }
                 out.receipts += 1;
                 out.claims_yen += Yen(claim.value(i));
+                current = (Yen(claim.value(i)), Yen(0));
                 last = Some(key);
             }
+            current.1 += Yen(amount.value(i));
             let number = opt_str(insurer, i)
                 .and_then(|s| InsurerNumber::parse(s).ok())
                 .ok_or_else(|| bad("insurer_number is not an insurer number"))?;
@@ -181,6 +191,9 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
             e.receipts += 1;
             e.yen += Yen(amount.value(i));
         }
+    }
+    if last.is_some() && current.0 != current.1 {
+        out.receipts_not_summing += 1;
     }
     Ok(out)
 }

@@ -1,0 +1,313 @@
+//! `reseclear purge --run DIR`: the retention promise of the declaration form (prompt
+//! disposal, DOMAIN §5). Once a run's month is settled, the personal data that came
+//! from patients' declarations is removed from its outputs; the money and the decisions
+//! stay, so the run still passes `reseclear verify`.
+//!
+//! Of a run's outputs only the pending ledger holds declaration-derived personal data:
+//! the form's fields (`form_name`, `form_name_kana`, `form_address`,
+//! `form_other_residence`, `form_phone`, `form_employer`) and, in the receipt's UKE
+//! text, the RE name (RE 5) and kana (RE 37) and the 摘要 free-text comments (CO 5),
+//! where clinics write what the patient declared. `receipts.parquet`, the match report
+//! and statements hold none; `quarantine.csv` masks what it quotes.
+//!
+//! A ledger with open claims is what the next month retries them from, so it is purged
+//! only when the next run has read it: `--superseded-by NEXT_RUN` must name a run whose
+//! manifest lists this ledger (by sha256) as its pending input. Every purge appends a
+//! line to `purge_log.csv` in the run directory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+
+use crate::ingest::parquet_table::Table;
+use crate::ingest::IngestError;
+use crate::manifest::sha256_file;
+use crate::report::{write_parquet, ReportError};
+use crate::run::{LEDGER_FILE, MANIFEST_FILE};
+
+/// The log of purges, in the run directory.
+pub const PURGE_LOG_FILE: &str = "purge_log.csv";
+
+/// The ledger's form columns that hold declared personal data.
+const FORM_COLUMNS: [&str; 6] = [
+    "form_name",
+    "form_name_kana",
+    "form_address",
+    "form_other_residence",
+    "form_phone",
+    "form_employer",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("{path}: {message}")]
+    Refused { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a purge did to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purged {
+    pub file: String,
+    pub rows: u64,
+    /// Values blanked.
+    pub values: u64,
+    pub sha256_before: String,
+    pub sha256_after: String,
+}
+
+/// Purges the run in `dir`. `superseded_by` is the next run, required when the ledger
+/// still holds personal data of open claims.
+pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, PurgeError> {
+    let manifest = read_json(&dir.join(MANIFEST_FILE))?;
+    if manifest["conservation"]["balanced"] != serde_json::Value::Bool(true) {
+        return Err(PurgeError::Refused {
+            path: dir.join(MANIFEST_FILE),
+            message: "the run's accounts do not balance; it cannot be settled, so it is not purged"
+                .into(),
+        });
+    }
+    let ledger = dir.join(LEDGER_FILE);
+    let before = sha256_file(&ledger).map_err(|source| PurgeError::Io {
+        path: ledger.clone(),
+        source,
+    })?;
+    let table = Table::read(&ledger, &FORM_COLUMNS)?;
+    let batches: Vec<RecordBatch> = table.batches().map(|b| b.record_batch().clone()).collect();
+    let (purged, values) = purge_batches(&batches).map_err(|source| ReportError::Arrow {
+        path: ledger.clone(),
+        source,
+    })?;
+    if values > 0 {
+        check_superseded(&ledger, &before, superseded_by)?;
+    }
+    let rows = table.num_rows() as u64;
+    let after = if values > 0 {
+        let staged = dir.join(format!(".{LEDGER_FILE}.purging"));
+        let batch = arrow::compute::concat_batches(&crate::pending::ledger_schema(), &purged)
+            .map_err(|source| ReportError::Arrow {
+                path: ledger.clone(),
+                source,
+            })?;
+        write_parquet(&staged, &batch)?;
+        private(&staged)?;
+        std::fs::rename(&staged, &ledger).map_err(|source| PurgeError::Io {
+            path: ledger.clone(),
+            source,
+        })?;
+        sha256_file(&ledger).map_err(|source| PurgeError::Io {
+            path: ledger.clone(),
+            source,
+        })?
+    } else {
+        before.clone()
+    };
+    let done = vec![Purged {
+        file: LEDGER_FILE.to_string(),
+        rows,
+        values,
+        sha256_before: before,
+        sha256_after: after,
+    }];
+    append_log(dir, manifest["run_month"].as_str().unwrap_or(""), &done)?;
+    Ok(done)
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, PurgeError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PurgeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| PurgeError::Refused {
+        path: path.to_path_buf(),
+        message: format!("not a run manifest: {e}"),
+    })
+}
+
+/// A ledger still holding personal data is purged only when `next` read it.
+fn check_superseded(ledger: &Path, sha256: &str, next: Option<&Path>) -> Result<(), PurgeError> {
+    let refuse = |message: String| PurgeError::Refused {
+        path: ledger.to_path_buf(),
+        message,
+    };
+    let Some(next) = next else {
+        return Err(refuse(
+            "the ledger holds open claims the next month retries from it; give --superseded-by NEXT_RUN, the run that read it with --pending".into(),
+        ));
+    };
+    let m = read_json(&next.join(MANIFEST_FILE))?;
+    let read_it = m["inputs"].as_array().is_some_and(|inputs| {
+        inputs
+            .iter()
+            .any(|i| i["kind"] == "pending" && i["sha256"].as_str() == Some(sha256))
+    });
+    if !read_it {
+        return Err(refuse(format!(
+            "the run in {} did not read this ledger (no pending input with its sha256 {sha256})",
+            next.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Blanks the personal data of every batch; returns the batches and how many values
+/// were blanked.
+fn purge_batches(
+    batches: &[RecordBatch],
+) -> Result<(Vec<RecordBatch>, u64), arrow::error::ArrowError> {
+    let mut values = 0u64;
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let schema = batch.schema();
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        for (i, field) in schema.fields().iter().enumerate() {
+            let name = field.name().as_str();
+            let Some(text) = columns[i].as_any().downcast_ref::<StringArray>() else {
+                continue;
+            };
+            let replaced: Option<StringArray> = if FORM_COLUMNS.contains(&name) {
+                values += (text.len() - text.null_count()) as u64;
+                Some(StringArray::new_null(text.len()))
+            } else if name == "uke" {
+                Some(
+                    text.iter()
+                        .map(|t| {
+                            t.map(|t| {
+                                let (clean, n) = purge_uke_text(t);
+                                values += n;
+                                clean
+                            })
+                        })
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            if let Some(r) = replaced {
+                columns[i] = Arc::new(r);
+            }
+        }
+        out.push(RecordBatch::try_new(schema, columns)?);
+    }
+    Ok((out, values))
+}
+
+/// The UKE text without the patient's name (RE 5), kana (RE 37) and the text of
+/// free-text comments (CO 5 of comment code 810000001), and how many non-empty values
+/// were blanked.
+pub fn purge_uke_text(text: &str) -> (String, u64) {
+    let mut blanked = 0u64;
+    let mut lines = Vec::new();
+    for line in text.split("\r\n") {
+        let mut fields: Vec<String> = match line.split(',').next() {
+            // CO: the text is everything after the fourth comma (it may hold commas).
+            Some("CO") => line.splitn(5, ',').map(str::to_string).collect(),
+            _ => line.split(',').map(str::to_string).collect(),
+        };
+        let targets: &[usize] = match fields.first().map(String::as_str) {
+            Some("RE") => &[4, 36],
+            Some("CO") if fields.get(3).map(String::as_str) == Some("810000001") => &[4],
+            _ => &[],
+        };
+        for &i in targets {
+            if let Some(f) = fields.get_mut(i).filter(|f| !f.is_empty()) {
+                f.clear();
+                blanked += 1;
+            }
+        }
+        lines.push(fields.join(","));
+    }
+    (lines.join("\r\n"), blanked)
+}
+
+fn private(path: &Path) -> Result<(), PurgeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| PurgeError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Appends one line per file to `purge_log.csv` (created with a header).
+fn append_log(dir: &Path, run_month: &str, done: &[Purged]) -> Result<(), PurgeError> {
+    let path = dir.join(PURGE_LOG_FILE);
+    let io = |source| PurgeError::Io {
+        path: path.clone(),
+        source,
+    };
+    let new = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(io)?;
+    if new {
+        writeln!(
+            f,
+            "purged_at,run_month,file,rows,values_blanked,sha256_before,sha256_after"
+        )
+        .map_err(io)?;
+    }
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    for p in done {
+        writeln!(
+            f,
+            "{now},{run_month},{},{},{},{},{}",
+            p.file, p.rows, p.values, p.sha256_before, p.sha256_after
+        )
+        .map_err(io)?;
+    }
+    drop(f);
+    private(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_kana_and_free_text_comments_are_blanked_and_nothing_else() {
+        let text = "IR,1,13,1,1312345,,みなと内科,202605,00,\r\n\
+                    RE,6,1112,202604,小林　誠,1,19650930,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,コバヤシ　マコト,\r\n\
+                    HO,77777777,7777777,7777777,1,1234,,,,,,,,,\r\n\
+                    CO,11,1,810000001,住所:東京都港区1-2-3, 電話 03-0000-0000\r\n\
+                    CO,11,1,820100001,コード\r\n\
+                    GO,1,1234,99";
+        let (clean, n) = purge_uke_text(text);
+        assert_eq!(n, 3);
+        for gone in ["小林", "コバヤシ", "港区", "03-0000"] {
+            assert!(!clean.contains(gone), "{gone} left in {clean}");
+        }
+        for kept in [
+            "みなと内科",
+            "19650930",
+            "HO,77777777",
+            "CO,11,1,820100001,コード",
+            "GO,1,1234,99",
+        ] {
+            assert!(clean.contains(kept), "{kept} lost from {clean}");
+        }
+        assert_eq!(clean.lines().count(), text.lines().count());
+        let re = clean.split("\r\n").nth(1).expect("RE");
+        assert_eq!(re.split(',').count(), 38, "RE keeps its 38 fields");
+        assert_eq!(purge_uke_text(&clean).1, 0, "a second purge finds nothing");
+    }
+}

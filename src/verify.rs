@@ -1,0 +1,293 @@
+//! `reseclear verify --run DIR`: the conservation checks recomputed from a finished
+//! run's files, independently of the run that wrote them — for auditors, and after a
+//! retention purge, which must leave every account as it was. Each check reads the
+//! files themselves (`receipts.parquet`, `apportionment.parquet`, `statements.csv`,
+//! `pending.parquet`) and compares them with one another and with `manifest.json`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use arrow::array::Array;
+
+use crate::domain::Yen;
+use crate::ingest::parquet_table::{opt_str, Table};
+use crate::ingest::IngestError;
+use crate::report::read_apportionment_totals;
+use crate::resolve::outcome::Status;
+use crate::run::{APPORTIONMENT_FILE, LEDGER_FILE, MANIFEST_FILE, RECEIPTS_FILE, STATEMENTS_CSV};
+
+/// One check: what was compared, and whether it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    /// What was found, in words (both sides when they differ).
+    pub detail: String,
+}
+
+/// Every check of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verification {
+    pub checks: Vec<Check>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+
+    fn check(&mut self, name: &'static str, ok: bool, detail: String) {
+        self.checks.push(Check { name, ok, detail });
+    }
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            writeln!(
+                f,
+                "{:<4} {:<44} {}",
+                if c.ok { "ok" } else { "FAIL" },
+                c.name,
+                c.detail
+            )?;
+        }
+        writeln!(
+            f,
+            "{}",
+            if self.ok() {
+                "every account balances"
+            } else {
+                "the accounts do NOT balance"
+            }
+        )
+    }
+}
+
+/// Totals of `receipts.parquet` by status: receipts, cost yen, insurer-share yen.
+#[derive(Debug, Default)]
+struct ByStatus {
+    receipts: BTreeMap<String, u64>,
+    cost: BTreeMap<String, Yen>,
+    share: BTreeMap<String, Yen>,
+    /// Routed insurer share by insurer.
+    routed: BTreeMap<String, Yen>,
+    apportioned_share: Yen,
+}
+
+fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
+    let table = Table::read(
+        path,
+        &[
+            "status",
+            "cost_yen",
+            "insurer_share_yen",
+            "resolved_insurer",
+        ],
+    )?;
+    let mut out = ByStatus::default();
+    for b in table.batches() {
+        let status = b.utf8("status")?;
+        let cost = b.i64("cost_yen")?;
+        let share = b.i64("insurer_share_yen")?;
+        let insurer = b.utf8("resolved_insurer")?;
+        for i in 0..b.num_rows() {
+            let s = opt_str(status, i).unwrap_or_default().to_string();
+            let yen = |a: &arrow::array::Int64Array| Yen(if a.is_null(i) { 0 } else { a.value(i) });
+            *out.receipts.entry(s.clone()).or_insert(0) += 1;
+            *out.cost.entry(s.clone()).or_default() += yen(cost);
+            let parsed = Status::parse(&s);
+            if parsed != Some(Status::Quarantined) {
+                *out.share.entry(s.clone()).or_default() += yen(share);
+            }
+            if parsed.is_some_and(Status::is_routed) {
+                if let Some(n) = opt_str(insurer, i) {
+                    *out.routed.entry(n.to_string()).or_default() += yen(share);
+                }
+            }
+            if parsed == Some(Status::Apportioned) {
+                out.apportioned_share += yen(share);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn json_counts(v: &serde_json::Value) -> BTreeMap<String, u64> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn json_yen(v: &serde_json::Value) -> BTreeMap<String, Yen> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Yen(v.as_i64().unwrap_or(i64::MIN))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn same<T: PartialEq + fmt::Debug>(file: &T, manifest: &T) -> (bool, String) {
+    if file == manifest {
+        (true, format!("{file:?}"))
+    } else {
+        (false, format!("files {file:?} ≠ manifest {manifest:?}"))
+    }
+}
+
+/// Recomputes the accounts of the run in `dir` from its files.
+pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text =
+        std::fs::read_to_string(&manifest_path).map_err(|e| IngestError::io(&manifest_path, e))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| IngestError::invalid(&manifest_path, format!("not JSON: {e}")))?;
+    let c = &manifest["conservation"];
+    let mut v = Verification::default();
+    v.check(
+        "manifest says balanced",
+        c["balanced"] == serde_json::Value::Bool(true),
+        format!("problems: {}", c["problems"]),
+    );
+
+    let receipts = receipts_by_status(&dir.join(RECEIPTS_FILE))?;
+    let (ok, detail) = same(
+        &receipts.receipts,
+        &json_counts(&c["receipts"]["by_status"]),
+    );
+    v.check("receipts by status", ok, detail);
+    let in_total: u64 = receipts.receipts.values().sum();
+    let receipts_in = c["receipts"]["receipts_in"].as_u64().unwrap_or(u64::MAX);
+    v.check(
+        "receipts in = Σ rows of receipts.parquet",
+        in_total == receipts_in,
+        format!("{in_total} rows, {receipts_in} in"),
+    );
+    let (ok, detail) = same(&receipts.cost, &json_yen(&c["yen"]["by_status"]));
+    v.check("cost yen by status", ok, detail);
+    let (ok, detail) = same(&receipts.share, &json_yen(&c["insurer_share"]["by_status"]));
+    v.check("insurer share by status", ok, detail);
+
+    let parts = read_apportionment_totals(&dir.join(APPORTIONMENT_FILE))?;
+    v.check(
+        "each receipt's parts sum to its amount",
+        parts.receipts_not_summing == 0,
+        format!(
+            "{} of {} receipts do not",
+            parts.receipts_not_summing, parts.receipts
+        ),
+    );
+    let apportioned_receipts = receipts.receipts.get("apportioned").copied().unwrap_or(0);
+    v.check(
+        "apportioned receipts = receipts apportioned",
+        parts.receipts == apportioned_receipts && parts.claims_yen == receipts.apportioned_share,
+        format!(
+            "apportionment {} receipts {} yen; receipts.parquet {} apportioned, {} yen",
+            parts.receipts, parts.claims_yen, apportioned_receipts, receipts.apportioned_share
+        ),
+    );
+
+    let statements = read_statements(&dir.join(STATEMENTS_CSV))?;
+    let mut wrong = Vec::new();
+    let mut owed_total = Yen(0);
+    for (insurer, (routed, apportioned, owed)) in &statements {
+        let expect_routed = receipts.routed.get(insurer).copied().unwrap_or_default();
+        let expect_apportioned = crate::domain::InsurerNumber::parse(insurer)
+            .ok()
+            .and_then(|n| parts.by_insurer.get(&n))
+            .map(|p| p.yen)
+            .unwrap_or_default();
+        if *routed != expect_routed
+            || *apportioned != expect_apportioned
+            || *owed != *routed + *apportioned
+        {
+            wrong.push(insurer.clone());
+        }
+        owed_total += *owed;
+    }
+    let missing = receipts
+        .routed
+        .keys()
+        .filter(|k| !statements.contains_key(*k))
+        .count();
+    v.check(
+        "statements = receipts + parts, per insurer",
+        wrong.is_empty() && missing == 0,
+        format!(
+            "{} insurers; {} differ{}; {missing} routed insurers without a statement",
+            statements.len(),
+            wrong.len(),
+            if wrong.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    wrong.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                )
+            }
+        ),
+    );
+    let owed = Yen(c["insurer_share"]["owed"].as_i64().unwrap_or(i64::MIN));
+    v.check(
+        "Σ owed of statements = manifest owed",
+        owed_total == owed,
+        format!("{owed_total} / {owed}"),
+    );
+
+    let ledger_rows = Table::read(&dir.join(LEDGER_FILE), &["last_status"])?.num_rows() as u64;
+    let open: u64 = ["review", "no_match", "pending"]
+        .iter()
+        .filter_map(|s| receipts.receipts.get(*s))
+        .sum();
+    let carried_out = c["receipts"]["carried_out"].as_u64().unwrap_or(u64::MAX);
+    v.check(
+        "pending ledger rows = open receipts",
+        ledger_rows == open && ledger_rows == carried_out,
+        format!("{ledger_rows} rows, {open} open, {carried_out} carried out"),
+    );
+    Ok(v)
+}
+
+/// `statements.csv`: insurer → (routed, apportioned, owed).
+fn read_statements(path: &Path) -> Result<BTreeMap<String, (Yen, Yen, Yen)>, IngestError> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| IngestError::invalid(path, e.to_string()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| IngestError::invalid(path, e.to_string()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| IngestError::invalid(path, format!("missing column {name}")))
+    };
+    let (n, r, a, o) = (
+        col("insurer_number")?,
+        col("routed_yen")?,
+        col("apportioned_yen")?,
+        col("owed_yen")?,
+    );
+    let mut out = BTreeMap::new();
+    for (line, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| IngestError::invalid(path, e.to_string()))?;
+        let yen = |i: usize| {
+            row.get(i)
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(Yen)
+                .ok_or_else(|| IngestError::invalid(path, format!("line {}: not yen", line + 2)))
+        };
+        out.insert(
+            row.get(n).unwrap_or_default().to_string(),
+            (yen(r)?, yen(a)?, yen(o)?),
+        );
+    }
+    Ok(out)
+}
