@@ -96,8 +96,61 @@ pub fn decode_csv_owned(
 
 /// Reads a whole CSV input and decodes it.
 pub fn read_csv_text(path: &Path, wanted: CsvEncoding) -> Result<DecodedText, IngestError> {
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let bytes = read_bounded(path)?.map_err(|long| {
+        IngestError::invalid(
+            path,
+            format!(
+                "line {} is longer than {} bytes: no row of the contract is; the file is not read",
+                long.line, MAX_LINE_BYTES
+            ),
+        )
+    })?;
     decode_csv_owned(path, bytes, wanted)
+}
+
+/// The longest physical line any input may have (1 MiB): far above any UKE record or
+/// CSV row of the contracts, and low enough that a file which is one gigantic line (a
+/// corrupt export, a field of a billion characters) is refused after reading 1 MiB of
+/// it, instead of filling memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The first line of a file longer than [`MAX_LINE_BYTES`] (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongLine {
+    pub line: u64,
+}
+
+/// Reads a file whole, unless it has a line longer than [`MAX_LINE_BYTES`]: then it
+/// stops there, having held at most what came before plus one chunk.
+pub fn read_bounded(path: &Path) -> Result<Result<Vec<u8>, LongLine>, IngestError> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
+    let mut chunk = vec![0u8; 1 << 20];
+    let (mut line, mut current) = (1u64, 0usize);
+    loop {
+        let n = file
+            .read(&mut chunk)
+            .map_err(|e| IngestError::io(path, e))?;
+        if n == 0 {
+            return Ok(Ok(bytes));
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &chunk[..n]) {
+            if current + (nl - start) > MAX_LINE_BYTES {
+                return Ok(Err(LongLine { line }));
+            }
+            line += 1;
+            current = 0;
+            start = nl + 1;
+        }
+        current += n - start;
+        if current > MAX_LINE_BYTES {
+            return Ok(Err(LongLine { line }));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
 }
 
 enum Bytes<'a> {

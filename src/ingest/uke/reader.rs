@@ -89,10 +89,39 @@ pub fn read_uke_file(
     display: &str,
     config: &IngestConfig,
 ) -> Result<UkeFile, IngestError> {
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let bytes = match crate::ingest::text::read_bounded(path)? {
+        Ok(bytes) => bytes,
+        Err(long) => return Ok(unreadable(path, display, long)),
+    };
     let mut file = parse_uke(display, &bytes, config);
     file.sha256 = crate::manifest::sha256_bytes(&bytes);
     Ok(file)
+}
+
+/// A file with a line no UKE record could have: quarantined whole, unread (its
+/// receipts cannot be counted, so the quarantine row says so).
+fn unreadable(path: &Path, display: &str, long: crate::ingest::text::LongLine) -> UkeFile {
+    let mut file = UkeFile {
+        path: display.to_string(),
+        bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        sha256: crate::manifest::sha256_file(path).unwrap_or_default(),
+        lines: long.line,
+        ..UkeFile::default()
+    };
+    file.quarantine.push(QuarantineRow::new(
+        display,
+        long.line,
+        "-",
+        "-",
+        "",
+        format!(
+            "line {} is longer than {} bytes, which no UKE record is: the file is not read, and its receipts are not counted",
+            long.line,
+            crate::ingest::text::MAX_LINE_BYTES
+        ),
+        Scope::File,
+    ));
+    file
 }
 
 /// Reads many files in parallel; results come back in the order given.
