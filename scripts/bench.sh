@@ -8,6 +8,8 @@
 #   scripts/bench.sh L    30M persons,   20M receipts
 #   scripts/bench.sh P R  P persons, R receipts
 # Each with 5 % tier-2 and 5 % tier-3 receipts. Run from anywhere.
+# Environment: RESECLEAR_BIN uses that binary instead of building one; BENCH_DATA puts
+# the generated months and outputs elsewhere than bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-S}" in
@@ -17,17 +19,22 @@ case "${1:-S}" in
   *) persons=$1; receipts=${2:?give persons and receipts}; ;;
 esac
 tier="${persons}p_${receipts}r"
-data="bench-data/$tier"
-out="bench-data/$tier.out"
-cargo build --release --quiet
-bin=target/release/reseclear
+root="${BENCH_DATA:-bench-data}"
+data="$root/$tier"
+out="$root/$tier.out"
+if [ -n "${RESECLEAR_BIN:-}" ]; then
+  bin=$RESECLEAR_BIN
+else
+  cargo build --release --quiet
+  bin=target/release/reseclear
+fi
 if [ ! -f "$data/truth.parquet" ]; then
   rm -rf "$data"
   "$bin" generate --persons "$persons" --receipts "$receipts" --seed 42 --out "$data" >/dev/null
 fi
 rm -rf "$out"
 timefile=$(mktemp)
-/usr/bin/time -v -o "$timefile" "$bin" run --input "$data" --out "$out" >/dev/null
+/usr/bin/time -v -o "$timefile" "$bin" --quiet run --input "$data" --out "$out" --force
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$timefile")
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$timefile")
 rm -f "$timefile"

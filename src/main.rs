@@ -12,9 +12,14 @@ use reseclear::config::{Config, CsvEncoding};
 use reseclear::domain::YearMonth;
 use reseclear::generate::{generate, GenerateOptions};
 use reseclear::manifest::Manifest;
+use reseclear::progress::Progress;
 use reseclear::reapportion::{reapportion, Overrides};
+use reseclear::report::html::{write_report_html, HtmlOptions, REPORT_HTML_FILE};
 use reseclear::resolve::matcher::MatchModel;
 use reseclear::run::RunOptions;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Claims clearinghouse engine for receipts whose eligibility could not be confirmed.
 #[derive(Parser, Debug)]
@@ -24,8 +29,82 @@ struct Cli {
     /// Logs never carry names, kana, addresses or phone numbers.
     #[arg(long, global = true, default_value = "warn")]
     log_level: String,
+    /// Log lines as text or as JSON objects (one per line), for nightly runs.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// No progress bars and no summary on stdout; errors still go to stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Progress bars on stderr (indicatif): drawn only when stderr is a terminal.
+struct Bars {
+    bar: Mutex<Option<ProgressBar>>,
+    quiet: bool,
+}
+
+impl Bars {
+    fn new(quiet: bool) -> Self {
+        Bars {
+            bar: Mutex::new(None),
+            quiet,
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
+        if let Ok(mut bar) = self.bar.lock() {
+            f(&mut bar);
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, stage: &'static str, total: Option<u64>) {
+        if self.quiet {
+            return;
+        }
+        let bar = match total {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            ),
+            None => {
+                let b = ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template("{msg:40} {spinner} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                b.enable_steady_tick(std::time::Duration::from_millis(120));
+                b
+            }
+        };
+        bar.set_message(stage);
+        self.with(|b| *b = Some(bar));
+    }
+
+    fn advance(&self, n: u64) {
+        self.with(|b| {
+            if let Some(b) = b {
+                b.inc(n);
+            }
+        });
+    }
+
+    fn finish(&self) {
+        self.with(|b| {
+            if let Some(b) = b.take() {
+                b.finish_and_clear();
+            }
+        });
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +160,30 @@ enum Command {
     /// Print per-insurer differences in yen between two apportionments (run or
     /// `apportion` output directories, or apportionment.parquet files).
     Compare { a: PathBuf, b: PathBuf },
+    /// Explain one receipt of a finished run: tier, status, candidates with every
+    /// field's level and weight, the copay check, the ledger, the apportioned parts.
+    Explain {
+        #[arg(long)]
+        run: PathBuf,
+        /// CLINIC:YYYY-MM:NUMBER, e.g. 1312345:2026-06:17 (add @1 or @2 when both
+        /// organizations have the key).
+        key: String,
+        /// Show person ids and declared personal data unmasked.
+        #[arg(long)]
+        show_pii: bool,
+    },
+    /// Write report.html for a finished run: accounts, match weights, the review
+    /// queue with per-field evidence, apportionment, statements, quarantine reasons.
+    Report {
+        #[arg(long)]
+        run: PathBuf,
+        /// Show person ids unmasked.
+        #[arg(long)]
+        show_pii: bool,
+        /// Where to write the page (default: RUN/report.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Recompute a finished run's accounts from its files (receipts, apportionment,
     /// statements, ledger) and check them against its manifest.
     Verify {
@@ -142,11 +245,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    match dispatch(cli.command) {
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    match dispatch(cli.command, cli.quiet) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -155,7 +261,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
+    // Everything a command prints on stdout goes through `say`, silenced by --quiet.
+    let say = |text: &str| {
+        if !quiet {
+            print!("{text}");
+        }
+    };
     match command {
         Command::Run {
             input,
@@ -184,20 +296,25 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             };
+            let bars = Bars::new(quiet);
             let options = RunOptions {
                 model: model.as_ref(),
                 pending: pending.as_deref(),
                 force,
+                progress: Some(&bars),
             };
             let outcome = reseclear::run::run_with(&input, &out, &cfg, options)?;
-            print_summary(&outcome.manifest, &out);
             let stages: Vec<String> = outcome
                 .timings
                 .stages
                 .iter()
                 .map(|(stage, s)| format!("{stage} {s:.2} s"))
                 .collect();
-            println!("  time             {}", stages.join(", "));
+            say(&format!(
+                "{}  time             {}\n",
+                summary(&outcome.manifest, &out),
+                stages.join(", ")
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Apportion {
@@ -216,31 +333,58 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     force,
                 },
             )?;
-            println!(
-                "apportioned {} receipts, {} yen, among {} parts (basis {}, scope {}) — written to {}",
+            say(&format!(
+                "apportioned {} receipts, {} yen, among {} parts (basis {}, scope {}) — written to {}\n",
                 m.receipts,
                 m.apportioned_yen,
                 m.parts,
                 BasisUsed::from(m.apportion.basis).as_str(),
                 m.apportion.scope.as_str(),
                 out.display()
-            );
+            ));
             if m.unapportionable > 0 {
-                println!("  {} receipts could not be apportioned (no insurer of their organization's kinds)", m.unapportionable);
+                say(&format!("  {} receipts could not be apportioned (no insurer of their organization's kinds)\n", m.unapportionable));
             }
-            println!(
-                "  owed {} yen = routed {} + apportioned {}: balanced",
+            say(&format!(
+                "  owed {} yen = routed {} + apportioned {}: balanced\n",
                 m.owed_yen, m.routed_yen, m.apportioned_yen
-            );
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { a, b } => {
-            print!("{}", reseclear::compare::compare(&a, &b)?);
+            say(&reseclear::compare::compare(&a, &b)?.to_string());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { run, key, show_pii } => {
+            let options = reseclear::explain::ExplainOptions { show_pii };
+            say(&reseclear::explain::explain(&run, &key, options)?.to_string());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { run, show_pii, out } => {
+            let out = out.unwrap_or_else(|| run.join(REPORT_HTML_FILE));
+            let options = HtmlOptions {
+                show_pii,
+                ..HtmlOptions::default()
+            };
+            let s = write_report_html(&run, &out, &options)?;
+            say(&format!(
+                "wrote {} ({} bytes): {} receipts, review queue {} of {}, accounts {}\n",
+                out.display(),
+                s.bytes,
+                s.receipts,
+                s.review_shown,
+                s.review_receipts,
+                if s.balanced {
+                    "balanced"
+                } else {
+                    "NOT BALANCED"
+                }
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { run } => {
             let v = reseclear::verify::verify(&run)?;
-            print!("{v}");
+            say(&v.to_string());
             Ok(if v.ok() {
                 ExitCode::SUCCESS
             } else {
@@ -249,19 +393,19 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Purge { run, superseded_by } => {
             for p in reseclear::purge::purge(&run, superseded_by.as_deref())? {
-                println!(
-                    "{}: {} values blanked in {} rows (logged in {})",
+                say(&format!(
+                    "{}: {} values blanked in {} rows (logged in {})\n",
                     p.file,
                     p.values,
                     p.rows,
                     reseclear::purge::PURGE_LOG_FILE
-                );
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { truth, run } => {
             let evaluation = reseclear::evaluate::evaluate(&truth, &run)?;
-            print!("{evaluation}");
+            say(&evaluation.to_string());
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
@@ -288,34 +432,43 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 broken_files,
                 billing_month,
             })?;
-            println!("wrote a synthetic month to {}", out.display());
-            println!("{summary}");
+            say(&format!(
+                "wrote a synthetic month to {}\n{summary}\n",
+                out.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn print_summary(m: &Manifest, out: &std::path::Path) {
+/// The end-of-run summary table.
+fn summary(m: &Manifest, out: &std::path::Path) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let c = &m.conservation;
-    println!(
+    let _ = writeln!(
+        s,
         "reseclear {} — run written to {}",
         m.engine.version,
         out.display()
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  UKE files        {:>10}  ({} quarantined whole)",
         m.uke.files, m.uke.files_quarantined
     );
     if let Some(month) = m.run_month {
-        println!("  run month        {month:>10}");
+        let _ = writeln!(s, "  run month        {month:>10}");
     }
-    println!(
+    let _ = writeln!(
+        s,
         "  receipts in      {:>10}  ({} read, {} carried in from the pending ledger)",
         c.receipts.receipts_in, c.receipts.read, c.receipts.carried_in
     );
-    println!("    accepted       {:>10}", c.receipts.accepted);
-    println!("    quarantined    {:>10}", c.receipts.quarantined);
-    println!(
+    let _ = writeln!(s, "    accepted       {:>10}", c.receipts.accepted);
+    let _ = writeln!(s, "    quarantined    {:>10}", c.receipts.quarantined);
+    let _ = writeln!(
+        s,
         "  {:<16} {:>10}  {:>14}  {:>14}",
         "status", "receipts", "cost yen", "insurer share"
     );
@@ -328,46 +481,53 @@ fn print_summary(m: &Manifest, out: &std::path::Path) {
             .copied()
             .unwrap_or_default()
             .0;
-        println!("    {status:<14} {n:>10}  {yen:>14}  {share:>14}");
+        let _ = writeln!(s, "    {status:<14} {n:>10}  {yen:>14}  {share:>14}");
     }
-    println!("  yen in           {:>10}", c.yen.yen_in.0);
-    println!(
+    let _ = writeln!(s, "  yen in           {:>10}", c.yen.yen_in.0);
+    let _ = writeln!(
+        s,
         "  insurers owe     {:>10}  (routed {} + apportioned {}), {} insurers",
         c.insurer_share.owed.0,
         c.insurer_share.routed,
         c.insurer_share.apportioned,
         c.insurer_share.by_insurer.len()
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  apportioned      {:>10}  ({} parts, {} widened to national, {} not apportionable)",
         m.apportionment.receipts,
         m.apportionment.parts,
         m.apportionment.widened,
         m.apportionment.unapportionable
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  pending ledger   {:>10}  carried out ({} new, {} carried in resolved, hold {} months)",
         m.pending.carried_out,
         m.pending.new_open,
         m.pending.carried_in_resolved,
         m.pending.hold_months
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  roster rows      {:>10}  ({} quarantined)",
         m.roster.rows_accepted, m.roster.rows_quarantined
     );
-    println!(
+    let _ = writeln!(
+        s,
         "  insurers         {:>10}  ({} quarantined)",
         m.insurers.rows_accepted, m.insurers.rows_quarantined
     );
     if let Some(d) = &m.declarations {
-        println!(
+        let _ = writeln!(
+            s,
             "  declarations     {:>10}  ({} quarantined)",
             d.rows_accepted, d.rows_quarantined
         );
     }
-    println!("  quarantine rows  {:>10}", m.quarantine.rows);
-    println!(
+    let _ = writeln!(s, "  quarantine rows  {:>10}", m.quarantine.rows);
+    let _ = writeln!(
+        s,
         "  accounts         {:>10}",
         if c.balanced {
             "balanced"
@@ -375,4 +535,5 @@ fn print_summary(m: &Manifest, out: &std::path::Path) {
             "NOT BALANCED"
         }
     );
+    s
 }

@@ -8,7 +8,8 @@
 //! `form_other_residence`, `form_phone`, `form_employer`) and, in the receipt's UKE
 //! text, the RE name (RE 5) and kana (RE 37) and the 摘要 free-text comments (CO 5),
 //! where clinics write what the patient declared. `receipts.parquet`, the match report
-//! and statements hold none; `quarantine.csv` masks what it quotes.
+//! and statements hold none; `quarantine.csv` masks what it quotes. `report.html` is
+//! written again with its defaults (masked), in case `report --show-pii` wrote it.
 //!
 //! A ledger with open claims is what the next month retries them from, so it is purged
 //! only when the next run has read it: `--superseded-by NEXT_RUN` must name a run whose
@@ -24,6 +25,7 @@ use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use crate::ingest::parquet_table::Table;
 use crate::ingest::IngestError;
 use crate::manifest::sha256_file;
+use crate::report::html::{write_report_html, HtmlOptions, HtmlReportError, REPORT_HTML_FILE};
 use crate::report::{write_parquet, ReportError};
 use crate::run::{LEDGER_FILE, MANIFEST_FILE};
 
@@ -46,6 +48,8 @@ pub enum PurgeError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Html(#[from] HtmlReportError),
     #[error("{path}: {message}")]
     Refused { path: PathBuf, message: String },
     #[error("{path}: {source}")]
@@ -112,13 +116,33 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
     } else {
         before.clone()
     };
-    let done = vec![Purged {
+    let mut done = vec![Purged {
         file: LEDGER_FILE.to_string(),
         rows,
         values,
         sha256_before: before,
         sha256_after: after,
     }];
+    // A page written with `report --show-pii` is written again, masked.
+    let page = dir.join(REPORT_HTML_FILE);
+    if page.exists() {
+        let sha = |p: &Path| {
+            sha256_file(p).map_err(|source| PurgeError::Io {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let before = sha(&page)?;
+        write_report_html(dir, &page, &HtmlOptions::default())?;
+        let after = sha(&page)?;
+        done.push(Purged {
+            file: REPORT_HTML_FILE.to_string(),
+            rows: 0,
+            values: u64::from(before != after),
+            sha256_before: before,
+            sha256_after: after,
+        });
+    }
     append_log(dir, manifest["run_month"].as_str().unwrap_or(""), &done)?;
     Ok(done)
 }
@@ -285,12 +309,30 @@ mod tests {
 
     #[test]
     fn names_kana_and_free_text_comments_are_blanked_and_nothing_else() {
-        let text = "IR,1,13,1,1312345,,みなと内科,202605,00,\r\n\
-                    RE,6,1112,202604,小林　誠,1,19650930,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,コバヤシ　マコト,\r\n\
-                    HO,77777777,7777777,7777777,1,1234,,,,,,,,,\r\n\
-                    CO,11,1,810000001,住所:東京都港区1-2-3, 電話 03-0000-0000\r\n\
-                    CO,11,1,820100001,コード\r\n\
-                    GO,1,1234,99";
+        // RE has 38 fields: 氏名 is field 5, カタカナ氏名 field 37.
+        let mut re = vec![String::new(); 38];
+        for (i, v) in [
+            (0, "RE"),
+            (1, "6"),
+            (2, "1112"),
+            (3, "202604"),
+            (4, "小林　誠"),
+            (5, "1"),
+            (6, "19650930"),
+            (36, "コバヤシ　マコト"),
+        ] {
+            re[i] = v.to_string();
+        }
+        let text = [
+            "IR,1,13,1,1312345,,みなと内科,202605,00,".to_string(),
+            re.join(","),
+            "HO,77777777,7777777,7777777,1,1234,,,,,,,,,".to_string(),
+            "CO,11,1,810000001,住所:東京都港区1-2-3, 電話 03-0000-0000".to_string(),
+            "CO,11,1,820100001,コード".to_string(),
+            "GO,1,1234,99".to_string(),
+        ]
+        .join("\r\n");
+        let text = text.as_str();
         let (clean, n) = purge_uke_text(text);
         assert_eq!(n, 3);
         for gone in ["小林", "コバヤシ", "港区", "03-0000"] {

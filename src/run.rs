@@ -28,6 +28,8 @@ use crate::manifest::{
 };
 use crate::output_dir::{OutputError, Staging};
 use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
+use crate::progress::{Progress, Silent};
+use crate::report::html::{write_report_html, HtmlOptions, HtmlReportError, REPORT_HTML_FILE};
 use crate::report::{
     statements, write_apportionment, write_match_report, write_receipts_parquet,
     write_statements_csv, write_statements_parquet, MatchEntry, ReceiptRow, Statement,
@@ -89,6 +91,8 @@ pub enum RunError {
     Ledger { path: PathBuf, message: String },
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Html(#[from] HtmlReportError),
 }
 
 /// The files of a claim month found in an input directory (DOMAIN §3).
@@ -210,7 +214,7 @@ pub struct RunOutcome {
 }
 
 /// Options of a run beyond its configuration.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct RunOptions<'a> {
     /// Match tier 3 with this saved model (an earlier run's `match_model.json`) instead
     /// of training one on this month.
@@ -219,6 +223,8 @@ pub struct RunOptions<'a> {
     pub pending: Option<&'a Path>,
     /// Replace an `--out` that already holds a run (or anything else).
     pub force: bool,
+    /// Told of each stage as the run goes (the CLI draws it).
+    pub progress: Option<&'a dyn Progress>,
 }
 
 /// Everything ingested for a month, ready for resolution.
@@ -256,11 +262,12 @@ pub fn ingest(
     inputs: &Inputs,
     config: &Config,
     pending: Option<&Path>,
+    progress: &dyn Progress,
 ) -> Result<Ingested, RunError> {
     let encoding = config.ingest.csv_encoding;
     let (files, tables) = rayon::join(
         || -> Result<Vec<UkeFile>, IngestError> {
-            read_uke_files(&inputs.uke, &config.ingest)
+            read_uke_files(&inputs.uke, &config.ingest, progress)
                 .into_iter()
                 .collect()
         },
@@ -318,18 +325,24 @@ pub fn run_with(
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
     let staging = Staging::begin(out, MANIFEST_FILE, options.force)?;
     let dir = staging.path().to_path_buf();
+    let progress = options.progress.unwrap_or(&Silent);
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
-    let mut ingested = ingest(&inputs, config, options.pending)?;
+    progress.start("read inputs (UKE files)", Some(inputs.uke.len() as u64));
+    let mut ingested = ingest(&inputs, config, options.pending, progress)?;
     let run_month = crate::pending::run_month(&ingested.files);
     check_ledger(&ingested, run_month, options.pending)?;
+    progress.finish();
     timings.lap("ingest", clock);
 
     let clock = std::time::Instant::now();
+    progress.start("resolve (verify, re-route, match)", None);
     let (mut resolved, forms) = resolve(&mut ingested, &inputs, config, options.model);
+    progress.finish();
     timings.lap("resolve", clock);
 
     let clock = std::time::Instant::now();
+    progress.start("pending ledger and apportionment", None);
     let ages = hold(&mut resolved, &ingested, run_month, config);
     let mut rows = receipt_rows(&ingested, &resolved, &ages);
     let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
@@ -344,9 +357,11 @@ pub fn run_with(
     ingested.notices.extend(unapportionable);
     let statements = statements(&shares, &month, &ingested.insurers.master);
     let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month)?;
+    progress.finish();
     timings.lap("pending and apportion", clock);
 
     let clock = std::time::Instant::now();
+    progress.start("write outputs", None);
     let manifest = build_manifest(
         &inputs,
         &ingested,
@@ -380,6 +395,8 @@ pub fn run_with(
         source,
     })?;
     write_json(&dir.join(MANIFEST_FILE), &manifest)?;
+    write_report_html(&dir, &dir.join(REPORT_HTML_FILE), &HtmlOptions::default())?;
+    progress.finish();
     timings.lap("report", clock);
     write_json(&dir.join(TIMINGS_FILE), &timings)?;
     if !manifest.conservation.balanced {

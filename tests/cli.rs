@@ -1,6 +1,7 @@
 //! End to end through the `reseclear` binary: the sample month, a generated month,
 //! bad input directories, and byte-identical outputs whatever the thread count.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -656,4 +657,292 @@ fn a_killed_run_leaves_no_partial_output_and_a_rerun_succeeds() {
         "the leftover staging directory is cleared"
     );
     assert_eq!(manifest(&out)["conservation"]["balanced"], true);
+}
+
+#[test]
+fn quiet_runs_print_nothing_and_json_logs_are_json_lines() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let quiet = run_ok(
+        bin()
+            .args(["--quiet", "run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out.path())
+            .arg("--force"),
+    );
+    assert!(quiet.stdout.is_empty(), "--quiet printed on stdout");
+    assert!(
+        quiet.stderr.is_empty(),
+        "progress is not drawn when stderr is not a terminal: {}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let json = run_ok(
+        bin()
+            .args([
+                "--log-format",
+                "json",
+                "--log-level",
+                "debug",
+                "run",
+                "--input",
+            ])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out.path())
+            .arg("--force"),
+    );
+    let logs = String::from_utf8_lossy(&json.stderr);
+    assert!(logs.lines().count() > 3, "{logs}");
+    for line in logs.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+}
+
+#[test]
+fn explain_tells_why_each_kind_of_receipt_went_where_it_went() {
+    use arrow::array::{Array, AsArray};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("hold0.toml");
+    std::fs::write(&config, "[apportion]\nhold_months = 0\n").expect("config");
+    let held = dir.path().join("held");
+    let apportioned = dir.path().join("apportioned");
+    for (out, extra) in [(&held, None), (&apportioned, Some(&config))] {
+        let mut cmd = bin();
+        cmd.args(["run", "--input"])
+            .arg(root().join("fixtures/sample"))
+            .arg("--out")
+            .arg(out);
+        if let Some(c) = extra {
+            cmd.arg("--config").arg(c);
+        }
+        run_ok(&mut cmd);
+    }
+    // One receipt key per status, from receipts.parquet.
+    let keys = |run: &Path| -> BTreeMap<String, String> {
+        let file = std::fs::File::open(run.join("receipts.parquet")).expect("receipts");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet")
+            .build()
+            .expect("reader");
+        let mut out = BTreeMap::new();
+        for batch in reader {
+            let batch = batch.expect("batch");
+            let col = |n: &str| batch.column_by_name(n).expect("column").clone();
+            let (org, clinic, month, number, status) = (
+                col("organization"),
+                col("clinic_code"),
+                col("billing_month"),
+                col("receipt_number"),
+                col("status"),
+            );
+            let org = org.as_primitive::<arrow::datatypes::UInt8Type>();
+            let number = number.as_primitive::<arrow::datatypes::UInt32Type>();
+            for i in 0..batch.num_rows() {
+                if org.is_null(i) {
+                    continue;
+                }
+                out.entry(status.as_string::<i32>().value(i).to_string())
+                    .or_insert(format!(
+                        "{}:{}:{}@{}",
+                        clinic.as_string::<i32>().value(i),
+                        month.as_string::<i32>().value(i),
+                        number.value(i),
+                        org.value(i)
+                    ));
+            }
+        }
+        out
+    };
+    let explain = |run: &Path, key: &str, pii: bool| {
+        let mut cmd = bin();
+        cmd.args(["explain", "--run"]).arg(run).arg(key);
+        if pii {
+            cmd.arg("--show-pii");
+        }
+        String::from_utf8_lossy(&run_ok(&mut cmd).stdout).into_owned()
+    };
+    let held_keys = keys(&held);
+    let expected: [(&str, &Path, &[&str]); 5] = [
+        (
+            "verified",
+            &held,
+            &["tier            1", "resolved to     "],
+        ),
+        ("rerouted", &held, &["tier            2", "period"]),
+        (
+            "matched",
+            &held,
+            &["tier            3", "candidate 1", "birth_date"],
+        ),
+        (
+            "pending",
+            &held,
+            &["open since      2026-06", "declaration"],
+        ),
+        ("apportioned", &apportioned, &["apportioned: ", "share "]),
+    ];
+    for (status, run, needles) in expected {
+        let key = if status == "apportioned" {
+            keys(run)[status].clone()
+        } else {
+            held_keys[status].clone()
+        };
+        let text = explain(run, &key, false);
+        assert!(
+            text.contains(&format!("status          {status}")),
+            "{status}:\n{text}"
+        );
+        for n in needles {
+            assert!(text.contains(n), "{status}: no {n:?} in\n{text}");
+        }
+        assert!(text.contains("copay check") && text.contains("insurer share"));
+    }
+    // Person ids are masked unless asked for.
+    let matched = explain(&held, &held_keys["matched"], false);
+    let shown = explain(&held, &held_keys["matched"], true);
+    assert!(matched.contains("person          ••••"), "{matched}");
+    assert!(!shown.contains("••••"), "{shown}");
+    // A key that is not one is a clear error.
+    let bad = bin()
+        .args(["explain", "--run"])
+        .arg(&held)
+        .arg("nonsense")
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("CLINIC:YYYY-MM:NUMBER"));
+}
+
+/// Cards (insurer, 記号, 番号) the sample roster gives to more than one person.
+fn family_cards() -> std::collections::BTreeSet<(String, String, String)> {
+    use arrow::array::AsArray;
+    let file = std::fs::File::open(root().join("fixtures/sample/roster.parquet")).expect("roster");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut persons: BTreeMap<(String, String, String), std::collections::BTreeSet<String>> =
+        BTreeMap::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let text = |n: &str| {
+            let col = batch.column_by_name(n).expect("column");
+            arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).expect("text")
+        };
+        let (ins, sym, num, pid) = (
+            text("insurer_number"),
+            text("symbol"),
+            text("number"),
+            text("person_id"),
+        );
+        for i in 0..batch.num_rows() {
+            let v = |a: &arrow::array::ArrayRef| a.as_string::<i32>().value(i).to_string();
+            persons
+                .entry((v(&ins), v(&sym), v(&num)))
+                .or_default()
+                .insert(v(&pid));
+        }
+    }
+    persons
+        .into_iter()
+        .filter(|(_, p)| p.len() > 1)
+        .map(|(card, _)| card)
+        .collect()
+}
+
+#[test]
+fn explain_shows_a_family_card_without_branch_going_to_review() {
+    // A sample receipt filed on a family card, its SN (枝番) removed and its birth date
+    // matching no one on the card: a person must decide which family member it is.
+    let input = sample_copy();
+    let families = family_cards();
+    assert!(!families.is_empty(), "the sample roster has family cards");
+    let mut edited: Option<String> = None;
+    let mut files = vec![input.path().join("uke")];
+    while let Some(dir) = files.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                files.push(path);
+                continue;
+            }
+            if edited.is_some() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read");
+            let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+            if bad {
+                continue; // a deliberately broken file
+            }
+            let lines: Vec<&str> = text.split("\r\n").collect();
+            // A file with Western dates (era-dated files write dates otherwise).
+            let Some(ir) = lines.first().filter(|l| {
+                l.starts_with("IR,") && l.split(',').nth(7).is_some_and(|m| m.len() == 6)
+            }) else {
+                continue;
+            };
+            // Find RE, HO on a family card, SN with a 枝番.
+            let target = (0..lines.len()).find(|&i| {
+                let ho: Vec<&str> = lines
+                    .get(i + 1)
+                    .map(|l| l.split(',').collect())
+                    .unwrap_or_default();
+                lines[i].starts_with("RE,")
+                    && ho.first() == Some(&"HO")
+                    && families.contains(&(
+                        ho[1].trim().to_string(),
+                        ho[2].to_string(),
+                        ho[3].to_string(),
+                    ))
+                    && lines.get(i + 2).is_some_and(|l| l.starts_with("SN,"))
+            });
+            let Some(re) = target else { continue };
+            let mut fields: Vec<String> = lines[re].split(',').map(str::to_string).collect();
+            fields[6] = "19000101".into();
+            let ir: Vec<&str> = ir.split(',').collect();
+            let key = format!(
+                "{}:{}-{}:{}@{}",
+                ir[4],
+                &ir[7][..4],
+                &ir[7][4..6],
+                fields[1],
+                ir[1]
+            );
+            let mut out: Vec<String> = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                if i == re {
+                    out.push(fields.join(","));
+                } else if i != re + 2 {
+                    out.push(l.to_string());
+                }
+            }
+            let joined = out.join("\r\n");
+            let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&joined);
+            assert!(!bad);
+            std::fs::write(&path, bytes).expect("write");
+            edited = Some(key);
+        }
+    }
+    let key = edited.expect("a sample receipt on a family card with 枝番");
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(out.path())
+            .arg("--force"),
+    );
+    let text = String::from_utf8_lossy(
+        &run_ok(bin().args(["explain", "--run"]).arg(out.path()).arg(&key)).stdout,
+    )
+    .into_owned();
+    assert!(text.contains("status          review"), "{key}:\n{text}");
+    assert!(text.contains("persons share the card"), "{text}");
+    assert!(
+        text.contains("open since"),
+        "a review stays on the ledger:\n{text}"
+    );
 }

@@ -694,7 +694,8 @@ fn evaluate(dir: &Path) {
     let started = std::time::Instant::now();
     let config = reseclear::config::Config::default();
     let inputs = reseclear::run::Inputs::discover(dir).unwrap();
-    let ingested = reseclear::run::ingest(&inputs, &config, None).unwrap();
+    let ingested =
+        reseclear::run::ingest(&inputs, &config, None, &reseclear::progress::Silent).unwrap();
     let ingest_time = started.elapsed();
     let decls: BTreeMap<
         (ClinicCode, YearMonth, u32),

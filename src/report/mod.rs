@@ -4,6 +4,7 @@
 //! `validate` and `manifest`.
 
 mod apportionment;
+pub mod html;
 mod match_report;
 mod receipts;
 mod statements;

@@ -79,7 +79,9 @@ impl QuarantineRow {
         }
     }
 
-    /// The same, for a value that is personal data: it is masked.
+    /// The same, for a value that is personal data: it is masked, and so is any trace
+    /// of it in the reason — the value itself, and every digit (a parser's message may
+    /// render a birth date its own way, e.g. 平成32年1月15日).
     pub fn new_pii(
         file: &str,
         line: u64,
@@ -89,6 +91,21 @@ impl QuarantineRow {
         reason: impl Into<String>,
         scope: Scope,
     ) -> Self {
+        let mut reason: String = reason.into();
+        if !value.trim().is_empty() {
+            reason = reason.replace(value, "<masked>");
+            reason = reason.replace(value.trim(), "<masked>");
+        }
+        let reason = reason
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+                    '#'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>();
         let mut row = Self::new(file, line, record, field, "", reason, scope);
         row.value = mask_pii(value);
         row
@@ -162,6 +179,20 @@ mod tests {
     fn personal_data_is_masked_to_its_length() {
         assert_eq!(mask_pii("山田 太郎"), "<masked:5 chars>");
         assert_eq!(mask_pii(""), "");
+        let r = QuarantineRow::new_pii(
+            "f",
+            1,
+            "RE",
+            "RE.7 生年月日",
+            "4320115",
+            "4320115: 平成32年1月15日 does not exist (平成 runs 1989-01-08–2019-04-30)",
+            Scope::Receipt,
+        );
+        assert_eq!(r.value, "<masked:7 chars>");
+        assert_eq!(
+            r.reason,
+            "<masked>: 平成##年#月##日 does not exist (平成 runs ####-##-##–####-##-##)"
+        );
         let r = QuarantineRow::new_pii("f", 1, "RE", "RE.5 氏名", "山田", "x", Scope::Receipt);
         assert!(!r.value.contains("山田"));
     }

@@ -124,14 +124,20 @@ fn unreadable(path: &Path, display: &str, long: crate::ingest::text::LongLine) -
     file
 }
 
-/// Reads many files in parallel; results come back in the order given.
+/// Reads many files in parallel; results come back in the order given. `progress`
+/// advances by one per file read.
 pub fn read_uke_files(
     files: &[(std::path::PathBuf, String)],
     config: &IngestConfig,
+    progress: &dyn crate::progress::Progress,
 ) -> Vec<Result<UkeFile, IngestError>> {
     files
         .par_iter()
-        .map(|(path, display)| read_uke_file(path, display, config))
+        .map(|(path, display)| {
+            let file = read_uke_file(path, display, config);
+            progress.advance(1);
+            file
+        })
         .collect()
 }
 
