@@ -49,3 +49,24 @@ impl IngestError {
         }
     }
 }
+
+/// Runs a Parquet read, turning a panic inside the parquet or arrow crates into an
+/// error naming the file. Those crates can panic on malformed files (fuzzing found
+/// out-of-range definition levels and negative column ranges in damaged footers); the
+/// engine promises a clear error on any input, never a crash.
+pub(crate) fn parquet_guard<T>(
+    path: &std::path::Path,
+    read: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(IngestError::invalid(
+            path,
+            format!("not a readable Parquet file: the Parquet reader failed on it ({why})"),
+        ))
+    })
+}

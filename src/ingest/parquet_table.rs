@@ -22,6 +22,10 @@ pub struct Table {
 impl Table {
     /// Reads `path`; every column of `required` must be present.
     pub fn read(path: &Path, required: &[&str]) -> Result<Table, IngestError> {
+        super::parquet_guard(path, || Table::read_unguarded(path, required))
+    }
+
+    fn read_unguarded(path: &Path, required: &[&str]) -> Result<Table, IngestError> {
         let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
         let parquet_err = |source| IngestError::Parquet {
             path: path.to_path_buf(),

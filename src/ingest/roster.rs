@@ -208,7 +208,7 @@ pub fn read_roster(
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     let mut read = match ext.as_deref() {
-        Some("parquet") => read_parquet(path, display)?,
+        Some("parquet") => super::parquet_guard(path, || read_parquet(path, display))?,
         Some("csv") => read_csv(path, display, encoding)?,
         _ => {
             return Err(IngestError::invalid(
