@@ -39,3 +39,13 @@ fn a_ledger_with_out_of_range_definition_levels_is_an_error() {
         .expect_err("a damaged file");
     assert_clear(err, &path);
 }
+
+/// A byte-array column whose page declares no values but still holds bytes: parquet
+/// 60.1's plain decoder divides by the declared count (array_reader/byte_array.rs:391).
+#[test]
+fn a_roster_parquet_with_a_page_of_zero_values_is_an_error() {
+    let (_dir, path) = as_file("roster_parquet-zero-value-page", "roster.parquet");
+    let err = reseclear::ingest::roster::read_roster(&path, "roster.parquet", CsvEncoding::Auto)
+        .expect_err("a damaged file");
+    assert_clear(err, &path);
+}
