@@ -1,8 +1,12 @@
 //! UKE parse throughput (MB/s) on a one-clinic file of realistic receipts: tier-1
 //! receipts with diagnosis, procedure and drug records, and tier-3 ones with 摘要
 //! comments, Shift_JIS with CR LF.
+//!
+//! With `UKE_PARSE_ONCE=N` in the environment the binary skips criterion and parses the
+//! file N times (default 1), printing its size: a repeatable driver for instruction
+//! counts, e.g. `UKE_PARSE_ONCE=1 valgrind --tool=callgrind target/release/deps/uke_parse-…`.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use reseclear::config::IngestConfig;
 use reseclear::ingest::uke::parse_uke;
 
@@ -65,5 +69,37 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
+/// Parses the bench file `times` times without criterion (for callgrind), and prints the
+/// fastest and the median parse: on a loaded machine the fastest is the steadier figure.
+fn parse_once(times: usize) {
+    let bytes = month_file();
+    let config = IngestConfig::default();
+    let mut receipts = 0;
+    let mut secs = Vec::with_capacity(times);
+    for _ in 0..times {
+        let start = std::time::Instant::now();
+        receipts += parse_uke("bench.UKE", std::hint::black_box(&bytes), &config)
+            .receipts
+            .len();
+        secs.push(start.elapsed().as_secs_f64());
+    }
+    secs.sort_by(f64::total_cmp);
+    let mib_s = |s: f64| bytes.len() as f64 / s / (1024.0 * 1024.0);
+    println!(
+        "{} bytes parsed {times} times, {receipts} receipts; fastest {:.0} MiB/s, median {:.0} MiB/s",
+        bytes.len(),
+        mib_s(secs[0]),
+        mib_s(secs[secs.len() / 2]),
+    );
+}
+
 criterion_group!(benches, bench_parse);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(times) = std::env::var_os("UKE_PARSE_ONCE") {
+        parse_once(times.to_str().and_then(|t| t.parse().ok()).unwrap_or(1));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -11,22 +11,24 @@
 //! - a bad IR, bad or missing GO (a truncated file), totals that do not match, or
 //!   records after GO quarantine every receipt of the file.
 //!
-//! The whole file is decoded from Shift_JIS in one pass when it can be (the fast path:
-//! fields are then `&str` slices of that one buffer, with no allocation per field); only
-//! when that fails is it decoded line by line to find the lines at fault.
+//! The hot path allocates nothing per line: a line of ASCII only (most lines: digits and
+//! commas) is read where it lies, any other line is decoded from Shift_JIS into one reused
+//! buffer, and a line that does not decode is the line at fault. Only the records the
+//! engine reads are split into fields (`&str` slices of the line, one reused offsets
+//! buffer); the rest are counted in tables indexed by their two-letter id. Strings are
+//! made only for the values a receipt keeps, and quarantine text only for a problem.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use encoding_rs::SHIFT_JIS;
+use encoding_rs::{DecoderResult, SHIFT_JIS};
 use rayon::prelude::*;
 
 use super::model::*;
 use crate::config::IngestConfig;
 use crate::domain::{
     parse_uke_date, parse_uke_month, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey,
-    Sex, Yen,
+    Sex, YearMonth, Yen,
 };
 use crate::ingest::IngestError;
 use crate::validate::{QuarantineRow, Scope};
@@ -41,6 +43,92 @@ const KNOWN_RECORDS: &[&str] = &[
 
 /// EOF byte that ends a UKE file.
 const EOF_BYTE: u8 = 0x1A;
+
+/// Two-letter upper-case record ids (`AA` … `ZZ`) index tables of this size.
+const ID_SLOTS: usize = 26 * 26;
+
+/// The table slot of a two-letter upper-case record id; other ids have none.
+fn id_slot(id: &str) -> Option<usize> {
+    match *id.as_bytes() {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
+            Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
+        }
+        _ => None,
+    }
+}
+
+/// What the parser does with a record, by its id.
+#[derive(Clone, Copy)]
+enum RecordKind {
+    Header,
+    Receipt,
+    Insurance,
+    PublicExpense,
+    Confirmation,
+    Comment,
+    Totals,
+    /// Known, only counted: the index in [`KNOWN_RECORDS`].
+    Counted(usize),
+    Unknown,
+}
+
+/// `a == b`, at compile time.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The index of a known record id in [`KNOWN_RECORDS`].
+const fn known_index(id: &str) -> usize {
+    let mut i = 0;
+    while !same(KNOWN_RECORDS[i], id) {
+        i += 1;
+    }
+    i
+}
+
+/// Index of SN in [`KNOWN_RECORDS`]: a second SN of a receipt is only counted.
+const SN_INDEX: usize = known_index("SN");
+
+/// The kind of record of each two-letter id, by [`id_slot`].
+const KIND_BY_SLOT: [RecordKind; ID_SLOTS] = {
+    let mut table = [RecordKind::Unknown; ID_SLOTS];
+    let mut i = 0;
+    while i < KNOWN_RECORDS.len() {
+        let id = KNOWN_RECORDS[i];
+        let b = id.as_bytes();
+        table[(b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize] =
+            if same(id, "IR") || same(id, "YK") {
+                RecordKind::Header
+            } else if same(id, "RE") {
+                RecordKind::Receipt
+            } else if same(id, "HO") {
+                RecordKind::Insurance
+            } else if same(id, "KO") {
+                RecordKind::PublicExpense
+            } else if same(id, "SN") {
+                RecordKind::Confirmation
+            } else if same(id, "CO") {
+                RecordKind::Comment
+            } else if same(id, "GO") {
+                RecordKind::Totals
+            } else {
+                RecordKind::Counted(i)
+            };
+        i += 1;
+    }
+    table
+};
 
 /// A receipt taken out of the run, with what could be read of it (for the accounts).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +236,7 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
         bytes: bytes.len() as u64,
         ..UkeFile::default()
     };
-    let body = match bytes.iter().position(|&b| b == EOF_BYTE) {
+    let body = match memchr::memchr(EOF_BYTE, bytes) {
         Some(end) => {
             let rest = &bytes[end + 1..];
             if rest.iter().any(|b| !b.is_ascii_whitespace()) {
@@ -192,21 +280,153 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
         return file;
     }
 
-    // Fast path: the whole file decodes; lines borrow from one buffer.
-    let whole = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(body);
-    let owned_lines: Vec<Option<Cow<'_, str>>>;
-    let lines: Vec<Option<&str>> = match &whole {
-        Some(text) => text.split('\n').map(Some).collect(),
-        None => {
-            owned_lines = body
-                .split(|&b| b == b'\n')
-                .map(|l| SHIFT_JIS.decode_without_bom_handling_and_without_replacement(l))
-                .collect();
-            owned_lines.iter().map(|l| l.as_deref()).collect()
-        }
-    };
-    Parser::new(&mut file, config).run(&lines, body);
+    Parser::new(&mut file, config).run(body);
     file
+}
+
+/// `body` up to the end of its last line that holds more than CRs: the empty lines at the
+/// end of a file are not lines of it.
+fn without_trailing_empty_lines(body: &[u8]) -> &[u8] {
+    match body.iter().rposition(|&b| b != b'\r' && b != b'\n') {
+        Some(last) => match memchr::memchr(b'\n', &body[last..]) {
+            Some(nl) => &body[..last + nl],
+            None => body,
+        },
+        None => &[],
+    }
+}
+
+/// Receipts a file is likely to hold, from the RE records in its first 64 KiB (a
+/// quarter more, so that the list of receipts seldom has to grow).
+fn expected_receipts(body: &[u8]) -> usize {
+    let sample = &body[..body.len().min(64 * 1024)];
+    let seen = memchr::memmem::find_iter(sample, b"\nRE,").count() + 1;
+    (seen.saturating_mul(body.len()) / sample.len().max(1)).saturating_mul(5) / 4
+}
+
+/// The end of the line starting at `start` (its line feed, or the end of `bytes`), and
+/// whether the line is ASCII only.
+fn line_end(bytes: &[u8], start: usize) -> (usize, bool) {
+    let end = start + line_len(&bytes[start..]);
+    (end, bytes[start..end].is_ascii())
+}
+
+/// The offset of the first line feed in `bytes`, or its length. Lines are short, so
+/// eight bytes at a time in place: a call to `memchr` costs more than the search.
+fn line_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ FEEDS;
+        // A high bit at each zero byte of `x` (a line feed), and maybe above one: the
+        // lowest is exact.
+        let feeds = x.wrapping_sub(ONES) & !x & HIGH;
+        if feeds != 0 {
+            return at + (feeds.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(words.remainder().len())
+}
+
+/// Shift_JIS `raw` decoded into `buf`; `None` when it does not decode.
+fn decode_sjis<'a>(raw: &[u8], buf: &'a mut String) -> Option<&'a str> {
+    let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+    buf.clear();
+    let mut read = 0;
+    loop {
+        let need = decoder
+            .max_utf8_buffer_length_without_replacement(raw.len() - read)
+            .unwrap_or(raw.len() * 3 + 16);
+        buf.reserve(need);
+        let (result, n) = decoder.decode_to_string_without_replacement(&raw[read..], buf, true);
+        read += n;
+        match result {
+            DecoderResult::InputEmpty => return Some(buf.as_str()),
+            DecoderResult::Malformed(..) => return None,
+            DecoderResult::OutputFull => {}
+        }
+    }
+}
+
+/// A record's fields, as slices of its line found in one pass.
+struct Fields<'a> {
+    text: &'a str,
+    /// The byte offset at which each field starts, then `text.len() + 1`.
+    starts: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    /// Splits `text` at its commas, reusing `starts`. Eight bytes at a time: records
+    /// such as RE are mostly commas.
+    fn split(text: &'a str, starts: &'a mut Vec<usize>) -> Fields<'a> {
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
+        let bytes = text.as_bytes();
+        // Room for a field per byte and the end mark, so that each start is one store.
+        if starts.len() < bytes.len() + 2 {
+            starts.resize(bytes.len() + 2, 0);
+        }
+        let mut count = 1;
+        let mut chunks = bytes.chunks_exact(8);
+        let mut at = 1;
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word) ^ COMMAS;
+            // The high bit of each byte of `x` that is zero, i.e. of each comma.
+            let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
+            while hits != 0 {
+                starts[count] = at + (hits.trailing_zeros() / 8) as usize;
+                count += 1;
+                hits &= hits - 1;
+            }
+            at += 8;
+        }
+        for &b in chunks.remainder() {
+            if b == b',' {
+                starts[count] = at;
+                count += 1;
+            }
+            at += 1;
+        }
+        starts[count] = bytes.len() + 1;
+        Fields {
+            text,
+            starts: &starts[..=count],
+        }
+    }
+
+    /// Number of fields (the record id included).
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Field `pos` (1-based; field 1 is the record id), empty when the record is shorter.
+    fn get(&self, pos: usize) -> &'a str {
+        match (self.starts.get(pos - 1), self.starts.get(pos)) {
+            (Some(&start), Some(&next)) => &self.text[start..next - 1],
+            _ => "",
+        }
+    }
+
+    /// Fields `pos` and after, commas and all; empty when the record is shorter.
+    fn from(&self, pos: usize) -> &'a str {
+        if pos <= self.len() {
+            &self.text[self.starts[pos - 1]..]
+        } else {
+            ""
+        }
+    }
 }
 
 /// Field names as shown in quarantine rows.
@@ -237,7 +457,7 @@ struct Draft {
     line: u64,
     receipt_number: Option<u32>,
     receipt_type: String,
-    care_month: Option<crate::domain::YearMonth>,
+    care_month: Option<YearMonth>,
     name: String,
     sex: Option<Sex>,
     birth_date: Option<chrono::NaiveDate>,
@@ -252,7 +472,8 @@ struct Draft {
     public_expenses: Vec<PublicExpense>,
     confirmation: Option<EligibilityConfirmation>,
     comments: Vec<Comment>,
-    other_records: BTreeMap<String, u32>,
+    /// Records of the receipt the engine does not use, by index in [`KNOWN_RECORDS`].
+    other_records: [u32; KNOWN_RECORDS.len()],
     /// Receipt-scope problems (field, value, reason, pii).
     problems: Vec<QuarantineRow>,
 }
@@ -272,6 +493,17 @@ impl Draft {
         u64::from(self.insurance.is_some() || self.insurance_broken)
             + self.public_expenses.len() as u64
     }
+
+    /// The records the engine does not use, by id, as a receipt keeps them.
+    fn other_records(&self) -> BTreeMap<String, u32> {
+        let mut records = BTreeMap::new();
+        for (id, &count) in KNOWN_RECORDS.iter().zip(&self.other_records) {
+            if count > 0 {
+                records.insert(id.to_string(), count);
+            }
+        }
+        records
+    }
 }
 
 struct Parser<'f, 'c> {
@@ -281,11 +513,14 @@ struct Parser<'f, 'c> {
     /// The IR could not be read: receipts have no key and the file is quarantined.
     header_broken: bool,
     seen_ir: bool,
-    draft: Option<Draft>,
+    /// Receipts read, in file order; the last is still being read while `open`.
     drafts: Vec<Draft>,
+    open: bool,
     after_go: Option<u64>,
     /// File-scope problems.
     file_problems: Vec<QuarantineRow>,
+    /// Records read, by [`id_slot`]; ids without a slot are counted in the file's map.
+    id_counts: Vec<u64>,
 }
 
 impl<'f, 'c> Parser<'f, 'c> {
@@ -296,35 +531,96 @@ impl<'f, 'c> Parser<'f, 'c> {
             header: None,
             header_broken: false,
             seen_ir: false,
-            draft: None,
             drafts: Vec::new(),
+            open: false,
             after_go: None,
             file_problems: Vec::new(),
+            id_counts: vec![0; ID_SLOTS],
         }
     }
 
-    fn run(mut self, lines: &[Option<&str>], raw: &[u8]) {
-        let raw_lines: Vec<&[u8]> = raw.split(|&b| b == b'\n').collect();
-        let mut last_nonempty = lines.len();
-        while last_nonempty > 0 {
-            match lines[last_nonempty - 1] {
-                Some(l) if l.trim_end_matches('\r').is_empty() => last_nonempty -= 1,
-                _ => break,
+    fn run(mut self, body: &[u8]) {
+        let body = without_trailing_empty_lines(body);
+        self.drafts.reserve(expected_receipts(body));
+        let mut decoded = String::new();
+        let mut starts = Vec::with_capacity(64);
+        let mut ends = Vec::with_capacity(64);
+        let mut n = 0;
+        // Lines are read in runs of the same kind: a run of ASCII lines is text as it
+        // is, checked at once; a run of lines with bytes beyond ASCII is decoded from
+        // Shift_JIS at once, or line by line when it does not decode, to find the lines
+        // at fault. A line decodes alone exactly as it does within the whole file, as a
+        // line feed is never part of a two-byte character.
+        let mut pos = 0;
+        let mut next = line_end(body, 0);
+        // `body` does not end with a line feed: its last line ends at its end.
+        let mut more = !body.is_empty();
+        while more {
+            let (start, ascii) = (pos, next.1);
+            ends.clear();
+            loop {
+                ends.push(next.0);
+                more = next.0 < body.len();
+                if !more {
+                    break;
+                }
+                pos = next.0 + 1;
+                next = line_end(body, pos);
+                if next.1 != ascii {
+                    break;
+                }
+            }
+            let run = &body[start..ends[ends.len() - 1]];
+            let text = if ascii {
+                std::str::from_utf8(run).ok()
+            } else {
+                decode_sjis(run, &mut decoded)
+            };
+            match text {
+                Some(text) => {
+                    // As many lines as in `run`: only a line feed decodes to one.
+                    let mut from = 0;
+                    for _ in 0..ends.len() {
+                        let rest = &text[from..];
+                        let line = &rest[..line_len(rest.as_bytes())];
+                        from += line.len() + 1;
+                        n += 1;
+                        self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
+                    }
+                }
+                None => {
+                    let mut from = start;
+                    for &end in &ends {
+                        let raw = &body[from..end];
+                        from = end + 1;
+                        n += 1;
+                        match decode_sjis(raw, &mut decoded) {
+                            Some(line) => {
+                                self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts)
+                            }
+                            None => self.undecodable(n, raw),
+                        }
+                    }
+                }
             }
         }
-        self.file.lines = last_nonempty as u64;
-        let mut fields = Vec::with_capacity(64);
-        for (i, line) in lines[..last_nonempty].iter().enumerate() {
-            let n = i as u64 + 1;
-            match line {
-                Some(text) => self.record(n, text.strip_suffix('\r').unwrap_or(text), &mut fields),
-                None => self.undecodable(n, raw_lines.get(i).copied().unwrap_or_default()),
+        self.file.lines = n;
+        for (slot, &count) in self.id_counts.iter().enumerate() {
+            if count > 0 {
+                let id =
+                    String::from_utf8_lossy(&[b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
+                        .into_owned();
+                *self.file.record_counts.entry(id).or_insert(0) += count;
             }
         }
         self.finish();
     }
 
     fn count(&mut self, id: &str) {
+        if let Some(slot) = id_slot(id) {
+            self.id_counts[slot] += 1;
+            return;
+        }
         match self.file.record_counts.get_mut(id) {
             Some(c) => *c += 1,
             None => {
@@ -368,8 +664,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             }
             "RE" => {
                 let r = row(Scope::Receipt);
-                self.close_draft();
-                let mut d = Draft::new(n);
+                let d = self.open_draft(n);
                 // レセプト番号 is ASCII: read it from the raw bytes so the quarantined
                 // receipt keeps its key.
                 d.receipt_number = raw
@@ -379,12 +674,11 @@ impl<'f, 'c> Parser<'f, 'c> {
                     .and_then(parse_int::<u32>)
                     .filter(|&v| v > 0);
                 d.problems.push(r);
-                self.draft = Some(d);
             }
             "HO" | "KO" | "SN" | "CO" => {
                 let r = row(Scope::Receipt);
                 if id == "HO" {
-                    if let Some(d) = self.draft.as_mut() {
+                    if let Some(d) = self.draft() {
                         d.insurance_broken = true;
                     }
                 }
@@ -399,7 +693,7 @@ impl<'f, 'c> Parser<'f, 'c> {
 
     /// A problem that quarantines the current receipt; outside a receipt, the file.
     fn receipt_problem(&mut self, _n: u64, row: QuarantineRow) {
-        match self.draft.as_mut() {
+        match self.draft() {
             Some(d) => d.problems.push(row),
             None => {
                 let mut row = row;
@@ -410,9 +704,20 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    fn record<'t>(&mut self, n: u64, text: &'t str, fields: &mut Vec<&'t str>) {
-        let id = text.split_once(',').map_or(text, |(id, _)| id).trim();
-        if text.trim().is_empty() {
+    fn record(&mut self, n: u64, text: &str, starts: &mut Vec<usize>) {
+        // Nearly every line starts with a two-letter id and a comma.
+        let quick = text
+            .get(..2)
+            .filter(|_| text.as_bytes().get(2) == Some(&b','))
+            .and_then(|id| Some((id, Some(id_slot(id)?))));
+        let (id, slot) = match quick {
+            Some(found) => found,
+            None => {
+                let id = trim(text.split_once(',').map_or(text, |(id, _)| id));
+                (id, id_slot(id))
+            }
+        };
+        if id.is_empty() && trim(text).is_empty() {
             self.count("");
             let row = QuarantineRow::new(
                 self.display(),
@@ -426,7 +731,10 @@ impl<'f, 'c> Parser<'f, 'c> {
             self.file.quarantine.push(row);
             return;
         }
-        self.count(id);
+        match slot {
+            Some(slot) => self.id_counts[slot] += 1,
+            None => self.count(id),
+        }
         if let Some(go_line) = self.after_go {
             let row = QuarantineRow::new(
                 self.display(),
@@ -456,21 +764,16 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         // Only the records the engine reads are split into fields (one reused buffer);
         // the rest (most lines of a file: SY, SI, IY …) are only counted.
-        if matches!(id, "IR" | "YK" | "RE" | "HO" | "KO" | "SN" | "CO" | "GO") {
-            fields.clear();
-            fields.extend(text.split(','));
-        }
-        let split = || &fields[..];
-        match id {
-            "IR" | "YK" => self.header(n, id, split()),
-            "RE" => self.receipt(n, split()),
-            "HO" => self.health_insurance(n, split()),
-            "KO" => self.public_expense(n, split()),
-            "SN" => self.confirmation(n, split()),
-            "CO" => self.comment(n, split()),
-            "GO" => self.totals(n, split()),
-            _ if KNOWN_RECORDS.contains(&id) => match self.draft.as_mut() {
-                Some(d) => *d.other_records.entry(id.to_string()).or_insert(0) += 1,
+        match slot.map_or(RecordKind::Unknown, |slot| KIND_BY_SLOT[slot]) {
+            RecordKind::Header => self.header(n, id, &Fields::split(text, starts)),
+            RecordKind::Receipt => self.receipt(n, &Fields::split(text, starts)),
+            RecordKind::Insurance => self.health_insurance(n, &Fields::split(text, starts)),
+            RecordKind::PublicExpense => self.public_expense(n, &Fields::split(text, starts)),
+            RecordKind::Confirmation => self.confirmation(n, &Fields::split(text, starts)),
+            RecordKind::Comment => self.comment(n, &Fields::split(text, starts)),
+            RecordKind::Totals => self.totals(n, &Fields::split(text, starts)),
+            RecordKind::Counted(known) => match self.draft() {
+                Some(d) => d.other_records[known] += 1,
                 None => {
                     let row = QuarantineRow::new(
                         self.display(),
@@ -484,7 +787,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                     self.file.quarantine.push(row);
                 }
             },
-            _ => {
+            RecordKind::Unknown => {
                 let row = QuarantineRow::new(
                     self.display(),
                     n,
@@ -499,7 +802,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    fn header(&mut self, n: u64, id: &str, f: &[&str]) {
+    fn header(&mut self, n: u64, id: &str, f: &Fields) {
         if self.seen_ir {
             let row = QuarantineRow::new(
                 self.display(),
@@ -525,33 +828,33 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::File,
             ));
         };
-        let organization = Organization::parse(get(f, 2))
-            .map_err(|e| bad(field::IR_ORG, get(f, 2), e.to_string()))
+        let organization = Organization::parse(f.get(2))
+            .map_err(|e| bad(field::IR_ORG, f.get(2), e.to_string()))
             .ok();
-        let prefecture = parse_int::<u8>(get(f, 3))
+        let prefecture = parse_int::<u8>(f.get(3))
             .filter(|p| (1..=47).contains(p))
             .or_else(|| {
                 bad(
                     field::IR_PREF,
-                    get(f, 3),
+                    f.get(3),
                     "expected a prefecture code 01–47".into(),
                 );
                 None
             });
-        let clinic = ClinicCode::parse(get(f, 5))
-            .map_err(|e| bad(field::IR_CLINIC, get(f, 5), e.to_string()))
+        let clinic = ClinicCode::parse(f.get(5))
+            .map_err(|e| bad(field::IR_CLINIC, f.get(5), e.to_string()))
             .ok();
-        let month = parse_uke_month(get(f, 8))
-            .map_err(|e| bad(field::IR_MONTH, get(f, 8), e.to_string()))
+        let month = parse_uke_month(f.get(8))
+            .map_err(|e| bad(field::IR_MONTH, f.get(8), e.to_string()))
             .ok();
         match (organization, prefecture, clinic, month) {
             (Some(organization), Some(prefecture), Some(clinic_code), Some(billing_month)) => {
                 self.header = Some(ClinicHeader {
                     organization,
                     prefecture,
-                    fee_table: get(f, 4).trim().to_string(),
+                    fee_table: trim(f.get(4)).to_string(),
                     clinic_code,
-                    clinic_name: get(f, 7).to_string(),
+                    clinic_name: f.get(7).to_string(),
                     billing_month,
                 })
             }
@@ -574,81 +877,88 @@ impl<'f, 'c> Parser<'f, 'c> {
     }
 
     fn close_draft(&mut self) {
-        if let Some(d) = self.draft.take() {
-            self.drafts.push(d);
-        }
+        self.open = false;
     }
 
-    fn receipt(&mut self, n: u64, f: &[&str]) {
-        self.close_draft();
-        let mut d = Draft::new(n);
-        let file = self.file.path.clone();
+    /// Closes the current receipt and opens a new one, read in place.
+    fn open_draft(&mut self, line: u64) -> &mut Draft {
+        self.drafts.push(Draft::new(line));
+        self.open = true;
+        let last = self.drafts.len() - 1;
+        &mut self.drafts[last]
+    }
+
+    /// The receipt being read, if any.
+    fn draft(&mut self) -> Option<&mut Draft> {
+        self.drafts.last_mut().filter(|_| self.open)
+    }
+
+    fn receipt(&mut self, n: u64, f: &Fields) {
+        self.drafts.push(Draft::new(n));
+        self.open = true;
+        let last = self.drafts.len() - 1;
+        let d = &mut self.drafts[last];
+        let file = self.file.path.as_str();
         let bad = |d: &mut Draft, field: &str, value: &str, reason: String, pii: bool| {
             let row = if pii {
-                QuarantineRow::new_pii(&file, n, "RE", field, value, reason, Scope::Receipt)
+                QuarantineRow::new_pii(file, n, "RE", field, value, reason, Scope::Receipt)
             } else {
-                QuarantineRow::new(&file, n, "RE", field, value, reason, Scope::Receipt)
+                QuarantineRow::new(file, n, "RE", field, value, reason, Scope::Receipt)
             };
             d.problems.push(row);
         };
         if f.len() < 8 {
             bad(
-                &mut d,
+                d,
                 "-",
                 "",
                 format!("RE has {} fields, expected 38", f.len()),
                 false,
             );
         }
-        d.receipt_number = parse_int::<u32>(get(f, 2)).filter(|&v| v > 0);
+        d.receipt_number = parse_int::<u32>(f.get(2)).filter(|&v| v > 0);
         if d.receipt_number.is_none() {
             bad(
-                &mut d,
+                d,
                 field::RE_NUMBER,
-                get(f, 2),
+                f.get(2),
                 "expected a receipt number of 1 to 6 digits".into(),
                 false,
             );
         }
-        d.receipt_type = get(f, 3).trim().to_string();
+        d.receipt_type = trim(f.get(3)).to_string();
         if d.receipt_type.len() != 4 || !d.receipt_type.bytes().all(|b| b.is_ascii_digit()) {
             let v = d.receipt_type.clone();
             bad(
-                &mut d,
+                d,
                 field::RE_TYPE,
                 &v,
                 "expected a 4-digit レセプト種別".into(),
                 false,
             );
         }
-        match parse_uke_month(get(f, 4).trim()) {
+        match parse_uke_month(trim(f.get(4))) {
             Ok(m) => d.care_month = Some(m),
-            Err(e) => bad(
-                &mut d,
-                field::RE_CARE_MONTH,
-                get(f, 4),
-                e.to_string(),
-                false,
-            ),
+            Err(e) => bad(d, field::RE_CARE_MONTH, f.get(4), e.to_string(), false),
         }
-        d.name = get(f, 5).trim().to_string();
+        d.name = trim(f.get(5)).to_string();
         if d.name.is_empty() {
-            bad(&mut d, field::RE_NAME, "", "氏名 is empty".into(), false);
+            bad(d, field::RE_NAME, "", "氏名 is empty".into(), false);
         }
-        match Sex::parse(get(f, 6)) {
+        match Sex::parse(f.get(6)) {
             Ok(s) => d.sex = Some(s),
-            Err(e) => bad(&mut d, field::RE_SEX, get(f, 6), e.to_string(), false),
+            Err(e) => bad(d, field::RE_SEX, f.get(6), e.to_string(), false),
         }
-        match parse_uke_date(get(f, 7).trim()) {
+        match parse_uke_date(trim(f.get(7))) {
             Ok(b) => d.birth_date = Some(b),
-            Err(e) => bad(&mut d, field::RE_BIRTH, get(f, 7), e.to_string(), true),
+            Err(e) => bad(d, field::RE_BIRTH, f.get(7), e.to_string(), true),
         }
-        let ratio = get(f, 8).trim();
+        let ratio = trim(f.get(8));
         if !ratio.is_empty() {
             match parse_int::<u8>(ratio).filter(|&r| r <= 100) {
                 Some(r) => d.benefit_ratio = Some(r),
                 None => bad(
-                    &mut d,
+                    d,
                     field::RE_BENEFIT,
                     ratio,
                     "expected 給付割合 as a percentage 0–100 (e.g. 70) or empty".into(),
@@ -656,34 +966,35 @@ impl<'f, 'c> Parser<'f, 'c> {
                 ),
             }
         }
+        d.special_notes = trim(f.get(12)).to_string();
+        d.chart_number = trim(f.get(14)).to_string();
+        d.kana_name = trim(f.get(37)).to_string();
+        d.patient_state = trim(f.get(38)).to_string();
         if let (Some(care), Some(birth)) = (d.care_month, d.birth_date) {
             // A slip a person should see, but no reason to hold the claim: the birth
             // date decides neither the card nor the money of tiers 1 and 2, and tier 3
             // matching tolerates slips.
-            if birth > care.last_day() {
+            if YearMonth::of(birth) > care {
+                let number = d.receipt_number;
                 let row = QuarantineRow::new_pii(
-                    &file,
+                    &self.file.path,
                     n,
                     "RE",
                     field::RE_BIRTH,
-                    get(f, 7),
+                    f.get(7),
                     format!("born after the care month {care}"),
                     Scope::Notice,
                 )
-                .with_receipt(self.key_text(d.receipt_number));
+                .with_receipt(self.key_text(number));
                 self.file.quarantine.push(row);
             }
         }
-        d.special_notes = get(f, 12).trim().to_string();
-        d.chart_number = get(f, 14).trim().to_string();
-        d.kana_name = get(f, 37).trim().to_string();
-        d.patient_state = get(f, 38).trim().to_string();
-        self.draft = Some(d);
     }
 
-    /// The current receipt, or a record-level row when a receipt record comes before RE.
-    fn current(&mut self, n: u64, id: &str) -> Option<&mut Draft> {
-        if self.draft.is_none() {
+    /// The current receipt and the file's path, or a record-level row when a receipt
+    /// record comes before RE.
+    fn current(&mut self, n: u64, id: &str) -> Option<(&mut Draft, &str)> {
+        if !self.open {
             let row = QuarantineRow::new(
                 self.display(),
                 n,
@@ -695,18 +1006,18 @@ impl<'f, 'c> Parser<'f, 'c> {
             );
             self.file_problems.push(row);
         }
-        self.draft.as_mut()
+        let draft = self.drafts.last_mut().filter(|_| self.open)?;
+        Some((draft, &self.file.path))
     }
 
-    fn health_insurance(&mut self, n: u64, f: &[&str]) {
-        let file = self.file.path.clone();
+    fn health_insurance(&mut self, n: u64, f: &Fields) {
         let config = self.config;
-        let Some(d) = self.current(n, "HO") else {
+        let Some((d, file)) = self.current(n, "HO") else {
             return;
         };
         let bad = |d: &mut Draft, field: &str, value: &str, reason: String| {
             d.problems.push(QuarantineRow::new(
-                &file,
+                file,
                 n,
                 "HO",
                 field,
@@ -719,9 +1030,9 @@ impl<'f, 'c> Parser<'f, 'c> {
             bad(d, "-", "", "more than one HO in the receipt".into());
             return;
         }
-        let raw = get(f, 2);
+        let raw = f.get(2);
         let insurer = if config.is_filler_insurer(raw) {
-            Some(InsurerField::Filler(raw.trim().to_string()))
+            Some(InsurerField::Filler(trim(raw).to_string()))
         } else {
             match InsurerNumber::parse(raw) {
                 Ok(num) => Some(InsurerField::Known(num)),
@@ -731,30 +1042,30 @@ impl<'f, 'c> Parser<'f, 'c> {
                 }
             }
         };
-        let days = optional_int::<u32>(get(f, 5));
+        let days = optional_int::<u32>(f.get(5));
         if days.is_err() {
             bad(
                 d,
                 field::HO_DAYS,
-                get(f, 5),
+                f.get(5),
                 "expected a number of days".into(),
             );
         }
-        let points = parse_int::<i64>(get(f, 6));
+        let points = parse_int::<i64>(f.get(6));
         if points.is_none() {
             bad(
                 d,
                 field::HO_POINTS,
-                get(f, 6),
+                f.get(6),
                 "expected 合計点数 as a whole number of points".into(),
             );
         }
-        let copay = optional_int::<i64>(get(f, 12));
+        let copay = optional_int::<i64>(f.get(12));
         if copay.is_err() {
             bad(
                 d,
                 field::HO_COPAY,
-                get(f, 12),
+                f.get(12),
                 "expected 負担金額 in whole yen or empty".into(),
             );
         }
@@ -763,8 +1074,8 @@ impl<'f, 'c> Parser<'f, 'c> {
                 d.insurance = Some(HealthInsurance {
                     line: n,
                     insurer,
-                    symbol: get(f, 3).trim().to_string(),
-                    number: get(f, 4).trim().to_string(),
+                    symbol: trim(f.get(3)).to_string(),
+                    number: trim(f.get(4)).to_string(),
                     days: days.ok().flatten(),
                     points: Points(points),
                     copay: copay.ok().flatten().map(Yen),
@@ -787,14 +1098,13 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    fn public_expense(&mut self, n: u64, f: &[&str]) {
-        let file = self.file.path.clone();
-        let Some(d) = self.current(n, "KO") else {
+    fn public_expense(&mut self, n: u64, f: &Fields) {
+        let Some((d, file)) = self.current(n, "KO") else {
             return;
         };
         let mut bad = |field: &str, value: &str, reason: &str| {
             d.problems.push(QuarantineRow::new(
-                &file,
+                file,
                 n,
                 "KO",
                 field,
@@ -803,15 +1113,15 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::Receipt,
             ))
         };
-        let days = optional_int::<u32>(get(f, 5));
+        let days = optional_int::<u32>(f.get(5));
         if days.is_err() {
-            bad(field::KO_DAYS, get(f, 5), "expected a number of days");
+            bad(field::KO_DAYS, f.get(5), "expected a number of days");
         }
-        let points = optional_int::<i64>(get(f, 6));
+        let points = optional_int::<i64>(f.get(6));
         if points.is_err() {
             bad(
                 field::KO_POINTS,
-                get(f, 6),
+                f.get(6),
                 "expected 合計点数 as a whole number",
             );
         }
@@ -820,60 +1130,56 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         d.public_expenses.push(PublicExpense {
             line: n,
-            payer_number: get(f, 2).trim().to_string(),
-            recipient_number: get(f, 3).trim().to_string(),
+            payer_number: trim(f.get(2)).to_string(),
+            recipient_number: trim(f.get(3)).to_string(),
             days: days.ok().flatten(),
             points: points.ok().flatten().map(Points),
         });
     }
 
-    fn confirmation(&mut self, n: u64, f: &[&str]) {
-        let Some(d) = self.current(n, "SN") else {
+    fn confirmation(&mut self, n: u64, f: &Fields) {
+        let Some((d, _)) = self.current(n, "SN") else {
             return;
         };
-        let payer_kind = get(f, 2).trim();
+        let payer_kind = trim(f.get(2));
         // One SN per payer: the medical-insurance one (負担者種別 1) is the one used.
         if d.confirmation.is_some() || (payer_kind != "1" && !payer_kind.is_empty()) {
-            *d.other_records.entry("SN".to_string()).or_insert(0) += 1;
+            d.other_records[SN_INDEX] += 1;
             return;
         }
         d.confirmation = Some(EligibilityConfirmation {
             line: n,
             payer_kind: payer_kind.to_string(),
-            confirmation_kind: get(f, 3).trim().to_string(),
-            insurer_number: get(f, 4).trim().to_string(),
-            symbol: get(f, 5).trim().to_string(),
-            number: get(f, 6).trim().to_string(),
-            branch: get(f, 7).trim().to_string(),
-            recipient_number: get(f, 8).trim().to_string(),
+            confirmation_kind: trim(f.get(3)).to_string(),
+            insurer_number: trim(f.get(4)).to_string(),
+            symbol: trim(f.get(5)).to_string(),
+            number: trim(f.get(6)).to_string(),
+            branch: trim(f.get(7)).to_string(),
+            recipient_number: trim(f.get(8)).to_string(),
         });
     }
 
-    fn comment(&mut self, n: u64, f: &[&str]) {
-        let Some(d) = self.current(n, "CO") else {
+    fn comment(&mut self, n: u64, f: &Fields) {
+        let Some((d, _)) = self.current(n, "CO") else {
             return;
         };
         // Fields are never quoted, but a comma typed into free text would split it:
         // everything from field 5 on is the text.
-        let text = if f.len() > 5 {
-            f[4..].join(",")
-        } else {
-            get(f, 5).to_string()
-        };
+        let text = f.from(5);
         d.comments.push(Comment {
             line: n,
-            care_category: get(f, 2).trim().to_string(),
-            burden_category: get(f, 3).trim().to_string(),
-            code: get(f, 4).trim().to_string(),
-            text: text.trim().to_string(),
+            care_category: trim(f.get(2)).to_string(),
+            burden_category: trim(f.get(3)).to_string(),
+            code: trim(f.get(4)).to_string(),
+            text: trim(text).to_string(),
         });
     }
 
-    fn totals(&mut self, n: u64, f: &[&str]) {
+    fn totals(&mut self, n: u64, f: &Fields) {
         self.close_draft();
         self.after_go = Some(n);
-        let count = parse_int::<u64>(get(f, 2));
-        let points = parse_int::<i64>(get(f, 3));
+        let count = parse_int::<u64>(f.get(2));
+        let points = parse_int::<i64>(f.get(3));
         let mut bad = |field: &str, value: &str, reason: &str| {
             self.file_problems.push(QuarantineRow::new(
                 &self.file.path,
@@ -888,14 +1194,14 @@ impl<'f, 'c> Parser<'f, 'c> {
         if count.is_none() {
             bad(
                 field::GO_COUNT,
-                get(f, 2),
+                f.get(2),
                 "expected 総件数 as a whole number",
             );
         }
         if points.is_none() {
             bad(
                 field::GO_POINTS,
-                get(f, 3),
+                f.get(3),
                 "expected 総合計点数 as a whole number",
             );
         }
@@ -904,7 +1210,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 line: n,
                 receipt_count,
                 total_points: Points(p),
-                volume: get(f, 4).trim().to_string(),
+                volume: trim(f.get(4)).to_string(),
             });
         }
     }
@@ -944,6 +1250,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             .find(|r| r.scope == Scope::File)
             .map(|r| r.reason.clone());
         let header = self.header.clone().filter(|_| !self.header_broken);
+        self.file.receipts.reserve(self.drafts.len());
         for mut d in std::mem::take(&mut self.drafts) {
             let key = match (&header, d.receipt_number) {
                 (Some(h), Some(number)) => Some(ReceiptKey {
@@ -954,7 +1261,6 @@ impl<'f, 'c> Parser<'f, 'c> {
                 }),
                 _ => None,
             };
-            let key_text = self.key_text(d.receipt_number);
             let points = d.points();
             // A care month after the billing month cannot be billed yet.
             let mut problems = std::mem::take(&mut d.problems);
@@ -980,6 +1286,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 .or_else(|| file_reason.clone());
             match (reason, key, d.care_month, d.sex, d.birth_date) {
                 (None, Some(key), Some(care_month), Some(sex), Some(birth_date)) => {
+                    let other_records = d.other_records();
                     self.file.receipts.push(Receipt {
                         key,
                         line: d.line,
@@ -997,10 +1304,11 @@ impl<'f, 'c> Parser<'f, 'c> {
                         public_expenses: d.public_expenses,
                         confirmation: d.confirmation,
                         comments: d.comments,
-                        other_records: d.other_records,
+                        other_records,
                     })
                 }
                 (reason, ..) => {
+                    let key_text = self.key_text(d.receipt_number);
                     for row in problems {
                         self.file.quarantine.push(row.with_receipt(&key_text));
                     }
@@ -1037,10 +1345,9 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::File,
             ));
         }
-        let points: Option<Vec<Points>> = self.drafts.iter().map(Draft::points).collect();
+        let points: Option<Points> = self.drafts.iter().map(Draft::points).sum();
         match points {
-            Some(points) => {
-                let sum: Points = points.into_iter().sum();
+            Some(sum) => {
                 let per_payer: Points = self
                     .drafts
                     .iter()
@@ -1090,6 +1397,15 @@ impl<'f, 'c> Parser<'f, 'c> {
     /// The same receipt number twice in one file: both receipts are quarantined, as
     /// neither can be told to be the right one.
     fn duplicate_numbers(&mut self) {
+        // Numbers rising through the file (as clinic software writes them) are unique.
+        let mut numbers = self.drafts.iter().filter_map(|d| d.receipt_number);
+        if let Some(mut last) = numbers.next() {
+            if numbers.all(|num| std::mem::replace(&mut last, num) < num) {
+                return;
+            }
+        } else {
+            return;
+        }
         let mut first_line: BTreeMap<u32, u64> = BTreeMap::new();
         let mut lines_of: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         for d in &self.drafts {
@@ -1147,29 +1463,81 @@ impl Draft {
             public_expenses: Vec::new(),
             confirmation: None,
             comments: Vec::new(),
-            other_records: BTreeMap::new(),
+            other_records: [0; KNOWN_RECORDS.len()],
             problems: Vec::new(),
         }
     }
 }
 
-/// Field `pos` (1-based; field 1 is the record id), empty when the record is shorter.
-fn get<'a>(fields: &[&'a str], pos: usize) -> &'a str {
-    fields.get(pos - 1).copied().unwrap_or("")
+/// `str::trim` (Unicode white space at both ends), quick when the ends are ASCII, as
+/// they nearly always are.
+#[inline(always)]
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        // Printable ASCII at both ends (or nothing): nothing to trim.
+        (Some(&first), Some(&last))
+            if (0x21..0x7f).contains(&first) && (0x21..0x7f).contains(&last) =>
+        {
+            s
+        }
+        (None, _) | (_, None) => s,
+        _ => trim_ends(s),
+    }
 }
 
-/// A whole number of ASCII digits (surrounding spaces allowed).
-fn parse_int<T: std::str::FromStr>(s: &str) -> Option<T> {
-    let s = s.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// [`trim`] when an end is not printable ASCII.
+fn trim_ends(s: &str) -> &str {
+    // U+3000 (ideographic space) is the last white space character: kanji and kana,
+    // the usual non-ASCII ends, are past it.
+    let space = |c: char| c <= '\u{3000}' && c.is_whitespace();
+    let mut chars = s.chars();
+    match (chars.next(), chars.next_back()) {
+        (Some(first), Some(last)) if !space(first) && !space(last) => s,
+        (Some(only), None) if !space(only) => s,
+        _ => trim_spaces(s),
+    }
+}
+
+/// [`trim`] when an end may be white space.
+fn trim_spaces(s: &str) -> &str {
+    // The ASCII characters that `char::is_whitespace` accepts.
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let b = s.as_bytes();
+    let mut start = 0;
+    while start < b.len() && space(b[start]) {
+        start += 1;
+    }
+    let mut end = b.len();
+    while end > start && space(b[end - 1]) {
+        end -= 1;
+    }
+    if start < end && (!b[start].is_ascii() || !b[end - 1].is_ascii()) {
+        // A non-ASCII character at an end may be white space (U+3000 …).
+        return s.trim();
+    }
+    &s[start..end]
+}
+
+/// A whole number of ASCII digits (surrounding spaces allowed) that fits `T`.
+fn parse_int<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    let s = trim(s);
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    T::try_from(n).ok()
 }
 
 /// Empty → `Ok(None)`; digits → `Ok(Some)`; anything else → `Err`.
-fn optional_int<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
-    if s.trim().is_empty() {
+fn optional_int<T: TryFrom<u64>>(s: &str) -> Result<Option<T>, ()> {
+    if trim(s).is_empty() {
         Ok(None)
     } else {
         parse_int(s).map(Some).ok_or(())
