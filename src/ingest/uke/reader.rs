@@ -11,12 +11,14 @@
 //! - a bad IR, bad or missing GO (a truncated file), totals that do not match, or
 //!   records after GO quarantine every receipt of the file.
 //!
-//! The hot path allocates nothing per line: a line of ASCII only (most lines: digits and
-//! commas) is read where it lies, any other line is decoded from Shift_JIS into one reused
-//! buffer, and a line that does not decode is the line at fault. Only the records the
-//! engine reads are split into fields (`&str` slices of the line, one reused offsets
-//! buffer); the rest are counted in tables indexed by their two-letter id. Strings are
-//! made only for the values a receipt keeps, and quarantine text only for a problem.
+//! Reading allocates nothing per line (the hot path, measured by `benches/uke_parse.rs`):
+//! lines of ASCII only (most lines: digits and commas) are text where they lie, checked
+//! a run of lines at a time; a run of lines with other bytes is decoded from Shift_JIS
+//! into one reused buffer, or line by line to find the lines at fault when it does not
+//! decode. Only the records the engine reads are split into fields (`&str` slices of the
+//! line, one reused offsets buffer); the rest are counted in tables indexed by their
+//! two-letter id. Strings are made only for the values a receipt keeps, quarantine text
+//! only for a problem, and GO's sums as each receipt is closed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -297,45 +299,20 @@ fn without_trailing_empty_lines(body: &[u8]) -> &[u8] {
 }
 
 /// Receipts a file is likely to hold, from the RE records in its first 64 KiB (a
-/// quarter more, so that the list of receipts seldom has to grow).
+/// quarter more, so that the list of receipts seldom has to grow), and at most one per
+/// 64 bytes (no receipt is shorter).
 fn expected_receipts(body: &[u8]) -> usize {
     let sample = &body[..body.len().min(64 * 1024)];
     let seen = memchr::memmem::find_iter(sample, b"\nRE,").count() + 1;
-    (seen.saturating_mul(body.len()) / sample.len().max(1)).saturating_mul(5) / 4
+    let expected = seen.saturating_mul(body.len()) / sample.len().max(1);
+    (expected.saturating_mul(5) / 4).min(body.len() / 64 + 1)
 }
 
 /// The end of the line starting at `start` (its line feed, or the end of `bytes`), and
 /// whether the line is ASCII only.
 fn line_end(bytes: &[u8], start: usize) -> (usize, bool) {
-    let end = start + line_len(&bytes[start..]);
+    let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
     (end, bytes[start..end].is_ascii())
-}
-
-/// The offset of the first line feed in `bytes`, or its length. Lines are short, so
-/// eight bytes at a time in place: a call to `memchr` costs more than the search.
-fn line_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut words {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ FEEDS;
-        // A high bit at each zero byte of `x` (a line feed), and maybe above one: the
-        // lowest is exact.
-        let feeds = x.wrapping_sub(ONES) & !x & HIGH;
-        if feeds != 0 {
-            return at + (feeds.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    at + words
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(words.remainder().len())
 }
 
 /// Shift_JIS `raw` decoded into `buf`; `None` when it does not decode.
@@ -420,7 +397,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Fields `pos` and after, commas and all; empty when the record is shorter.
-    fn from(&self, pos: usize) -> &'a str {
+    fn rest(&self, pos: usize) -> &'a str {
         if pos <= self.len() {
             &self.text[self.starts[pos - 1]..]
         } else {
@@ -506,6 +483,46 @@ impl Draft {
     }
 }
 
+/// Sums over the receipts read, kept as each is closed, while it is at hand: GO is
+/// checked against them.
+struct Tally {
+    /// Payers (HO and each KO) of all receipts.
+    payers: u64,
+    /// The receipts' points; `None` once one is unreadable.
+    points: Option<Points>,
+    /// Every payer's points.
+    per_payer: Points,
+    /// The last receipt number read.
+    last_number: Option<u32>,
+    /// Whether the receipt numbers rise through the file (so none is there twice).
+    rising: bool,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            payers: 0,
+            points: Some(Points::default()),
+            per_payer: Points::default(),
+            last_number: None,
+            rising: true,
+        }
+    }
+
+    fn add(&mut self, d: &Draft) {
+        self.payers += d.payer_count();
+        self.points = self.points.zip(d.points()).map(|(sum, p)| sum + p);
+        self.per_payer += d.insurance.as_ref().map(|h| h.points).unwrap_or_default()
+            + d.public_expenses.iter().filter_map(|k| k.points).sum();
+        if let Some(number) = d.receipt_number {
+            if self.last_number.is_some_and(|last| number <= last) {
+                self.rising = false;
+            }
+            self.last_number = Some(number);
+        }
+    }
+}
+
 struct Parser<'f, 'c> {
     file: &'f mut UkeFile,
     config: &'c IngestConfig,
@@ -516,6 +533,7 @@ struct Parser<'f, 'c> {
     /// Receipts read, in file order; the last is still being read while `open`.
     drafts: Vec<Draft>,
     open: bool,
+    tally: Tally,
     after_go: Option<u64>,
     /// File-scope problems.
     file_problems: Vec<QuarantineRow>,
@@ -533,6 +551,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             seen_ir: false,
             drafts: Vec::new(),
             open: false,
+            tally: Tally::new(),
             after_go: None,
             file_problems: Vec::new(),
             id_counts: vec![0; ID_SLOTS],
@@ -577,13 +596,23 @@ impl<'f, 'c> Parser<'f, 'c> {
                 decode_sjis(run, &mut decoded)
             };
             match text {
+                Some(text) if ascii => {
+                    // The same bytes: the lines end where they were found to.
+                    let mut from = 0;
+                    for &end in &ends {
+                        let line = &text[from..end - start];
+                        from = end - start + 1;
+                        n += 1;
+                        self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
+                    }
+                }
                 Some(text) => {
                     // As many lines as in `run`: only a line feed decodes to one.
                     let mut from = 0;
-                    for _ in 0..ends.len() {
-                        let rest = &text[from..];
-                        let line = &rest[..line_len(rest.as_bytes())];
-                        from += line.len() + 1;
+                    let feeds = memchr::memchr_iter(b'\n', text.as_bytes());
+                    for end in feeds.chain([text.len()]) {
+                        let line = &text[from..end];
+                        from = end + 1;
                         n += 1;
                         self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
                     }
@@ -607,9 +636,10 @@ impl<'f, 'c> Parser<'f, 'c> {
         self.file.lines = n;
         for (slot, &count) in self.id_counts.iter().enumerate() {
             if count > 0 {
-                let id =
-                    String::from_utf8_lossy(&[b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
-                        .into_owned();
+                let id = [slot / 26, slot % 26]
+                    .into_iter()
+                    .map(|letter| char::from(b'A' + letter as u8))
+                    .collect();
                 *self.file.record_counts.entry(id).or_insert(0) += count;
             }
         }
@@ -877,11 +907,17 @@ impl<'f, 'c> Parser<'f, 'c> {
     }
 
     fn close_draft(&mut self) {
+        if self.open {
+            if let Some(d) = self.drafts.last() {
+                self.tally.add(d);
+            }
+        }
         self.open = false;
     }
 
     /// Closes the current receipt and opens a new one, read in place.
     fn open_draft(&mut self, line: u64) -> &mut Draft {
+        self.close_draft();
         self.drafts.push(Draft::new(line));
         self.open = true;
         let last = self.drafts.len() - 1;
@@ -894,6 +930,8 @@ impl<'f, 'c> Parser<'f, 'c> {
     }
 
     fn receipt(&mut self, n: u64, f: &Fields) {
+        // `open_draft`, with the file's path borrowed alongside.
+        self.close_draft();
         self.drafts.push(Draft::new(n));
         self.open = true;
         let last = self.drafts.len() - 1;
@@ -1165,7 +1203,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         };
         // Fields are never quoted, but a comma typed into free text would split it:
         // everything from field 5 on is the text.
-        let text = f.from(5);
+        let text = f.rest(5);
         d.comments.push(Comment {
             line: n,
             care_category: trim(f.get(2)).to_string(),
@@ -1330,7 +1368,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     /// accepted. 総合計点数 is the sum of the receipts' points.
     fn check_totals(&mut self, t: &Totals) {
         let receipts = self.drafts.len() as u64;
-        let payers: u64 = self.drafts.iter().map(Draft::payer_count).sum();
+        let payers = self.tally.payers;
         if t.receipt_count != receipts && t.receipt_count != payers {
             self.file_problems.push(QuarantineRow::new(
                 &self.file.path,
@@ -1345,17 +1383,9 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::File,
             ));
         }
-        let points: Option<Points> = self.drafts.iter().map(Draft::points).sum();
-        match points {
+        match self.tally.points {
             Some(sum) => {
-                let per_payer: Points = self
-                    .drafts
-                    .iter()
-                    .map(|d| {
-                        d.insurance.as_ref().map(|h| h.points).unwrap_or_default()
-                            + d.public_expenses.iter().filter_map(|k| k.points).sum()
-                    })
-                    .sum();
+                let per_payer = self.tally.per_payer;
                 if t.total_points != sum && t.total_points != per_payer {
                     self.file_problems.push(QuarantineRow::new(
                         &self.file.path,
@@ -1398,12 +1428,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     /// neither can be told to be the right one.
     fn duplicate_numbers(&mut self) {
         // Numbers rising through the file (as clinic software writes them) are unique.
-        let mut numbers = self.drafts.iter().filter_map(|d| d.receipt_number);
-        if let Some(mut last) = numbers.next() {
-            if numbers.all(|num| std::mem::replace(&mut last, num) < num) {
-                return;
-            }
-        } else {
+        if self.tally.rising {
             return;
         }
         let mut first_line: BTreeMap<u32, u64> = BTreeMap::new();
@@ -1469,54 +1494,28 @@ impl Draft {
     }
 }
 
-/// `str::trim` (Unicode white space at both ends), quick when the ends are ASCII, as
-/// they nearly always are.
+/// `str::trim` (Unicode white space at both ends), quick when the ends are printable
+/// ASCII, as they nearly always are.
 #[inline(always)]
 fn trim(s: &str) -> &str {
-    let b = s.as_bytes();
-    match (b.first(), b.last()) {
-        // Printable ASCII at both ends (or nothing): nothing to trim.
-        (Some(&first), Some(&last))
-            if (0x21..0x7f).contains(&first) && (0x21..0x7f).contains(&last) =>
-        {
-            s
-        }
-        (None, _) | (_, None) => s,
-        _ => trim_ends(s),
+    let printable = |b: u8| (0x21..0x7f).contains(&b);
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&first), Some(&last)) if printable(first) && printable(last) => s,
+        (None, _) => s,
+        _ => trim_other(s),
     }
 }
 
-/// [`trim`] when an end is not printable ASCII.
-fn trim_ends(s: &str) -> &str {
-    // U+3000 (ideographic space) is the last white space character: kanji and kana,
-    // the usual non-ASCII ends, are past it.
+/// [`trim`] when an end is not printable ASCII: an end past U+3000 (ideographic space,
+/// the last white space character), as kanji and kana are, is not trimmed either.
+fn trim_other(s: &str) -> &str {
     let space = |c: char| c <= '\u{3000}' && c.is_whitespace();
     let mut chars = s.chars();
     match (chars.next(), chars.next_back()) {
         (Some(first), Some(last)) if !space(first) && !space(last) => s,
         (Some(only), None) if !space(only) => s,
-        _ => trim_spaces(s),
+        _ => s.trim(),
     }
-}
-
-/// [`trim`] when an end may be white space.
-fn trim_spaces(s: &str) -> &str {
-    // The ASCII characters that `char::is_whitespace` accepts.
-    let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let b = s.as_bytes();
-    let mut start = 0;
-    while start < b.len() && space(b[start]) {
-        start += 1;
-    }
-    let mut end = b.len();
-    while end > start && space(b[end - 1]) {
-        end -= 1;
-    }
-    if start < end && (!b[start].is_ascii() || !b[end - 1].is_ascii()) {
-        // A non-ASCII character at an end may be white space (U+3000 …).
-        return s.trim();
-    }
-    &s[start..end]
 }
 
 /// A whole number of ASCII digits (surrounding spaces allowed) that fits `T`.
@@ -1554,5 +1553,128 @@ fn first_bad_byte(raw: &[u8]) -> usize {
             read.saturating_sub(usize::from(len) + usize::from(consumed))
         }
         _ => read,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r",
+            "\u{b}a\u{c}",
+            "\u{3000}山田\u{3000}",
+            "山田",
+            "山",
+            "\u{3000}",
+            " \u{3000} ",
+            "\u{85}x",
+            "x\u{a0}",
+            "\u{1}x",
+            "x\u{7f}",
+            "ｱ",
+            "　ヤマダ　タロウ",
+            "1 2",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fields_are_the_comma_separated_parts() {
+        let mut starts = Vec::new();
+        for text in [
+            "",
+            ",",
+            "RE",
+            "RE,",
+            "RE,1,,2",
+            ",,,,,,,,,,,,,,,,,,,",
+            "CO,,1,810000001,a,b,,c",
+            "HO,01130012,１２３,４５６７,2,1234,,,,,,,,,",
+            "a,bcdefghij,klmnopqrstu,vwx,y,z,",
+        ] {
+            let parts: Vec<&str> = text.split(',').collect();
+            let f = Fields::split(text, &mut starts);
+            assert_eq!(f.len(), parts.len(), "{text:?}");
+            for pos in 1..=parts.len() + 2 {
+                assert_eq!(
+                    f.get(pos),
+                    parts.get(pos - 1).copied().unwrap_or(""),
+                    "{text:?}"
+                );
+                let rest = if pos <= parts.len() {
+                    parts[pos - 1..].join(",")
+                } else {
+                    String::new()
+                };
+                assert_eq!(f.rest(pos), rest, "{text:?} from {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_int_is_digits_that_fit() {
+        assert_eq!(parse_int::<u8>(" 70 "), Some(70));
+        assert_eq!(parse_int::<u8>("256"), None);
+        assert_eq!(parse_int::<u32>("007"), Some(7));
+        assert_eq!(parse_int::<i64>("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int::<i64>("9223372036854775808"), None);
+        assert_eq!(parse_int::<u64>("18446744073709551616"), None);
+        for bad in ["", " ", "+1", "-1", "1 2", "１", "1.0"] {
+            assert_eq!(parse_int::<u64>(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn record_kinds_follow_the_known_ids() {
+        assert_eq!(KNOWN_RECORDS[SN_INDEX], "SN");
+        for (i, id) in KNOWN_RECORDS.iter().enumerate() {
+            let kind = KIND_BY_SLOT[id_slot(id).expect("two letters")];
+            let read = ["IR", "YK", "RE", "HO", "KO", "SN", "CO", "GO"].contains(id);
+            match kind {
+                RecordKind::Counted(k) => assert!(k == i && !read, "{id}"),
+                RecordKind::Unknown => panic!("{id} is known"),
+                _ => assert!(read, "{id}"),
+            }
+        }
+        assert!(matches!(
+            KIND_BY_SLOT[id_slot("XX").expect("two letters")],
+            RecordKind::Unknown
+        ));
+        assert_eq!(id_slot("re"), None);
+        assert_eq!(id_slot("REX"), None);
+    }
+
+    #[test]
+    fn trailing_empty_lines_are_not_lines() {
+        assert_eq!(without_trailing_empty_lines(b"GO,1\r\n\r\n\n"), b"GO,1\r");
+        assert_eq!(without_trailing_empty_lines(b"GO,1\r\r"), b"GO,1\r\r");
+        assert_eq!(without_trailing_empty_lines(b"A\n\nB"), b"A\n\nB");
+        assert_eq!(without_trailing_empty_lines(b"\r\n\r\n"), b"");
+    }
+
+    #[test]
+    fn a_run_of_lines_decodes_as_its_lines_do() {
+        let (bytes, _, _) = SHIFT_JIS.encode("RE,1,山田\r\nHO,１２３\r\nCO,ｱｲｳ");
+        let mut whole = String::new();
+        let mut line = String::new();
+        let text = decode_sjis(&bytes, &mut whole)
+            .expect("decodes")
+            .to_string();
+        let lines: Vec<String> = bytes
+            .split(|&b| b == b'\n')
+            .map(|l| decode_sjis(l, &mut line).expect("decodes").to_string())
+            .collect();
+        assert_eq!(text, lines.join("\n"));
+        assert_eq!(decode_sjis(b"RE,\x81\n", &mut whole), None);
+        assert_eq!(decode_sjis(b"RE,\x81", &mut whole), None);
     }
 }
