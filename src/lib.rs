@@ -23,5 +23,6 @@ pub mod reapportion;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub(crate) mod stable_hash;
 pub mod validate;
 pub mod verify;

@@ -113,7 +113,13 @@ fn variant_kanji_half_width_kana_and_a_day_month_swap_still_match() {
     let mut p1 = patient("渡邊　太郎", "ﾜﾀﾅﾍﾞ ﾀﾛｳ", "1980-04-15", Sex::Male);
     p1.address = Some("新宿区西新宿二丁目八番一号".into());
     let p2 = patient("佐藤 花子", "さとう はなこ", "1990-04-03", Sex::Female);
-    let run = match_patients(&[p1, p2], &roster, &insurers(), &small_config(), None);
+    // Blocking on birth date and sex too, so that the other 1980-04-15 man is compared.
+    let mut config = small_config();
+    config.blocking_rules.push(vec![
+        reseclear::resolve::matcher::BlockingKey::BirthDate,
+        reseclear::resolve::matcher::BlockingKey::Sex,
+    ]);
+    let run = match_patients(&[p1, p2], &roster, &insurers(), &config, None);
 
     let r = &run.results[0];
     assert_eq!(r.decision, Decision::Matched, "{}", r.reason);
@@ -355,8 +361,10 @@ fn oversized_blocks_are_capped_and_reported() {
     // P01 and P05 share birth date and sex: with blocks capped at one person, the
     // birth-date rule is skipped for that patient, who is still found by name.
     let roster = roster_from(SMALL);
+    use reseclear::resolve::matcher::BlockingKey::{BirthDate, BirthYear, Name, Sex as SexKey};
     let config = MatchConfig {
         max_block_size: 1,
+        blocking_rules: vec![vec![BirthDate, SexKey], vec![Name, BirthYear]],
         ..small_config()
     };
     let p = patient("渡辺 太郎", "ワタナベ タロウ", "1980-04-15", Sex::Male);

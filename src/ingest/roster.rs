@@ -30,12 +30,15 @@ use arrow::array::{
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
 use chrono::NaiveDate;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use crate::config::CsvEncoding;
 use crate::domain::{parse_iso_date, InsurerNumber};
+use crate::stable_hash::hash_str;
 use crate::validate::{QuarantineRow, Scope};
 
 use super::text::{self, EncodingInfo};
@@ -46,6 +49,9 @@ pub const RECORD: &str = "roster";
 
 /// Rows per record batch, for both Parquet and CSV input.
 pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// Tag of the person_id hash that groups rows by person.
+const PERSON_HASH: u64 = 0x9e75;
 
 /// At most this many overlap notices are written; the rest are counted.
 pub const MAX_OVERLAP_NOTICES: usize = 1_000;
@@ -571,7 +577,13 @@ impl<'d> RosterBuilder<'d> {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(16);
         let [person_id, insurer, symbol, number, branch, name, name_kana, postal, address, employer] =
             &mut self.text;
-        let text = |b: &mut StringBuilder| -> ArrayRef { Arc::new(b.finish()) };
+        // Builders grow by doubling: give back the slack (a national roster is many
+        // batches, and the slack would be a third of its memory).
+        let text = |b: &mut StringBuilder| -> ArrayRef {
+            let mut a = b.finish();
+            a.shrink_to_fit();
+            Arc::new(a)
+        };
         columns.push(text(person_id));
         columns.push(text(insurer));
         columns.push(text(symbol));
@@ -762,8 +774,10 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
-    let schema = builder.schema().clone();
+    let reader_metadata =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(parquet_err)?;
+    drop(file);
+    let schema = reader_metadata.schema().clone();
     let header = text::Header::new(path, schema.fields().iter().map(|f| f.name().as_str()))?;
     header.require(path, REQUIRED_COLUMNS)?;
     // Input column (contract order) → field index in the file's schema.
@@ -784,23 +798,68 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
             format!("unusable column types: {}", bad_types.join("; ")),
         ));
     }
-    let mask = ProjectionMask::roots(
-        builder.parquet_schema(),
-        positions.iter().flatten().copied(),
-    );
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(parquet_err)?;
     let names: [Option<String>; 15] = positions.map(|p| p.map(|p| schema.field(p).name().clone()));
+    let projected = positions.iter().flatten().copied().collect::<Vec<_>>();
+    let metadata = reader_metadata.metadata();
+    // Row groups are read and validated in parallel, each from its own file handle;
+    // their batches and quarantine rows are put back in file order.
+    let mut first_row = 0u64;
+    let groups: Vec<(usize, u64)> = metadata
+        .row_groups()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let first = first_row;
+            first_row += g.num_rows().max(0) as u64;
+            (i, first)
+        })
+        .collect();
+    let parts: Vec<RosterRead> = groups
+        .par_iter()
+        .map(|&(group, first)| {
+            let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+            let builder =
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file, reader_metadata.clone());
+            let mask = ProjectionMask::roots(builder.parquet_schema(), projected.iter().copied());
+            let reader = builder
+                .with_projection(mask)
+                .with_row_groups(vec![group])
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(parquet_err)?;
+            read_batches(path, display, reader, &names, first)
+        })
+        .collect::<Result<_, IngestError>>()?;
+    let mut read = RosterRead {
+        roster: Roster::default(),
+        quarantine: Vec::new(),
+        rows_read: 0,
+        overlapping_persons: 0,
+        encoding: None,
+    };
+    for part in parts {
+        read.roster.batches.extend(part.roster.batches);
+        read.quarantine.extend(part.quarantine);
+        read.rows_read += part.rows_read;
+    }
+    Ok(read)
+}
 
+/// Validates the batches of one row group, whose first row is the file's row
+/// `first_row` (0-based).
+fn read_batches(
+    path: &Path,
+    display: &str,
+    reader: impl Iterator<Item = Result<RecordBatch, arrow::error::ArrowError>>,
+    names: &[Option<String>; 15],
+    first_row: u64,
+) -> Result<RosterRead, IngestError> {
     let arrow_err = |source| IngestError::Arrow {
         path: path.to_path_buf(),
         source,
     };
     let mut out = RosterBuilder::new(display);
-    let mut row_index: u64 = 0;
+    let mut row_index = first_row;
     for batch in reader {
         let batch = batch.map_err(arrow_err)?;
         let mut columns: Vec<Column> = Vec::with_capacity(15);
@@ -823,10 +882,13 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
 // ---------------------------------------------------------------------------------
 // Overlapping periods.
 
-/// Notices for persons whose periods overlap (at most [`MAX_OVERLAP_NOTICES`], then one
-/// summary row) and the number of such persons. Sorting row positions by
-/// (person_id, valid_from) over the Arrow columns needs memory proportional to the rows
-/// (8 bytes each), not to their text.
+/// Notices for persons whose periods overlap (at most [`MAX_OVERLAP_NOTICES`], the
+/// first by person_id, then one summary row) and the number of such persons.
+///
+/// Rows are grouped by person through a sort of fixed-size keys (a stable hash of
+/// person_id, valid_from, line: 32 bytes a row, no text copied), which a national
+/// roster sorts in seconds; rows whose persons differ but share a hash are told apart
+/// by their person_id.
 fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) {
     struct View<'a> {
         person: &'a StringArray,
@@ -848,26 +910,80 @@ fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) 
                 .as_primitive::<arrow::datatypes::UInt64Type>(),
         })
         .collect();
-    let mut order: Vec<(u32, u32)> = Vec::with_capacity(roster.num_rows());
-    for (b, v) in views.iter().enumerate() {
-        order.extend((0..v.person.len()).map(|r| (b as u32, r as u32)));
-    }
-    let key = |&(b, r): &(u32, u32)| {
-        let v = &views[b as usize];
-        let r = r as usize;
-        (v.person.value(r), v.from.value(r), v.line.value(r))
-    };
-    order.par_sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    /// (hash of person_id, valid_from, line, batch, row).
+    type Key = (u64, i32, u64, u32, u32);
+    let mut keys: Vec<Key> = views
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(b, v)| {
+            (0..v.person.len()).map(move |r| {
+                (
+                    hash_str(PERSON_HASH, v.person.value(r)),
+                    v.from.value(r),
+                    v.line.value(r),
+                    b as u32,
+                    r as u32,
+                )
+            })
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let person = |k: &Key| views[k.3 as usize].person.value(k.4 as usize);
 
     // End of a period as a comparable day; an open period never ends.
-    let end = |v: &View<'_>, r: usize| -> i64 {
+    let end = |k: &Key| -> i64 {
+        let v = &views[k.3 as usize];
+        let r = k.4 as usize;
         if v.to.is_null(r) {
             i64::MAX
         } else {
             i64::from(v.to.value(r))
         }
     };
-    let describe = |v: &View<'_>, r: usize| -> String {
+    // One person's periods, by valid_from: the first that starts before an earlier one
+    // has ended, with that earlier one.
+    let overlap = |group: &[Key]| -> Option<(Key, Key)> {
+        let mut latest = group[0];
+        let mut latest_end = end(&latest);
+        for k in &group[1..] {
+            if i64::from(k.1) <= latest_end {
+                return Some((*k, latest));
+            }
+            let e = end(k);
+            if e > latest_end {
+                latest = *k;
+                latest_end = e;
+            }
+        }
+        None
+    };
+    let mut found: Vec<(&str, Key, Key)> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let hash = keys[i].0;
+        let j = i + keys[i..].partition_point(|k| k.0 == hash);
+        let run = &mut keys[i..j];
+        let first = person(&run[0]);
+        if run.iter().all(|k| person(k) == first) {
+            found.extend(overlap(run).map(|(a, b)| (first, a, b)));
+        } else {
+            // Persons sharing a hash: group them by person_id.
+            run.sort_unstable_by(|a, b| (person(a), a.1, a.2).cmp(&(person(b), b.1, b.2)));
+            let mut g = 0;
+            while g < run.len() {
+                let p = person(&run[g]);
+                let h = g + run[g..].partition_point(|k| person(k) == p);
+                found.extend(overlap(&run[g..h]).map(|(a, b)| (p, a, b)));
+                g = h;
+            }
+        }
+        i = j;
+    }
+    let persons = found.len() as u64;
+    found.sort_unstable_by(|a, b| (a.0, a.1 .2).cmp(&(b.0, b.1 .2)));
+    let describe = |k: &Key| -> String {
+        let v = &views[k.3 as usize];
+        let r = k.4 as usize;
         let to = if v.to.is_null(r) {
             "open".to_string()
         } else {
@@ -880,54 +996,26 @@ fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) 
             to
         )
     };
-
-    let mut notices = Vec::new();
-    let mut persons = 0u64;
-    let mut i = 0;
-    while i < order.len() {
-        let (b0, r0) = order[i];
-        let person = views[b0 as usize].person.value(r0 as usize);
-        let mut j = i + 1;
-        while j < order.len() && {
-            let (b, r) = order[j];
-            views[b as usize].person.value(r as usize) == person
-        } {
-            j += 1;
-        }
-        // Rows i..j are one person's periods, by valid_from.
-        let mut latest = (b0, r0);
-        let mut latest_end = end(&views[b0 as usize], r0 as usize);
-        for &(b, r) in &order[i + 1..j] {
-            let (v, ru) = (&views[b as usize], r as usize);
-            if i64::from(v.from.value(ru)) <= latest_end {
-                persons += 1;
-                if notices.len() < MAX_OVERLAP_NOTICES {
-                    let (lv, lr) = (&views[latest.0 as usize], latest.1 as usize);
-                    notices.push(QuarantineRow::new(
-                        display,
-                        v.line.value(ru),
-                        RECORD,
-                        "valid_from,valid_to",
-                        &describe(v, ru),
-                        format!(
-                            "period overlaps the period on line {} ({}) of the same person_id; \
-                             both kept",
-                            lv.line.value(lr),
-                            describe(lv, lr)
-                        ),
-                        Scope::Notice,
-                    ));
-                }
-                break;
-            }
-            let e = end(v, ru);
-            if e > latest_end {
-                latest = (b, r);
-                latest_end = e;
-            }
-        }
-        i = j;
-    }
+    let mut notices: Vec<QuarantineRow> = found
+        .iter()
+        .take(MAX_OVERLAP_NOTICES)
+        .map(|(_, row, earlier)| {
+            QuarantineRow::new(
+                display,
+                row.2,
+                RECORD,
+                "valid_from,valid_to",
+                &describe(row),
+                format!(
+                    "period overlaps the period on line {} ({}) of the same person_id; \
+                     both kept",
+                    earlier.2,
+                    describe(earlier)
+                ),
+                Scope::Notice,
+            )
+        })
+        .collect();
     if persons > MAX_OVERLAP_NOTICES as u64 {
         notices.push(QuarantineRow::new(
             display,

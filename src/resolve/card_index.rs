@@ -8,15 +8,17 @@
 //! the roster.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Date32Type, UInt8Type};
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{Date32Type, UInt64Type, UInt8Type};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
+use super::matcher::fasthash::{FxMap, FxSet, IdMap};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster};
+use crate::stable_hash::StableHasher;
 
 /// A card as written: insurer number, 記号 and 番号, compared after NFKC (full-width
 /// digits are the same as ASCII ones), without spaces, hyphens or leading zeros.
@@ -66,16 +68,17 @@ fn card_text_cow(s: &str) -> Cow<'_, str> {
     })
 }
 
-/// One eligibility period of the roster, with what the resolver compares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Period {
-    pub person_id: String,
+/// One eligibility period of the roster, with what the resolver compares: a view of
+/// one roster row, borrowing its text from the roster's Arrow columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period<'r> {
+    pub person_id: &'r str,
     pub insurer: InsurerNumber,
-    pub symbol: String,
-    pub number: String,
-    pub branch: Option<String>,
-    pub name: String,
-    pub name_kana: String,
+    pub symbol: &'r str,
+    pub number: &'r str,
+    pub branch: Option<&'r str>,
+    pub name: &'r str,
+    pub name_kana: &'r str,
     pub birth_date: NaiveDate,
     pub sex: Sex,
     pub valid_from: NaiveDate,
@@ -86,7 +89,7 @@ pub struct Period {
     pub source_line: u64,
 }
 
-impl Period {
+impl Period<'_> {
     /// Whether the period covers any day from `first` to `last`.
     pub fn overlaps(&self, first: NaiveDate, last: NaiveDate) -> bool {
         self.valid_from <= last && self.valid_to.is_none_or(|to| to >= first)
@@ -97,126 +100,262 @@ impl Period {
     }
 }
 
-/// The roster rows the month's receipts need.
-#[derive(Debug, Default)]
-pub struct CardIndex {
-    by_card: HashMap<CardKey, Vec<usize>>,
-    by_person: BTreeMap<String, Vec<usize>>,
-    periods: Vec<Period>,
+/// A roster row: batch and row within it.
+type RowPos = (u32, u32);
+
+/// The roster rows the month's receipts need, as positions in the roster: a national
+/// month names millions of persons, so nothing of a row is copied (8 bytes a period).
+#[derive(Debug)]
+pub struct CardIndex<'r> {
+    roster: &'r Roster,
+    /// The periods kept, in (person_id, valid_from, source_line) order.
+    rows: Vec<RowPos>,
+    /// Each person's run of `rows`.
+    by_person: FxMap<&'r str, (u32, u32)>,
+    /// Positions in `rows` of the periods carrying a wanted card, by the card's hash
+    /// (the card itself is compared on lookup).
+    by_card: IdMap<u64, Vec<u32>>,
 }
 
-impl CardIndex {
+/// The wanted cards, by hash.
+struct Wanted<'k> {
+    by_hash: IdMap<u64, Vec<&'k CardKey>>,
+    /// Their 番号, to pass over most roster rows without normalizing anything else.
+    numbers: FxSet<&'k str>,
+}
+
+impl<'k> Wanted<'k> {
+    fn new(cards: impl IntoIterator<Item = &'k CardKey>) -> Wanted<'k> {
+        let mut wanted = Wanted {
+            by_hash: IdMap::default(),
+            numbers: FxSet::default(),
+        };
+        for key in cards {
+            wanted.numbers.insert(key.number.as_str());
+            let list = wanted
+                .by_hash
+                .entry(card_hash(&key.insurer, &key.symbol, &key.number))
+                .or_default();
+            if !list.contains(&key) {
+                list.push(key);
+            }
+        }
+        wanted
+    }
+
+    /// The hash of the row's card when it is wanted.
+    fn find(&self, insurer: &str, symbol: &str, number: &str) -> Option<u64> {
+        let number = card_text_cow(number);
+        if !self.numbers.contains(number.as_ref()) {
+            return None;
+        }
+        let symbol = card_text_cow(symbol);
+        let hash = card_hash(insurer, &symbol, &number);
+        self.by_hash
+            .get(&hash)?
+            .iter()
+            .any(|k| k.insurer == insurer && k.symbol == symbol && k.number == number)
+            .then_some(hash)
+    }
+}
+
+/// A card's hash over its compared form (insurer as written, 記号 and 番号 after
+/// [`card_text`]).
+fn card_hash(insurer: &str, symbol: &str, number: &str) -> u64 {
+    let mut h = StableHasher::new(0xca4d);
+    h.field(insurer.as_bytes());
+    h.field(symbol.as_bytes());
+    h.field(number.as_bytes());
+    h.finish()
+}
+
+/// The columns the index reads; a batch of another shape is passed over.
+struct CardCols<'r> {
+    person: &'r StringArray,
+    insurer: &'r StringArray,
+    symbol: &'r StringArray,
+    number: &'r StringArray,
+}
+
+impl<'r> CardCols<'r> {
+    fn of(batch: &'r RecordBatch) -> Option<CardCols<'r>> {
+        Some(CardCols {
+            person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
+            insurer: batch.column(idx::INSURER_NUMBER).as_string_opt::<i32>()?,
+            symbol: batch.column(idx::SYMBOL).as_string_opt::<i32>()?,
+            number: batch.column(idx::NUMBER).as_string_opt::<i32>()?,
+        })
+    }
+}
+
+impl<'r> CardIndex<'r> {
     /// Builds the index for the cards given: rows with one of those cards, and every
-    /// period of their persons (sorted by `valid_from`).
-    pub fn build(roster: &Roster, cards: &HashSet<CardKey>) -> CardIndex {
-        Self::build_with_persons(roster, cards, BTreeSet::new())
+    /// period of their persons.
+    pub fn build<'k>(roster: &'r Roster, cards: impl IntoIterator<Item = &'k CardKey>) -> Self {
+        Self::build_with_persons(roster, cards, &[])
     }
 
     /// As [`CardIndex::build`], also keeping every period of the persons named.
-    pub fn build_with_persons(
-        roster: &Roster,
-        cards: &HashSet<CardKey>,
-        mut persons: BTreeSet<String>,
-    ) -> CardIndex {
-        // Most rows carry no wanted card: test the number first, without allocating.
-        let numbers: HashSet<&str> = cards.iter().map(|c| c.number.as_str()).collect();
-        for batch in &roster.batches {
-            let ins = batch.column(idx::INSURER_NUMBER).as_string::<i32>();
-            let sym = batch.column(idx::SYMBOL).as_string::<i32>();
-            let num = batch.column(idx::NUMBER).as_string::<i32>();
-            let pid = batch.column(idx::PERSON_ID).as_string::<i32>();
-            for row in 0..batch.num_rows() {
-                if !numbers.contains(card_text_cow(num.value(row)).as_ref()) {
-                    continue;
-                }
-                let key = CardKey::new(ins.value(row), sym.value(row), num.value(row));
-                if cards.contains(&key) {
-                    persons.insert(pid.value(row).to_string());
-                }
+    /// Each pass over the roster runs in parallel over its batches; the result does
+    /// not depend on the number of threads.
+    pub fn build_with_persons<'k>(
+        roster: &'r Roster,
+        cards: impl IntoIterator<Item = &'k CardKey>,
+        persons: &[&str],
+    ) -> Self {
+        let wanted = Wanted::new(cards);
+        let batches: Vec<(u32, CardCols<'r>)> = roster
+            .batches
+            .iter()
+            .enumerate()
+            .filter_map(|(b, batch)| Some((b as u32, CardCols::of(batch)?)))
+            .collect();
+        // Pass 1: the persons holding a wanted card.
+        let holders: Vec<Vec<&'r str>> = batches
+            .par_iter()
+            .map(|(_, c)| {
+                (0..c.person.len())
+                    .filter(|&row| {
+                        wanted
+                            .find(
+                                c.insurer.value(row),
+                                c.symbol.value(row),
+                                c.number.value(row),
+                            )
+                            .is_some()
+                    })
+                    .map(|row| c.person.value(row))
+                    .collect()
+            })
+            .collect();
+        let mut named: FxSet<&str> = persons.iter().copied().collect();
+        named.extend(holders.into_iter().flatten());
+        // Pass 2: every period of those persons, sorted.
+        let mut keyed: Vec<(&'r str, i32, u64, RowPos)> = batches
+            .par_iter()
+            .map(|&(b, ref c)| {
+                let batch = &roster.batches[b as usize];
+                let from = batch.column(idx::VALID_FROM).as_primitive::<Date32Type>();
+                let line = batch.column(idx::SOURCE_LINE).as_primitive::<UInt64Type>();
+                (0..c.person.len())
+                    .filter(|&row| named.contains(c.person.value(row)))
+                    .map(|row| {
+                        let r = row as u32;
+                        (
+                            c.person.value(row),
+                            from.value(row),
+                            line.value(row),
+                            (b, r),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .flatten()
+            .collect();
+        drop(named);
+        keyed.par_sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let mut index = CardIndex {
+            roster,
+            rows: Vec::with_capacity(keyed.len()),
+            by_person: FxMap::default(),
+            by_card: IdMap::default(),
+        };
+        let mut start = 0u32;
+        for (i, &(person, _, _, pos)) in keyed.iter().enumerate() {
+            let i = i as u32;
+            index.rows.push(pos);
+            if keyed
+                .get(i as usize + 1)
+                .is_none_or(|next| next.0 != person)
+            {
+                index.by_person.insert(person, (start, i + 1));
+                start = i + 1;
             }
-        }
-        let mut index = CardIndex::default();
-        for batch in &roster.batches {
-            let pid = batch.column(idx::PERSON_ID).as_string::<i32>();
-            for row in 0..batch.num_rows() {
-                if persons.contains(pid.value(row)) {
-                    if let Some(p) = period_at(batch, row) {
-                        index.periods.push(p);
-                    }
-                }
-            }
-        }
-        index.periods.sort_by(|a, b| {
-            (&a.person_id, a.valid_from, a.source_line).cmp(&(
-                &b.person_id,
-                b.valid_from,
-                b.source_line,
-            ))
-        });
-        for (i, p) in index.periods.iter().enumerate() {
-            index
-                .by_person
-                .entry(p.person_id.clone())
-                .or_default()
-                .push(i);
-            let key = CardKey::new(p.insurer.as_str(), &p.symbol, &p.number);
-            if cards.contains(&key) {
-                index.by_card.entry(key).or_default().push(i);
+            let c = &batches_at(&batches, pos.0);
+            let row = pos.1 as usize;
+            if let Some(hash) = c.and_then(|c| {
+                wanted.find(
+                    c.insurer.value(row),
+                    c.symbol.value(row),
+                    c.number.value(row),
+                )
+            }) {
+                index.by_card.entry(hash).or_default().push(i);
             }
         }
         index
     }
 
     /// Periods carrying this card, in (person, valid_from) order.
-    pub fn card(&self, key: &CardKey) -> impl Iterator<Item = &Period> {
+    pub fn card<'a>(&'a self, key: &'a CardKey) -> impl Iterator<Item = Period<'r>> + 'a {
+        let hash = card_hash(&key.insurer, &key.symbol, &key.number);
         self.by_card
-            .get(key)
+            .get(&hash)
             .into_iter()
             .flatten()
-            .map(|&i| &self.periods[i])
+            .filter_map(|&i| self.period(i))
+            .filter(move |p| {
+                p.insurer.as_str() == key.insurer
+                    && card_text_cow(p.symbol) == key.symbol.as_str()
+                    && card_text_cow(p.number) == key.number.as_str()
+            })
     }
 
     /// Every period of a person, oldest first.
-    pub fn person(&self, person_id: &str) -> impl Iterator<Item = &Period> {
-        self.by_person
-            .get(person_id)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.periods[i])
+    pub fn person(&self, person_id: &str) -> impl Iterator<Item = Period<'r>> + '_ {
+        let (start, end) = self.by_person.get(person_id).copied().unwrap_or((0, 0));
+        (start..end).filter_map(|i| self.period(i))
+    }
+
+    fn period(&self, i: u32) -> Option<Period<'r>> {
+        let (b, row) = *self.rows.get(i as usize)?;
+        period_at(self.roster.batches.get(b as usize)?, row as usize)
     }
 }
 
+/// The columns of batch `b` (batches are numbered in order, some may be skipped).
+fn batches_at<'a, 'r>(batches: &'a [(u32, CardCols<'r>)], b: u32) -> Option<&'a CardCols<'r>> {
+    batches
+        .binary_search_by_key(&b, |(n, _)| *n)
+        .ok()
+        .map(|i| &batches[i].1)
+}
+
 /// The period at one roster row; the roster reader has validated every column.
-fn period_at(batch: &RecordBatch, row: usize) -> Option<Period> {
-    let text = |c: usize| batch.column(c).as_string::<i32>().value(row).to_string();
+fn period_at(batch: &RecordBatch, row: usize) -> Option<Period<'_>> {
+    let text = |c: usize| Some(batch.column(c).as_string_opt::<i32>()?.value(row));
     let opt_text = |c: usize| {
-        let a = batch.column(c).as_string::<i32>();
-        (!a.is_null(row)).then(|| a.value(row).to_string())
+        let a = batch.column(c).as_string_opt::<i32>()?;
+        (!a.is_null(row)).then(|| a.value(row))
     };
     let date = |c: usize| {
-        let a = batch.column(c).as_primitive::<Date32Type>();
+        let a = batch.column(c).as_primitive_opt::<Date32Type>()?;
         (!a.is_null(row)).then(|| a.value_as_date(row)).flatten()
     };
     let u8_at = |c: usize| {
-        let a = batch.column(c).as_primitive::<UInt8Type>();
+        let a = batch.column(c).as_primitive_opt::<UInt8Type>()?;
         (!a.is_null(row)).then(|| a.value(row))
     };
     Some(Period {
-        person_id: text(idx::PERSON_ID),
-        insurer: InsurerNumber::parse(&text(idx::INSURER_NUMBER)).ok()?,
-        symbol: text(idx::SYMBOL),
-        number: text(idx::NUMBER),
+        person_id: text(idx::PERSON_ID)?,
+        insurer: InsurerNumber::parse(text(idx::INSURER_NUMBER)?).ok()?,
+        symbol: text(idx::SYMBOL)?,
+        number: text(idx::NUMBER)?,
         branch: opt_text(idx::BRANCH).filter(|b| !b.is_empty()),
-        name: text(idx::NAME),
+        name: text(idx::NAME)?,
         name_kana: opt_text(idx::NAME_KANA).unwrap_or_default(),
         birth_date: date(idx::BIRTH_DATE)?,
-        sex: Sex::parse(&u8_at(idx::SEX)?.to_string()).ok()?,
+        sex: match u8_at(idx::SEX)? {
+            1 => Sex::Male,
+            2 => Sex::Female,
+            _ => return None,
+        },
         valid_from: date(idx::VALID_FROM)?,
         valid_to: date(idx::VALID_TO),
         copay_percent: u8_at(idx::COPAY_PERCENT),
         source_line: batch
             .column(idx::SOURCE_LINE)
-            .as_primitive::<arrow::datatypes::UInt64Type>()
+            .as_primitive_opt::<UInt64Type>()?
             .value(row),
     })
 }

@@ -4,8 +4,6 @@
 //! date when given, else the care month. When the person's periods all ended before
 //! it, the new insurer has not registered yet: the receipt is pending, never guessed.
 
-use std::collections::{BTreeSet, HashSet};
-
 use chrono::NaiveDate;
 
 use super::card_index::{CardIndex, Period};
@@ -45,13 +43,13 @@ pub fn resolve_tier3(
 ) -> (Vec<Resolution>, MatchRun) {
     let patients: Vec<Patient> = cases.iter().map(patient).collect();
     let run = match_patients(&patients, ctx.roster, ctx.insurers, ctx.config, ctx.model);
-    let persons: BTreeSet<String> = run
+    let persons: Vec<&str> = run
         .results
         .iter()
         .filter(|r| r.decision == Decision::Matched)
-        .filter_map(|r| r.candidates.first().map(|c| c.person_id.clone()))
+        .filter_map(|r| r.candidates.first().map(|c| c.person_id.as_str()))
         .collect();
-    let index = CardIndex::build_with_persons(ctx.roster, &HashSet::new(), persons);
+    let index = CardIndex::build_with_persons(ctx.roster, [], &persons);
     let resolutions = cases
         .iter()
         .zip(&run.results)
@@ -79,7 +77,7 @@ pub fn resolve_tier3(
             match (result.decision, best) {
                 (Decision::Matched, Some(best)) => {
                     out.person_id = Some(best.person_id.clone());
-                    let periods: Vec<&Period> = index.person(&best.person_id).collect();
+                    let periods: Vec<Period> = index.person(&best.person_id).collect();
                     match period_on(&periods, case.declared.confirmation_date, r.care_month) {
                         Some(p) => {
                             out.status = Status::Matched;
@@ -140,10 +138,10 @@ fn patient(case: &Tier3Case<'_>) -> Patient {
 
 /// The period valid on the day (when known) or in the month; of two, the later.
 fn period_on<'p>(
-    periods: &[&'p Period],
+    periods: &[Period<'p>],
     day: Option<NaiveDate>,
     month: YearMonth,
-) -> Option<&'p Period> {
+) -> Option<Period<'p>> {
     periods
         .iter()
         .filter(|p| match day {

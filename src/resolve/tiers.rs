@@ -3,11 +3,9 @@
 //! the declarations, so a partition of receipts with the roster rows they need is a
 //! self-contained unit of work.
 
-use std::collections::HashSet;
-
 use rayon::prelude::*;
 
-use super::card_index::{CardIndex, CardKey};
+use super::card_index::CardIndex;
 use super::declared::{declared, join_declarations};
 use super::matcher::MatchRun;
 use super::outcome::{Resolution, Status};
@@ -53,18 +51,15 @@ pub fn resolve_receipts(
     config: &IngestConfig,
 ) -> Resolved {
     let filed: Vec<Filed> = receipts.par_iter().map(|r| classify(r, config)).collect();
-    let cards: HashSet<CardKey> = filed
-        .iter()
-        .filter_map(|f| match f {
-            Filed::Card { key, .. }
-            | Filed::InsurerOnly {
-                card: Some((key, _)),
-                ..
-            } => Some(key.clone()),
-            _ => None,
-        })
-        .collect();
-    let index = CardIndex::build(matching.roster, &cards);
+    let cards = filed.iter().filter_map(|f| match f {
+        Filed::Card { key, .. }
+        | Filed::InsurerOnly {
+            card: Some((key, _)),
+            ..
+        } => Some(key),
+        _ => None,
+    });
+    let index = CardIndex::build(matching.roster, cards);
     // A filler-looking 番号 that the roster has as a real card is that card.
     let filed: Vec<Filed> = filed
         .into_iter()

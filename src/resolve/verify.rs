@@ -115,7 +115,7 @@ pub fn resolve_card(
     };
     let rows: Vec<_> = index
         .card(key)
-        .filter(|p| branch.is_none_or(|b| p.branch.as_deref().is_some_and(|pb| same_branch(pb, b))))
+        .filter(|p| branch.is_none_or(|b| p.branch.is_some_and(|pb| same_branch(pb, b))))
         .collect();
     if rows.is_empty() {
         out.tier = 2;
@@ -127,7 +127,7 @@ pub fn resolve_card(
         return out;
     }
     // The persons on the card; a family shares one card when 枝番 is missing.
-    let mut persons: Vec<&str> = rows.iter().map(|p| p.person_id.as_str()).collect();
+    let mut persons: Vec<&str> = rows.iter().map(|p| p.person_id).collect();
     persons.sort_unstable();
     persons.dedup();
     let (person, family_note) = match persons.as_slice() {
@@ -230,12 +230,12 @@ fn same_branch(a: &str, b: &str) -> bool {
 /// (the name breaks a tie); `None` when none, or more than one, fits.
 fn choose_by_demographics<'a>(
     receipt: &Receipt,
-    rows: &[&'a super::card_index::Period],
+    rows: &[super::card_index::Period<'a>],
 ) -> Option<&'a str> {
     let mut fits: Vec<&'a str> = rows
         .iter()
         .filter(|p| p.birth_date == receipt.birth_date && p.sex == receipt.sex)
-        .map(|p| p.person_id.as_str())
+        .map(|p| p.person_id)
         .collect();
     fits.sort_unstable();
     fits.dedup();
@@ -244,12 +244,12 @@ fn choose_by_demographics<'a>(
         let kana = normalize_kana(&receipt.kana_name);
         fits = rows
             .iter()
-            .filter(|p| fits.contains(&p.person_id.as_str()))
+            .filter(|p| fits.contains(&p.person_id))
             .filter(|p| {
-                normalize_kanji_name(&p.name) == name
-                    || (!kana.is_empty() && normalize_kana(&p.name_kana) == kana)
+                normalize_kanji_name(p.name) == name
+                    || (!kana.is_empty() && normalize_kana(p.name_kana) == kana)
             })
-            .map(|p| p.person_id.as_str())
+            .map(|p| p.person_id)
             .collect();
         fits.sort_unstable();
         fits.dedup();

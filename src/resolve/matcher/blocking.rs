@@ -27,56 +27,13 @@ use crate::domain::InsurerNumber;
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::{idx, Roster};
 use crate::resolve::normalize::kana_strip_voicing;
+pub(crate) use crate::stable_hash::{hash_str, StableHasher};
 
 use super::config::BlockingKey;
 use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
-
-// ---------------------------------------------------------------------------------
-// Stable hashing (no std RandomState: keys and samples must not change between runs).
-
-/// FNV-1a over bytes, finished with MurmurHash3's fmix64.
-#[derive(Clone, Copy)]
-pub(crate) struct StableHasher(u64);
-
-impl StableHasher {
-    pub fn new(seed: u64) -> StableHasher {
-        let mut h = StableHasher(0xcbf2_9ce4_8422_2325);
-        h.write(&seed.to_le_bytes());
-        h
-    }
-
-    pub fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    /// A field of a composite key: its bytes and a separator no UTF-8 text contains.
-    pub fn field(&mut self, bytes: &[u8]) {
-        self.write(bytes);
-        self.write(&[0xFF]);
-    }
-
-    pub fn finish(self) -> u64 {
-        let mut k = self.0;
-        k ^= k >> 33;
-        k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        k ^= k >> 33;
-        k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        k ^= k >> 33;
-        k
-    }
-}
-
-pub(crate) fn hash_str(tag: u64, s: &str) -> u64 {
-    let mut h = StableHasher::new(tag);
-    h.field(s.as_bytes());
-    h.finish()
-}
 
 // ---------------------------------------------------------------------------------
 // Blocking keys.

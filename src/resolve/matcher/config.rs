@@ -103,8 +103,16 @@ impl Default for MatchConfig {
     fn default() -> Self {
         use BlockingKey::*;
         MatchConfig {
+            // Every rule narrows by a name part, so that a block holds the persons
+            // sharing a birth date *and* a name part: its size stays in the tens on a
+            // national roster. A rule on birth date and sex alone grows with the
+            // roster (~1,700 persons a block at 125 million) and makes the
+            // comparisons grow as receipts × roster.
             blocking_rules: vec![
-                vec![BirthDate, Sex],
+                vec![BirthDate, KanaFamily],
+                vec![BirthDate, KanaGiven],
+                vec![BirthDate, NameFamily],
+                vec![BirthDate, NameGiven],
                 vec![KanaFamily, BirthYearMonth],
                 vec![Name, BirthYear],
                 vec![Kana, Sex],

@@ -24,11 +24,11 @@
 //! Results are the same whatever the number of threads, and the same for the same
 //! inputs, config and seed.
 
-mod blocking;
+pub(crate) mod blocking;
 mod compare;
 mod config;
 mod decide;
-mod fasthash;
+pub(crate) mod fasthash;
 mod keys;
 mod model;
 
