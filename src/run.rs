@@ -66,8 +66,9 @@ pub struct Timings {
 
 impl Timings {
     fn lap(&mut self, stage: &str, since: std::time::Instant) {
-        self.stages
-            .push((stage.to_string(), since.elapsed().as_secs_f64()));
+        let seconds = since.elapsed().as_secs_f64();
+        tracing::info!(stage, seconds, "stage done");
+        self.stages.push((stage.to_string(), seconds));
     }
 }
 
@@ -345,6 +346,7 @@ pub fn run_with(
     progress.start("pending ledger and apportionment", None);
     let ages = hold(&mut resolved, &ingested, run_month, config);
     let mut rows = receipt_rows(&ingested, &resolved, &ages);
+    tracing::info!(rows = rows.len(), "receipt rows built");
     let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
     let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
     let unapportionable = mark_apportioned(&mut rows, &month);
@@ -356,6 +358,7 @@ pub fn run_with(
     }
     ingested.notices.extend(unapportionable);
     let statements = statements(&shares, &month, &ingested.insurers.master);
+    tracing::info!(apportioned = month.receipts.len(), "apportioned");
     let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month)?;
     progress.finish();
     timings.lap("pending and apportion", clock);
@@ -377,12 +380,16 @@ pub fn run_with(
         },
     )?;
     write_receipts_parquet(&dir.join(RECEIPTS_FILE), &rows)?;
+    tracing::info!(file = RECEIPTS_FILE, "written");
     write_match_report(&dir.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
+    tracing::info!(file = MATCH_REPORT_FILE, "written");
     write_json(&dir.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
     write_apportionment(&dir.join(APPORTIONMENT_FILE), &month)?;
+    tracing::info!(file = APPORTIONMENT_FILE, "written");
     write_statements_csv(&dir.join(STATEMENTS_CSV), &statements)?;
     write_statements_parquet(&dir.join(STATEMENTS_PARQUET), &statements)?;
     write_ledger(&dir.join(LEDGER_FILE), &ledger)?;
+    tracing::info!(file = LEDGER_FILE, "written");
     let copy = dir.join(INSURERS_FILE);
     std::fs::copy(&inputs.insurers, &copy).map_err(|source| RunError::Write {
         path: copy.clone(),

@@ -18,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::matcher::fasthash::{FxMap, FxSet, IdMap};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster};
-use crate::stable_hash::StableHasher;
+use crate::stable_hash::{hash_str, StableHasher};
 
 /// A card as written: insurer number, 記号 and 番号, compared after NFKC (full-width
 /// digits are the same as ASCII ones), without spaces, hyphens or leading zeros.
@@ -100,6 +100,9 @@ impl Period<'_> {
     }
 }
 
+/// Tag of the person_id hash the periods are sorted by.
+const PERSON_HASH: u64 = 0x9e75;
+
 /// A roster row: batch and row within it.
 type RowPos = (u32, u32);
 
@@ -108,7 +111,8 @@ type RowPos = (u32, u32);
 #[derive(Debug)]
 pub struct CardIndex<'r> {
     roster: &'r Roster,
-    /// The periods kept, in (person_id, valid_from, source_line) order.
+    /// The periods kept, grouped by person (in person_id hash order), each person's in
+    /// (valid_from, source_line) order.
     rows: Vec<RowPos>,
     /// Each person's run of `rows`.
     by_person: FxMap<&'r str, (u32, u32)>,
@@ -230,8 +234,10 @@ impl<'r> CardIndex<'r> {
             .collect();
         let mut named: FxSet<&str> = persons.iter().copied().collect();
         named.extend(holders.into_iter().flatten());
-        // Pass 2: every period of those persons, sorted.
-        let mut keyed: Vec<(&'r str, i32, u64, RowPos)> = batches
+        // Pass 2: every period of those persons, sorted by person and start. A hash of
+        // the person_id sorts first, so that millions of rows sort without comparing
+        // text (text is compared only between rows of equal hash: a person's own).
+        let mut keyed: Vec<(u64, &'r str, i32, u64, RowPos)> = batches
             .par_iter()
             .map(|&(b, ref c)| {
                 let batch = &roster.batches[b as usize];
@@ -241,8 +247,10 @@ impl<'r> CardIndex<'r> {
                     .filter(|&row| named.contains(c.person.value(row)))
                     .map(|row| {
                         let r = row as u32;
+                        let person = c.person.value(row);
                         (
-                            c.person.value(row),
+                            hash_str(PERSON_HASH, person),
+                            person,
                             from.value(row),
                             line.value(row),
                             (b, r),
@@ -253,7 +261,10 @@ impl<'r> CardIndex<'r> {
             .flatten()
             .collect();
         drop(named);
-        keyed.par_sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        keyed.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| (a.1, a.2, a.3).cmp(&(b.1, b.2, b.3)))
+        });
         let mut index = CardIndex {
             roster,
             rows: Vec::with_capacity(keyed.len()),
@@ -261,12 +272,12 @@ impl<'r> CardIndex<'r> {
             by_card: IdMap::default(),
         };
         let mut start = 0u32;
-        for (i, &(person, _, _, pos)) in keyed.iter().enumerate() {
+        for (i, &(_, person, _, _, pos)) in keyed.iter().enumerate() {
             let i = i as u32;
             index.rows.push(pos);
             if keyed
                 .get(i as usize + 1)
-                .is_none_or(|next| next.0 != person)
+                .is_none_or(|next| next.1 != person)
             {
                 index.by_person.insert(person, (start, i + 1));
                 start = i + 1;
@@ -305,6 +316,15 @@ impl<'r> CardIndex<'r> {
     pub fn person(&self, person_id: &str) -> impl Iterator<Item = Period<'r>> + '_ {
         let (start, end) = self.by_person.get(person_id).copied().unwrap_or((0, 0));
         (start..end).filter_map(|i| self.period(i))
+    }
+
+    /// Periods kept.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
     fn period(&self, i: u32) -> Option<Period<'r>> {

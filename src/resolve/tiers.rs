@@ -60,6 +60,7 @@ pub fn resolve_receipts(
         _ => None,
     });
     let index = CardIndex::build(matching.roster, cards);
+    tracing::info!(periods = index.len(), "card index built");
     // A filler-looking 番号 that the roster has as a real card is that card.
     let filed: Vec<Filed> = filed
         .into_iter()
@@ -97,6 +98,7 @@ pub fn resolve_receipts(
         })
         .collect();
     let (tier3_resolutions, match_run) = resolve_tier3(&cases, matching);
+    tracing::info!(patients = cases.len(), "tier 3 matched");
 
     let mut resolutions: Vec<Option<Resolution>> = receipts
         .par_iter()

@@ -67,6 +67,10 @@ pub(crate) fn rule_key(
                 h.field(&[d.month() as u8]);
             }
             BlockingKey::BirthYear => h.field(&v.birth.year().to_le_bytes()),
+            BlockingKey::BirthMonthDay => {
+                let d = v.birth;
+                h.field(&[d.month() as u8, d.day() as u8]);
+            }
             BlockingKey::Sex => h.field(&[v.sex]),
             BlockingKey::Kana => h.field(v.kana?.full_unvoiced.as_bytes()),
             BlockingKey::KanaFamily => {

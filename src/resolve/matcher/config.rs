@@ -15,6 +15,8 @@ pub enum BlockingKey {
     BirthYearMonth,
     /// Year of birth.
     BirthYear,
+    /// Month and day of birth without the year (a slip in the year, a wrong era).
+    BirthMonthDay,
     /// 1 male, 2 female.
     Sex,
     /// The whole kana name, normalized (`normalize_kana`) with voiced marks stripped, so
@@ -39,6 +41,7 @@ impl BlockingKey {
             BlockingKey::BirthDate => "birth_date",
             BlockingKey::BirthYearMonth => "birth_year_month",
             BlockingKey::BirthYear => "birth_year",
+            BlockingKey::BirthMonthDay => "birth_month_day",
             BlockingKey::Sex => "sex",
             BlockingKey::Kana => "kana",
             BlockingKey::KanaFamily => "kana_family",
@@ -103,19 +106,19 @@ impl Default for MatchConfig {
     fn default() -> Self {
         use BlockingKey::*;
         MatchConfig {
-            // Every rule narrows by a name part, so that a block holds the persons
-            // sharing a birth date *and* a name part: its size stays in the tens on a
-            // national roster. A rule on birth date and sex alone grows with the
-            // roster (~1,700 persons a block at 125 million) and makes the
-            // comparisons grow as receipts × roster.
+            // Every rule joins a name (or name part) with a birth date (or part of
+            // one), so that a block's size stays in the tens on a national roster. A
+            // rule on birth date and sex, or on a kana name and sex, grows with the
+            // roster (~1,700 persons a block at 125 million) and makes the comparisons
+            // grow as receipts × roster.
             blocking_rules: vec![
                 vec![BirthDate, KanaFamily],
                 vec![BirthDate, KanaGiven],
                 vec![BirthDate, NameFamily],
                 vec![BirthDate, NameGiven],
-                vec![KanaFamily, BirthYearMonth],
+                vec![Kana, BirthYearMonth],
                 vec![Name, BirthYear],
-                vec![Kana, Sex],
+                vec![Kana, BirthMonthDay],
             ],
             max_block_size: 1_000,
             accept_probability: 0.99,

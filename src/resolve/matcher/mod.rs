@@ -542,9 +542,10 @@ fn fields_blocked_by(rule: &[BlockingKey]) -> [bool; N_FIELDS] {
     let mut blocked = [false; N_FIELDS];
     for key in rule {
         match key {
-            BlockingKey::BirthDate | BlockingKey::BirthYearMonth | BlockingKey::BirthYear => {
-                blocked[Field::BirthDate as usize] = true
-            }
+            BlockingKey::BirthDate
+            | BlockingKey::BirthYearMonth
+            | BlockingKey::BirthYear
+            | BlockingKey::BirthMonthDay => blocked[Field::BirthDate as usize] = true,
             BlockingKey::Sex => blocked[Field::Sex as usize] = true,
             BlockingKey::Kana
             | BlockingKey::KanaFamily
