@@ -121,6 +121,17 @@ pub struct CardIndex<'r> {
     by_card: IdMap<u64, Vec<u32>>,
 }
 
+/// A roster row kept for the index, with what it is sorted and filed by.
+struct Kept<'r> {
+    person_hash: u64,
+    person: &'r str,
+    from: i32,
+    line: u64,
+    pos: RowPos,
+    /// The hash of its card, when the card is wanted.
+    card: Option<u64>,
+}
+
 /// The wanted cards, by hash.
 struct Wanted<'k> {
     by_hash: IdMap<u64, Vec<&'k CardKey>>,
@@ -232,12 +243,15 @@ impl<'r> CardIndex<'r> {
                     .collect()
             })
             .collect();
+        tracing::debug!(cards = wanted.by_hash.len(), "card index: holders found");
         let mut named: FxSet<&str> = persons.iter().copied().collect();
         named.extend(holders.into_iter().flatten());
         // Pass 2: every period of those persons, sorted by person and start. A hash of
         // the person_id sorts first, so that millions of rows sort without comparing
         // text (text is compared only between rows of equal hash: a person's own).
-        let mut keyed: Vec<(u64, &'r str, i32, u64, RowPos)> = batches
+        // Each kept row's wanted card is found here, in parallel and in row order,
+        // not after the sort, when rows are visited in person order.
+        let mut kept: Vec<Kept<'r>> = batches
             .par_iter()
             .map(|&(b, ref c)| {
                 let batch = &roster.batches[b as usize];
@@ -246,51 +260,49 @@ impl<'r> CardIndex<'r> {
                 (0..c.person.len())
                     .filter(|&row| named.contains(c.person.value(row)))
                     .map(|row| {
-                        let r = row as u32;
                         let person = c.person.value(row);
-                        (
-                            hash_str(PERSON_HASH, person),
+                        Kept {
+                            person_hash: hash_str(PERSON_HASH, person),
                             person,
-                            from.value(row),
-                            line.value(row),
-                            (b, r),
-                        )
+                            from: from.value(row),
+                            line: line.value(row),
+                            pos: (b, row as u32),
+                            card: wanted.find(
+                                c.insurer.value(row),
+                                c.symbol.value(row),
+                                c.number.value(row),
+                            ),
+                        }
                     })
                     .collect::<Vec<_>>()
             })
             .flatten()
             .collect();
         drop(named);
-        keyed.par_sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| (a.1, a.2, a.3).cmp(&(b.1, b.2, b.3)))
+        tracing::debug!(periods = kept.len(), "card index: periods found");
+        kept.par_sort_unstable_by(|a, b| {
+            a.person_hash
+                .cmp(&b.person_hash)
+                .then_with(|| (a.person, a.from, a.line).cmp(&(b.person, b.from, b.line)))
         });
         let mut index = CardIndex {
             roster,
-            rows: Vec::with_capacity(keyed.len()),
+            rows: Vec::with_capacity(kept.len()),
             by_person: FxMap::default(),
             by_card: IdMap::default(),
         };
         let mut start = 0u32;
-        for (i, &(_, person, _, _, pos)) in keyed.iter().enumerate() {
+        for (i, k) in kept.iter().enumerate() {
             let i = i as u32;
-            index.rows.push(pos);
-            if keyed
+            index.rows.push(k.pos);
+            if kept
                 .get(i as usize + 1)
-                .is_none_or(|next| next.1 != person)
+                .is_none_or(|next| next.person != k.person)
             {
-                index.by_person.insert(person, (start, i + 1));
+                index.by_person.insert(k.person, (start, i + 1));
                 start = i + 1;
             }
-            let c = &batches_at(&batches, pos.0);
-            let row = pos.1 as usize;
-            if let Some(hash) = c.and_then(|c| {
-                wanted.find(
-                    c.insurer.value(row),
-                    c.symbol.value(row),
-                    c.number.value(row),
-                )
-            }) {
+            if let Some(hash) = k.card {
                 index.by_card.entry(hash).or_default().push(i);
             }
         }
@@ -331,14 +343,6 @@ impl<'r> CardIndex<'r> {
         let (b, row) = *self.rows.get(i as usize)?;
         period_at(self.roster.batches.get(b as usize)?, row as usize)
     }
-}
-
-/// The columns of batch `b` (batches are numbered in order, some may be skipped).
-fn batches_at<'a, 'r>(batches: &'a [(u32, CardCols<'r>)], b: u32) -> Option<&'a CardCols<'r>> {
-    batches
-        .binary_search_by_key(&b, |(n, _)| *n)
-        .ok()
-        .map(|i| &batches[i].1)
 }
 
 /// The period at one roster row; the roster reader has validated every column.

@@ -51,6 +51,7 @@ pub fn resolve_receipts(
     config: &IngestConfig,
 ) -> Resolved {
     let filed: Vec<Filed> = receipts.par_iter().map(|r| classify(r, config)).collect();
+    tracing::debug!(receipts = filed.len(), "receipts classified");
     let cards = filed.iter().filter_map(|f| match f {
         Filed::Card { key, .. }
         | Filed::InsurerOnly {
