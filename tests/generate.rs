@@ -677,7 +677,7 @@ fn reader_agrees_with_truth(seed: u64) {
             let ho = r.insurance.as_ref().unwrap();
             let filed = match &ho.insurer {
                 reseclear::ingest::uke::InsurerField::Known(n) => n.as_str().to_string(),
-                reseclear::ingest::uke::InsurerField::Filler(f) => f.clone(),
+                reseclear::ingest::uke::InsurerField::Filler(f) => f.to_string(),
             };
             assert_eq!(filed, t.filed);
         }

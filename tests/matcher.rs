@@ -746,13 +746,13 @@ fn evaluate(dir: &Path) {
                     .cloned()
                     .or(r.filter(|v| !v.trim().is_empty()))
             };
-            let kana = Some(receipt.kana_name.clone())
+            let kana = Some(receipt.kana_name.to_string())
                 .filter(|k| !k.is_empty())
                 .or(c.kana_name.clone());
             patients.push(Patient {
                 name: pick(
                     form.and_then(|f| f.name.as_ref()),
-                    Some(receipt.name.clone()),
+                    Some(receipt.name.to_string()),
                 )
                 .unwrap_or_default(),
                 kana: pick(form.and_then(|f| f.name_kana.as_ref()), kana).unwrap_or_default(),

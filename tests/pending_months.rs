@@ -25,7 +25,9 @@ use reseclear::domain::{
     ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
 };
 use reseclear::ingest::uke::writer::{assign_lines, write_uke_file, DateStyle};
-use reseclear::ingest::uke::{ClinicHeader, Comment, HealthInsurance, InsurerField, Receipt};
+use reseclear::ingest::uke::{
+    ClinicHeader, Comment, HealthInsurance, InsurerField, OtherRecords, Receipt,
+};
 
 /// Configuration of every run: a claim first pending in month 1 is final in month 3.
 const CONFIG: &str = "[apportion]\nhold_months = 2\n";
@@ -328,19 +330,19 @@ impl Month {
             // 医保単独 / 本人 / 入院外: 30% for every patient here (ages 36–60).
             receipt_type: "1112".into(),
             care_month: self.care(),
-            name: receipt_name(patient.name),
+            name: receipt_name(patient.name).into(),
             sex: patient.sex,
             birth_date: date(patient.birth),
             benefit_ratio: None,
-            special_notes: String::new(),
-            chart_number: format!("K{number:04}"),
-            kana_name: receipt_name(patient.kana),
-            patient_state: String::new(),
+            special_notes: Default::default(),
+            chart_number: format!("K{number:04}").into(),
+            kana_name: receipt_name(patient.kana).into(),
+            patient_state: Default::default(),
             insurance: Some(insurance),
             public_expenses: vec![],
             confirmation: None,
             comments: vec![],
-            other_records: BTreeMap::from([("SY".to_string(), 1), ("SI".to_string(), 2)]),
+            other_records: OtherRecords::from([("SY", 1), ("SI", 2)]),
         }
     }
 
@@ -380,7 +382,7 @@ impl Month {
         let mut r = self.receipt(number, patient, ho);
         r.comments.push(Comment {
             line: 0,
-            care_category: String::new(),
+            care_category: Default::default(),
             burden_category: "1".into(),
             code: Comment::FREE_TEXT.into(),
             text: "不詳".into(),

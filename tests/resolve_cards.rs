@@ -1,7 +1,7 @@
 //! Tiers 1 and 2 against a small roster: verified, re-routed across insurers, pending
 //! for registration lag, a family card without 枝番, and cards the roster lacks.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use reseclear::config::{CsvEncoding, IngestConfig};
@@ -51,10 +51,10 @@ fn receipt(
         sex,
         birth_date: NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap(),
         benefit_ratio: None,
-        special_notes: String::new(),
-        chart_number: String::new(),
-        kana_name: String::new(),
-        patient_state: String::new(),
+        special_notes: Default::default(),
+        chart_number: Default::default(),
+        kana_name: Default::default(),
+        patient_state: Default::default(),
         insurance: Some(HealthInsurance {
             line: 3,
             insurer: InsurerField::Known(InsurerNumber::parse(insurer).unwrap()),
@@ -73,10 +73,10 @@ fn receipt(
             symbol: symbol.into(),
             number: number.into(),
             branch: b.into(),
-            recipient_number: String::new(),
+            recipient_number: Default::default(),
         }),
         comments: vec![],
-        other_records: BTreeMap::new(),
+        other_records: Default::default(),
     }
 }
 

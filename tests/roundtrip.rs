@@ -1,9 +1,8 @@
 //! Property: any month of receipts written as UKE (either date style) parses back to
 //! exactly the same receipts, and the file's totals check.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
+use compact_str::{format_compact, CompactString};
 use proptest::prelude::*;
 use reseclear::config::IngestConfig;
 use reseclear::domain::{
@@ -59,7 +58,7 @@ fn header(billing: YearMonth) -> ClinicHeader {
 fn insurance() -> impl Strategy<Value = Option<HealthInsurance>> {
     let known = prop::sample::select(INSURERS)
         .prop_map(|n| InsurerField::Known(InsurerNumber::parse(n).expect("valid test insurer")));
-    let filler = prop::sample::select(FILLERS).prop_map(|f| InsurerField::Filler(f.to_string()));
+    let filler = prop::sample::select(FILLERS).prop_map(|f| InsurerField::Filler(f.into()));
     let insurer = prop_oneof![4 => known, 1 => filler];
     let ho = (
         insurer,
@@ -73,8 +72,8 @@ fn insurance() -> impl Strategy<Value = Option<HealthInsurance>> {
             |(insurer, symbol, number, days, points, copay)| HealthInsurance {
                 line: 0,
                 insurer,
-                symbol: symbol.to_string(),
-                number,
+                symbol: symbol.into(),
+                number: number.into(),
                 days,
                 points: Points(points),
                 copay: copay.map(Yen),
@@ -121,20 +120,20 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                 line: 0,
                 receipt_type: "1112".into(),
                 care_month: care,
-                name: format!("{family}　{given}"),
+                name: format_compact!("{family}　{given}"),
                 sex: if male { Sex::Male } else { Sex::Female },
                 birth_date: birth,
                 benefit_ratio: ratio,
-                special_notes: String::new(),
-                chart_number: String::new(),
-                kana_name: kana.to_string(),
-                patient_state: String::new(),
+                special_notes: CompactString::default(),
+                chart_number: CompactString::default(),
+                kana_name: kana.into(),
+                patient_state: CompactString::default(),
                 public_expenses: kos
                     .into_iter()
                     .map(|(payer, recipient, points)| PublicExpense {
                         line: 0,
-                        payer_number: payer,
-                        recipient_number: recipient,
+                        payer_number: payer.into(),
+                        recipient_number: recipient.into(),
                         days: Some(1),
                         points: points.map(Points),
                     })
@@ -146,30 +145,27 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                     insurer_number: ho
                         .as_ref()
                         .map(|h| match &h.insurer {
-                            InsurerField::Known(n) => n.to_string(),
+                            InsurerField::Known(n) => n.as_str().into(),
                             InsurerField::Filler(f) => f.clone(),
                         })
                         .unwrap_or_default(),
-                    symbol: String::new(),
-                    number,
-                    branch: branch.to_string(),
-                    recipient_number: String::new(),
+                    symbol: CompactString::default(),
+                    number: number.into(),
+                    branch: branch.into(),
+                    recipient_number: CompactString::default(),
                 }),
                 insurance: ho,
                 comments: comments
                     .into_iter()
                     .map(|text| Comment {
                         line: 0,
-                        care_category: String::new(),
+                        care_category: CompactString::default(),
                         burden_category: "1".into(),
                         code: Comment::FREE_TEXT.into(),
-                        text: text.to_string(),
+                        text: text.into(),
                     })
                     .collect(),
-                other_records: others
-                    .into_iter()
-                    .map(|(id, n)| (id.to_string(), n))
-                    .collect::<BTreeMap<_, _>>(),
+                other_records: others.into_iter().collect(),
             }
         },
     )

@@ -366,6 +366,6 @@ fn filler_insurer_numbers_are_not_check_digit_errors() {
         let f = parse(&GOOD.replacen("HO,01130012", &format!("HO,{filler}"), 1));
         assert_eq!(f.receipts.len(), 2, "{filler}: {:?}", reasons(&f));
         let ho = f.receipts[0].insurance.as_ref().expect("HO");
-        assert_eq!(ho.insurer, InsurerField::Filler(filler.to_string()));
+        assert_eq!(ho.insurer, InsurerField::Filler(filler.into()));
     }
 }

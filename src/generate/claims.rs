@@ -6,9 +6,10 @@
 //! writing goes clinic by clinic, each clinic with its own random stream (seeded from
 //! the run seed and the clinic), so a file's content depends only on its clinic's plan.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{Datelike, NaiveDate};
+use compact_str::{format_compact, CompactString};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -26,8 +27,8 @@ use super::selfreport::{
 use super::truth::{Expected, TruthRow};
 use crate::domain::{InsuranceKind, Organization, Points, ReceiptKey, Yen};
 use crate::ingest::uke::model::{
-    ClinicHeader, Comment, EligibilityConfirmation, HealthInsurance, InsurerField, PublicExpense,
-    Receipt,
+    ClinicHeader, Comment, EligibilityConfirmation, HealthInsurance, InsurerField, OtherRecords,
+    PublicExpense, Receipt,
 };
 
 /// How a receipt was billed and what should become of it.
@@ -587,7 +588,7 @@ impl<'a> Ctx<'a> {
                         [(mix(u64::from(clinic.code.as_str().as_bytes()[6])) % 4) as usize];
                     (filler_digits(d, slen, fw), filler_digits(d, 8, fw))
                 };
-                (InsurerField::Filler(f.to_string()), s, n, f.to_string())
+                (InsurerField::Filler(f.into()), s, n, f.to_string())
             }
         };
         let filed_is_kokuho = matches!(&insurer_field, InsurerField::Known(n) if n.is_kokuho());
@@ -609,8 +610,8 @@ impl<'a> Ctx<'a> {
         let insurance = HealthInsurance {
             line: 0,
             insurer: insurer_field,
-            symbol,
-            number,
+            symbol: symbol.into(),
+            number: number.into(),
             days: Some(days_n),
             points: Points(points),
             copay: copay_yen,
@@ -632,8 +633,8 @@ impl<'a> Ctx<'a> {
                 let recipient = with_check(format!("{:06}", rng.random_range(0..1_000_000)));
                 vec![PublicExpense {
                     line: 0,
-                    payer_number: payer,
-                    recipient_number: recipient,
+                    payer_number: payer.into(),
+                    recipient_number: recipient.into(),
                     days: Some(days_n),
                     points: Some(Points(points)),
                 }]
@@ -658,15 +659,15 @@ impl<'a> Ctx<'a> {
                 insurer_number: self.reg.insurers[usize::from(period.insurer)]
                     .number
                     .as_str()
-                    .to_string(),
-                symbol: fwd(self.symbol_text(q)),
-                number: fwd(self.number_text(q)),
+                    .into(),
+                symbol: fwd(self.symbol_text(q)).into(),
+                number: fwd(self.number_text(q)).into(),
                 branch: if period.branch == NO_BRANCH {
-                    String::new()
+                    CompactString::default()
                 } else {
-                    format!("{:02}", period.branch)
+                    format_compact!("{:02}", period.branch)
                 },
-                recipient_number: String::new(),
+                recipient_number: CompactString::default(),
             }
         });
         if tier < 3 {
@@ -757,7 +758,7 @@ impl<'a> Ctx<'a> {
             });
         }
 
-        let mut other = BTreeMap::new();
+        let mut other = OtherRecords::new();
         let (sy, si, iy, to) = if spec.inpatient {
             (
                 rng.random_range(2..=6),
@@ -775,26 +776,26 @@ impl<'a> Ctx<'a> {
         };
         for (id, n) in [("SY", sy), ("SI", si), ("IY", iy), ("TO", to)] {
             if n > 0 {
-                other.insert(id.to_string(), n);
+                other.insert(id, n);
             }
         }
 
         let receipt = Receipt {
             key,
             line: 0,
-            receipt_type: rtype,
+            receipt_type: rtype.into(),
             care_month: dates.care_month,
-            name,
+            name: name.into(),
             sex: person.sex,
             birth_date: birth,
             benefit_ratio: filed_is_kokuho.then_some(100 - copay_used),
-            special_notes: String::new(),
-            chart_number: format!(
+            special_notes: CompactString::default(),
+            chart_number: format_compact!(
                 "{:06}",
                 mix(u64::from(spec.person) ^ u64::from(spec.clinic)) % 1_000_000
             ),
-            kana_name: kana,
-            patient_state: String::new(),
+            kana_name: kana.into(),
+            patient_state: CompactString::default(),
             insurance: Some(insurance),
             public_expenses: ko,
             confirmation,
@@ -916,7 +917,7 @@ impl<'a> Ctx<'a> {
             care_category: clinic.comment_category.into(),
             burden_category: "1".into(),
             code: Comment::FREE_TEXT.into(),
-            text,
+            text: text.into(),
         };
         if style == 5 {
             // Everything in one comment, separated by full-width spaces or 、.

@@ -106,7 +106,7 @@ pub fn declared(receipt: &Receipt, form: Option<&Declaration>) -> Declared {
             .cloned()
             .or(receipt_value.filter(|v| !v.trim().is_empty()))
     };
-    let receipt_kana = Some(receipt.kana_name.clone())
+    let receipt_kana = Some(receipt.kana_name.to_string())
         .filter(|k| !k.is_empty())
         .or(comments.kana_name.clone());
     let kind_from_form = form
@@ -115,7 +115,7 @@ pub fn declared(receipt: &Receipt, form: Option<&Declaration>) -> Declared {
     Declared {
         name: pick(
             form.and_then(|f| f.name.as_ref()),
-            Some(receipt.name.clone()),
+            Some(receipt.name.to_string()),
         )
         .unwrap_or_default(),
         kana: pick(form.and_then(|f| f.name_kana.as_ref()), receipt_kana).unwrap_or_default(),

@@ -84,7 +84,7 @@ pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
 pub fn filed_insurer(receipt: &Receipt) -> String {
     match receipt.insurance.as_ref().map(|h| &h.insurer) {
         Some(InsurerField::Known(n)) => n.to_string(),
-        Some(InsurerField::Filler(f)) => f.clone(),
+        Some(InsurerField::Filler(f)) => f.to_string(),
         None => String::new(),
     }
 }

@@ -17,12 +17,14 @@
 //! into one reused buffer, or line by line to find the lines at fault when it does not
 //! decode. Only the records the engine reads are split into fields (`&str` slices of the
 //! line, one reused offsets buffer); the rest are counted in tables indexed by their
-//! two-letter id. Strings are made only for the values a receipt keeps, quarantine text
-//! only for a problem, and GO's sums as each receipt is closed.
+//! two-letter id. Strings are made only for the values a receipt keeps (inline, with no
+//! allocation, when short), quarantine text only for a problem, and GO's sums as each
+//! receipt is closed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use compact_str::CompactString;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
 use rayon::prelude::*;
 
@@ -69,7 +71,7 @@ enum RecordKind {
     Confirmation,
     Comment,
     Totals,
-    /// Known, only counted: the index in [`KNOWN_RECORDS`].
+    /// Known, only counted: the index in [`OtherRecords::IDS`].
     Counted(usize),
     Unknown,
 }
@@ -90,17 +92,17 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// The index of a known record id in [`KNOWN_RECORDS`].
-const fn known_index(id: &str) -> usize {
-    let mut i = 0;
-    while !same(KNOWN_RECORDS[i], id) {
-        i += 1;
+/// The index of a counted record id in [`OtherRecords::IDS`], where every known id the
+/// engine does not read must be (checked at compile time).
+const fn counted_index(id: &str) -> usize {
+    match OtherRecords::index_of(id) {
+        Some(i) => i,
+        None => panic!("a counted record id is missing from OtherRecords::IDS"),
     }
-    i
 }
 
-/// Index of SN in [`KNOWN_RECORDS`]: a second SN of a receipt is only counted.
-const SN_INDEX: usize = known_index("SN");
+/// Index of SN in [`OtherRecords::IDS`]: a second SN of a receipt is only counted.
+const SN_INDEX: usize = counted_index("SN");
 
 /// The kind of record of each two-letter id, by [`id_slot`].
 const KIND_BY_SLOT: [RecordKind; ID_SLOTS] = {
@@ -125,7 +127,7 @@ const KIND_BY_SLOT: [RecordKind; ID_SLOTS] = {
             } else if same(id, "GO") {
                 RecordKind::Totals
             } else {
-                RecordKind::Counted(i)
+                RecordKind::Counted(counted_index(id))
             };
         i += 1;
     }
@@ -433,24 +435,24 @@ mod field {
 struct Draft {
     line: u64,
     receipt_number: Option<u32>,
-    receipt_type: String,
+    receipt_type: CompactString,
     care_month: Option<YearMonth>,
-    name: String,
+    name: CompactString,
     sex: Option<Sex>,
     birth_date: Option<chrono::NaiveDate>,
     benefit_ratio: Option<u8>,
-    special_notes: String,
-    chart_number: String,
-    kana_name: String,
-    patient_state: String,
+    special_notes: CompactString,
+    chart_number: CompactString,
+    kana_name: CompactString,
+    patient_state: CompactString,
     insurance: Option<HealthInsurance>,
     /// HO seen but unreadable: the receipt's points are unknown.
     insurance_broken: bool,
     public_expenses: Vec<PublicExpense>,
     confirmation: Option<EligibilityConfirmation>,
     comments: Vec<Comment>,
-    /// Records of the receipt the engine does not use, by index in [`KNOWN_RECORDS`].
-    other_records: [u32; KNOWN_RECORDS.len()],
+    /// Records of the receipt the engine does not use.
+    other_records: OtherRecords,
     /// Receipt-scope problems (field, value, reason, pii).
     problems: Vec<QuarantineRow>,
 }
@@ -469,17 +471,6 @@ impl Draft {
     fn payer_count(&self) -> u64 {
         u64::from(self.insurance.is_some() || self.insurance_broken)
             + self.public_expenses.len() as u64
-    }
-
-    /// The records the engine does not use, by id, as a receipt keeps them.
-    fn other_records(&self) -> BTreeMap<String, u32> {
-        let mut records = BTreeMap::new();
-        for (id, &count) in KNOWN_RECORDS.iter().zip(&self.other_records) {
-            if count > 0 {
-                records.insert(id.to_string(), count);
-            }
-        }
-        records
     }
 }
 
@@ -803,7 +794,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             RecordKind::Comment => self.comment(n, &Fields::split(text, starts)),
             RecordKind::Totals => self.totals(n, &Fields::split(text, starts)),
             RecordKind::Counted(known) => match self.draft() {
-                Some(d) => d.other_records[known] += 1,
+                Some(d) => d.other_records.add_one(known),
                 None => {
                     let row = QuarantineRow::new(
                         self.display(),
@@ -964,7 +955,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 false,
             );
         }
-        d.receipt_type = trim(f.get(3)).to_string();
+        d.receipt_type = CompactString::from(trim(f.get(3)));
         if d.receipt_type.len() != 4 || !d.receipt_type.bytes().all(|b| b.is_ascii_digit()) {
             let v = d.receipt_type.clone();
             bad(
@@ -979,7 +970,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             Ok(m) => d.care_month = Some(m),
             Err(e) => bad(d, field::RE_CARE_MONTH, f.get(4), e.to_string(), false),
         }
-        d.name = trim(f.get(5)).to_string();
+        d.name = CompactString::from(trim(f.get(5)));
         if d.name.is_empty() {
             bad(d, field::RE_NAME, "", "氏名 is empty".into(), false);
         }
@@ -1004,10 +995,10 @@ impl<'f, 'c> Parser<'f, 'c> {
                 ),
             }
         }
-        d.special_notes = trim(f.get(12)).to_string();
-        d.chart_number = trim(f.get(14)).to_string();
-        d.kana_name = trim(f.get(37)).to_string();
-        d.patient_state = trim(f.get(38)).to_string();
+        d.special_notes = CompactString::from(trim(f.get(12)));
+        d.chart_number = CompactString::from(trim(f.get(14)));
+        d.kana_name = CompactString::from(trim(f.get(37)));
+        d.patient_state = CompactString::from(trim(f.get(38)));
         if let (Some(care), Some(birth)) = (d.care_month, d.birth_date) {
             // A slip a person should see, but no reason to hold the claim: the birth
             // date decides neither the card nor the money of tiers 1 and 2, and tier 3
@@ -1070,7 +1061,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
         let raw = f.get(2);
         let insurer = if config.is_filler_insurer(raw) {
-            Some(InsurerField::Filler(trim(raw).to_string()))
+            Some(InsurerField::Filler(CompactString::from(trim(raw))))
         } else {
             match InsurerNumber::parse(raw) {
                 Ok(num) => Some(InsurerField::Known(num)),
@@ -1112,8 +1103,8 @@ impl<'f, 'c> Parser<'f, 'c> {
                 d.insurance = Some(HealthInsurance {
                     line: n,
                     insurer,
-                    symbol: trim(f.get(3)).to_string(),
-                    number: trim(f.get(4)).to_string(),
+                    symbol: CompactString::from(trim(f.get(3))),
+                    number: CompactString::from(trim(f.get(4))),
                     days: days.ok().flatten(),
                     points: Points(points),
                     copay: copay.ok().flatten().map(Yen),
@@ -1125,9 +1116,9 @@ impl<'f, 'c> Parser<'f, 'c> {
             (None, Some(points)) => {
                 d.insurance = Some(HealthInsurance {
                     line: n,
-                    insurer: InsurerField::Filler(String::new()),
-                    symbol: String::new(),
-                    number: String::new(),
+                    insurer: InsurerField::Filler(CompactString::default()),
+                    symbol: CompactString::default(),
+                    number: CompactString::default(),
                     days: None,
                     points: Points(points),
                     copay: None,
@@ -1166,10 +1157,15 @@ impl<'f, 'c> Parser<'f, 'c> {
         if d.public_expenses.len() == 4 {
             bad("-", "", "more than four KO records in the receipt");
         }
+        // A receipt keeps this Vec, and most have one KO at most: room for one (a first
+        // push would make room for four); the receipt is closed with no spare room.
+        if d.public_expenses.is_empty() {
+            d.public_expenses.reserve_exact(1);
+        }
         d.public_expenses.push(PublicExpense {
             line: n,
-            payer_number: trim(f.get(2)).to_string(),
-            recipient_number: trim(f.get(3)).to_string(),
+            payer_number: CompactString::from(trim(f.get(2))),
+            recipient_number: CompactString::from(trim(f.get(3))),
             days: days.ok().flatten(),
             points: points.ok().flatten().map(Points),
         });
@@ -1182,18 +1178,18 @@ impl<'f, 'c> Parser<'f, 'c> {
         let payer_kind = trim(f.get(2));
         // One SN per payer: the medical-insurance one (負担者種別 1) is the one used.
         if d.confirmation.is_some() || (payer_kind != "1" && !payer_kind.is_empty()) {
-            d.other_records[SN_INDEX] += 1;
+            d.other_records.add_one(SN_INDEX);
             return;
         }
         d.confirmation = Some(EligibilityConfirmation {
             line: n,
-            payer_kind: payer_kind.to_string(),
-            confirmation_kind: trim(f.get(3)).to_string(),
-            insurer_number: trim(f.get(4)).to_string(),
-            symbol: trim(f.get(5)).to_string(),
-            number: trim(f.get(6)).to_string(),
-            branch: trim(f.get(7)).to_string(),
-            recipient_number: trim(f.get(8)).to_string(),
+            payer_kind: CompactString::from(payer_kind),
+            confirmation_kind: CompactString::from(trim(f.get(3))),
+            insurer_number: CompactString::from(trim(f.get(4))),
+            symbol: CompactString::from(trim(f.get(5))),
+            number: CompactString::from(trim(f.get(6))),
+            branch: CompactString::from(trim(f.get(7))),
+            recipient_number: CompactString::from(trim(f.get(8))),
         });
     }
 
@@ -1204,12 +1200,16 @@ impl<'f, 'c> Parser<'f, 'c> {
         // Fields are never quoted, but a comma typed into free text would split it:
         // everything from field 5 on is the text.
         let text = f.rest(5);
+        // As for KO.
+        if d.comments.is_empty() {
+            d.comments.reserve_exact(1);
+        }
         d.comments.push(Comment {
             line: n,
-            care_category: trim(f.get(2)).to_string(),
-            burden_category: trim(f.get(3)).to_string(),
-            code: trim(f.get(4)).to_string(),
-            text: trim(text).to_string(),
+            care_category: CompactString::from(trim(f.get(2))),
+            burden_category: CompactString::from(trim(f.get(3))),
+            code: CompactString::from(trim(f.get(4))),
+            text: CompactString::from(trim(text)),
         });
     }
 
@@ -1324,7 +1324,8 @@ impl<'f, 'c> Parser<'f, 'c> {
                 .or_else(|| file_reason.clone());
             match (reason, key, d.care_month, d.sex, d.birth_date) {
                 (None, Some(key), Some(care_month), Some(sex), Some(birth_date)) => {
-                    let other_records = d.other_records();
+                    d.public_expenses.shrink_to_fit();
+                    d.comments.shrink_to_fit();
                     self.file.receipts.push(Receipt {
                         key,
                         line: d.line,
@@ -1342,7 +1343,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                         public_expenses: d.public_expenses,
                         confirmation: d.confirmation,
                         comments: d.comments,
-                        other_records,
+                        other_records: d.other_records,
                     })
                 }
                 (reason, ..) => {
@@ -1473,22 +1474,22 @@ impl Draft {
         Draft {
             line,
             receipt_number: None,
-            receipt_type: String::new(),
+            receipt_type: CompactString::default(),
             care_month: None,
-            name: String::new(),
+            name: CompactString::default(),
             sex: None,
             birth_date: None,
             benefit_ratio: None,
-            special_notes: String::new(),
-            chart_number: String::new(),
-            kana_name: String::new(),
-            patient_state: String::new(),
+            special_notes: CompactString::default(),
+            chart_number: CompactString::default(),
+            kana_name: CompactString::default(),
+            patient_state: CompactString::default(),
             insurance: None,
             insurance_broken: false,
             public_expenses: Vec::new(),
             confirmation: None,
             comments: Vec::new(),
-            other_records: [0; KNOWN_RECORDS.len()],
+            other_records: OtherRecords::new(),
             problems: Vec::new(),
         }
     }
@@ -1635,15 +1636,26 @@ mod tests {
 
     #[test]
     fn record_kinds_follow_the_known_ids() {
-        assert_eq!(KNOWN_RECORDS[SN_INDEX], "SN");
-        for (i, id) in KNOWN_RECORDS.iter().enumerate() {
+        assert_eq!(OtherRecords::IDS[SN_INDEX], "SN");
+        for id in KNOWN_RECORDS {
             let kind = KIND_BY_SLOT[id_slot(id).expect("two letters")];
             let read = ["IR", "YK", "RE", "HO", "KO", "SN", "CO", "GO"].contains(id);
             match kind {
-                RecordKind::Counted(k) => assert!(k == i && !read, "{id}"),
+                RecordKind::Counted(k) => assert!(OtherRecords::IDS[k] == *id && !read, "{id}"),
                 RecordKind::Unknown => panic!("{id} is known"),
                 _ => assert!(read, "{id}"),
             }
+        }
+        // A receipt counts exactly the known records the engine does not read, and SN.
+        for id in OtherRecords::IDS {
+            let counted = matches!(
+                KIND_BY_SLOT[id_slot(id).expect("two letters")],
+                RecordKind::Counted(_)
+            );
+            assert!(
+                KNOWN_RECORDS.contains(&id) && (counted || id == "SN"),
+                "{id}"
+            );
         }
         assert!(matches!(
             KIND_BY_SLOT[id_slot("XX").expect("two letters")],

@@ -216,7 +216,7 @@ pub fn assign_lines(receipts: &mut [Receipt]) -> u64 {
             n += 1;
             co.line = n;
         }
-        n += r.other_records.values().map(|&c| u64::from(c)).sum::<u64>();
+        n += r.other_records.total();
     }
     n + 1
 }
@@ -331,21 +331,21 @@ fn receipt_lines(
     let mut re: Vec<String> = Vec::with_capacity(38);
     re.push("RE".into());
     re.push(r.key.receipt_number.to_string());
-    re.push(r.receipt_type.clone());
+    re.push(r.receipt_type.to_string());
     re.push(format_month(r.care_month, dates)?);
-    re.push(r.name.clone());
+    re.push(r.name.to_string());
     re.push(r.sex.code().to_string());
     re.push(format_date(r.birth_date, dates)?);
     re.push(r.benefit_ratio.map(|b| b.to_string()).unwrap_or_default());
     re.extend(empty(3)); // 9 入院年月日, 10 病棟区分, 11 一部負担金区分
-    re.push(r.special_notes.clone()); // 12
+    re.push(r.special_notes.to_string()); // 12
     re.push(String::new()); // 13 病床数
-    re.push(r.chart_number.clone()); // 14
+    re.push(r.chart_number.to_string()); // 14
     re.extend(empty(7)); // 15–21
     re.push(department(r)); // 22 診療科1
     re.extend(empty(14)); // 23–36
-    re.push(r.kana_name.clone()); // 37
-    re.push(r.patient_state.clone()); // 38
+    re.push(r.kana_name.to_string()); // 37
+    re.push(r.patient_state.to_string()); // 38
     debug_assert_eq!(re.len(), 38);
     let n = lines.len() as u64 + 1;
     lines.push(UkeLine::new(n, re));
@@ -353,13 +353,13 @@ fn receipt_lines(
     if let Some(ho) = &r.insurance {
         let insurer = match &ho.insurer {
             InsurerField::Known(num) => format!("{:>8}", num.as_str()),
-            InsurerField::Filler(s) => s.clone(),
+            InsurerField::Filler(s) => s.to_string(),
         };
         let mut f: Vec<String> = Vec::with_capacity(15);
         f.push("HO".into());
         f.push(insurer);
-        f.push(ho.symbol.clone());
-        f.push(ho.number.clone());
+        f.push(ho.symbol.to_string());
+        f.push(ho.number.to_string());
         f.push(ho.days.map(|d| d.to_string()).unwrap_or_default());
         f.push(ho.points.0.to_string());
         f.extend(empty(5)); // 7–11
@@ -371,8 +371,8 @@ fn receipt_lines(
     for ko in &r.public_expenses {
         let mut f: Vec<String> = Vec::with_capacity(11);
         f.push("KO".into());
-        f.push(ko.payer_number.clone());
-        f.push(ko.recipient_number.clone());
+        f.push(ko.payer_number.to_string());
+        f.push(ko.recipient_number.to_string());
         f.push(String::new()); // 4 任意給付区分
         f.push(ko.days.map(|d| d.to_string()).unwrap_or_default());
         f.push(ko.points.map(|p| p.0.to_string()).unwrap_or_default());
@@ -383,13 +383,13 @@ fn receipt_lines(
     if let Some(sn) = &r.confirmation {
         let f = vec![
             "SN".into(),
-            sn.payer_kind.clone(),
-            sn.confirmation_kind.clone(),
-            sn.insurer_number.clone(),
-            sn.symbol.clone(),
-            sn.number.clone(),
-            sn.branch.clone(),
-            sn.recipient_number.clone(),
+            sn.payer_kind.to_string(),
+            sn.confirmation_kind.to_string(),
+            sn.insurer_number.to_string(),
+            sn.symbol.to_string(),
+            sn.number.to_string(),
+            sn.branch.to_string(),
+            sn.recipient_number.to_string(),
             String::new(),
         ];
         let n = lines.len() as u64 + 1;
@@ -398,10 +398,10 @@ fn receipt_lines(
     for co in &r.comments {
         let f = vec![
             "CO".into(),
-            co.care_category.clone(),
-            co.burden_category.clone(),
-            co.code.clone(),
-            co.text.clone(),
+            co.care_category.to_string(),
+            co.burden_category.to_string(),
+            co.code.to_string(),
+            co.text.to_string(),
         ];
         let n = lines.len() as u64 + 1;
         lines.push(UkeLine::new(n, f));
@@ -476,7 +476,7 @@ fn other_lines(
     let seed = mix(u64::from(r.key.receipt_number) << 20 ^ r.points().0 as u64);
     let billed: u32 = ["SI", "IY", "TO"]
         .iter()
-        .map(|id| r.other_records.get(*id).copied().unwrap_or(0))
+        .map(|id| r.other_records.get(id))
         .sum();
     let total = r.points().0.max(0);
     let mut left = total;
@@ -493,11 +493,11 @@ fn other_lines(
         left -= p;
         p
     };
-    for (id, &count) in &r.other_records {
+    for (id, count) in &r.other_records {
         for i in 0..count {
             let h = mix(seed ^ (u64::from(i) << 8) ^ id.as_bytes()[0] as u64);
-            let mut f: Vec<String> = vec![id.clone()];
-            match id.as_str() {
+            let mut f: Vec<String> = vec![id.to_string()];
+            match id {
                 "SY" => {
                     let (code, modifier) = DIAGNOSES[(h % DIAGNOSES.len() as u64) as usize];
                     f.push(code.into());
@@ -556,11 +556,11 @@ fn day_counts(f: &mut Vec<String>, h: u64) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::domain::{ClinicCode, InsurerNumber, Organization, ReceiptKey, Sex};
-    use crate::ingest::uke::model::{Comment, EligibilityConfirmation, HealthInsurance};
+    use crate::ingest::uke::model::{
+        Comment, EligibilityConfirmation, HealthInsurance, OtherRecords,
+    };
 
     fn header() -> ClinicHeader {
         ClinicHeader {
@@ -589,10 +589,10 @@ mod tests {
             sex: Sex::Male,
             birth_date: NaiveDate::from_ymd_opt(1970, 8, 15).unwrap(),
             benefit_ratio: Some(70),
-            special_notes: String::new(),
+            special_notes: Default::default(),
             chart_number: "A-12".into(),
             kana_name: "ヤマダ　タロウ".into(),
-            patient_state: String::new(),
+            patient_state: Default::default(),
             insurance: Some(HealthInsurance {
                 line: 0,
                 insurer: InsurerField::Known(InsurerNumber::parse("131045").unwrap()),
@@ -611,16 +611,16 @@ mod tests {
                 symbol: "12".into(),
                 number: "3456".into(),
                 branch: "00".into(),
-                recipient_number: String::new(),
+                recipient_number: Default::default(),
             }),
             comments: vec![Comment {
                 line: 0,
-                care_category: String::new(),
-                burden_category: String::new(),
+                care_category: Default::default(),
+                burden_category: Default::default(),
                 code: Comment::FREE_TEXT.into(),
                 text: "不詳".into(),
             }],
-            other_records: BTreeMap::from([("SI".into(), 2), ("SY".into(), 1)]),
+            other_records: OtherRecords::from([("SI", 2), ("SY", 1)]),
         }
     }
 
