@@ -17,7 +17,7 @@ use crate::domain::{ReceiptKey, YearMonth, Yen};
 use crate::ingest::declarations::Declaration;
 use crate::ingest::declarations::{read_declarations, DeclarationRead};
 use crate::ingest::insurers::{read_insurers, InsurerRead};
-use crate::ingest::roster::{read_roster, RosterRead};
+use crate::ingest::roster::{read_roster, Roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
 use crate::ingest::uke::{read_uke_files, ClinicHeader, InsurerField, Receipt, UkeFile};
 use crate::ingest::IngestError;
@@ -241,6 +241,8 @@ pub struct Ingested {
     /// Set by resolution: tier-3 receipts, and those without a declaration form.
     pub tier3_receipts: u64,
     pub tier3_without_declaration: u64,
+    /// Roster rows accepted: counted before resolution releases the roster.
+    pub roster_accepted: u64,
 }
 
 impl Ingested {
@@ -293,7 +295,9 @@ pub fn ingest(
     let mut files = files?;
     let (roster, insurers, declarations, ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
+    let roster_accepted = roster.roster.num_rows() as u64;
     Ok(Ingested {
+        roster_accepted,
         files,
         declarations,
         roster,
@@ -533,6 +537,8 @@ fn resolve(
     }
     ingested.tier3_receipts = resolved.tier3_receipts;
     ingested.tier3_without_declaration = resolved.tier3_without_declaration;
+    // Nothing after resolution reads the roster: a national roster is gigabytes.
+    ingested.roster.roster = Roster::default();
     (resolved, forms)
 }
 
@@ -1121,7 +1127,7 @@ fn build_manifest(
 
     let mut roster = table_counts(
         ingested.roster.rows_read,
-        ingested.roster.roster.num_rows() as u64,
+        ingested.roster_accepted,
         &ingested.roster.quarantine,
     );
     roster.other.insert(

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{Date32Type, UInt64Type, UInt8Type};
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
@@ -24,17 +25,17 @@ use crate::stable_hash::{hash_str, StableHasher};
 /// digits are the same as ASCII ones), without spaces, hyphens or leading zeros.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CardKey {
-    pub insurer: String,
-    pub symbol: String,
-    pub number: String,
+    pub insurer: CompactString,
+    pub symbol: CompactString,
+    pub number: CompactString,
 }
 
 impl CardKey {
     pub fn new(insurer: &str, symbol: &str, number: &str) -> CardKey {
         CardKey {
-            insurer: insurer.to_string(),
-            symbol: card_text(symbol),
-            number: card_text(number),
+            insurer: insurer.into(),
+            symbol: card_text_cow(symbol).into(),
+            number: card_text_cow(number).into(),
         }
     }
 }
