@@ -16,7 +16,7 @@ use compact_str::CompactString;
 use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
-use super::matcher::fasthash::{FxMap, FxSet, IdMap};
+use super::matcher::fasthash::{FxMap, FxSet, IdMap, IdSet};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster};
 use crate::stable_hash::{hash_str, StableHasher};
@@ -70,16 +70,13 @@ fn card_text_cow(s: &str) -> Cow<'_, str> {
 }
 
 /// One eligibility period of the roster, with what the resolver compares: a view of
-/// one roster row, borrowing its text from the roster's Arrow columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// one roster row. Dates, insurer and copay come from the index's own copy (a roster of
+/// tens of millions of rows is read at random here, and each column touched is a cache
+/// miss); text is borrowed from the roster's Arrow columns when asked for.
+#[derive(Clone, Copy)]
 pub struct Period<'r> {
     pub person_id: &'r str,
     pub insurer: InsurerNumber,
-    pub symbol: &'r str,
-    pub number: &'r str,
-    pub branch: Option<&'r str>,
-    pub name: &'r str,
-    pub name_kana: &'r str,
     pub birth_date: NaiveDate,
     pub sex: Sex,
     pub valid_from: NaiveDate,
@@ -88,9 +85,11 @@ pub struct Period<'r> {
     pub copay_percent: Option<u8>,
     /// Line of the roster input, as evidence.
     pub source_line: u64,
+    batch: &'r RecordBatch,
+    row: usize,
 }
 
-impl Period<'_> {
+impl<'r> Period<'r> {
     /// Whether the period covers any day from `first` to `last`.
     pub fn overlaps(&self, first: NaiveDate, last: NaiveDate) -> bool {
         self.valid_from <= last && self.valid_to.is_none_or(|to| to >= first)
@@ -98,6 +97,46 @@ impl Period<'_> {
 
     pub fn covers(&self, day: NaiveDate) -> bool {
         self.overlaps(day, day)
+    }
+
+    /// 枝番, when the roster gives one.
+    pub fn branch(&self) -> Option<&'r str> {
+        self.text(idx::BRANCH).filter(|b| !b.is_empty())
+    }
+
+    /// 氏名 as on the roster.
+    pub fn name(&self) -> &'r str {
+        self.text(idx::NAME).unwrap_or_default()
+    }
+
+    /// カナ氏名 as on the roster (empty when not given).
+    pub fn name_kana(&self) -> &'r str {
+        self.text(idx::NAME_KANA).unwrap_or_default()
+    }
+
+    fn text(&self, column: usize) -> Option<&'r str> {
+        let a = self.batch.column(column).as_string_opt::<i32>()?;
+        (!a.is_null(self.row)).then(|| a.value(self.row))
+    }
+
+    /// Whether the row's card is `key` (text compared).
+    fn has_card(&self, key: &CardKey) -> bool {
+        self.insurer.as_str() == key.insurer
+            && card_text_cow(self.text(idx::SYMBOL).unwrap_or_default()) == key.symbol.as_str()
+            && card_text_cow(self.text(idx::NUMBER).unwrap_or_default()) == key.number.as_str()
+    }
+}
+
+impl std::fmt::Debug for Period<'_> {
+    /// Without names (personal data) and without the batch.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Period")
+            .field("person_id", &self.person_id)
+            .field("insurer", &self.insurer)
+            .field("valid_from", &self.valid_from)
+            .field("valid_to", &self.valid_to)
+            .field("source_line", &self.source_line)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,28 +146,43 @@ const PERSON_HASH: u64 = 0x9e75;
 /// A roster row: batch and row within it.
 type RowPos = (u32, u32);
 
-/// The roster rows the month's receipts need, as positions in the roster: a national
-/// month names millions of persons, so nothing of a row is copied (8 bytes a period).
+/// The roster rows the month's receipts need, as positions in the roster with their
+/// fixed-size fields (40 bytes a period): a national month names millions of persons,
+/// so no text is copied.
 #[derive(Debug)]
 pub struct CardIndex<'r> {
     roster: &'r Roster,
     /// The periods kept, grouped by person (in person_id hash order), each person's in
     /// (valid_from, source_line) order.
-    rows: Vec<RowPos>,
+    rows: Vec<Slot>,
     /// Each person's run of `rows`.
     by_person: FxMap<&'r str, (u32, u32)>,
     /// Positions in `rows` of the periods carrying a wanted card, by the card's hash
     /// (the card itself is compared on lookup).
     by_card: IdMap<u64, Vec<u32>>,
+    /// Hashes that several wanted cards share: their rows are compared on lookup.
+    shared_hashes: IdSet<u64>,
+}
+
+/// A kept period's position and fixed-size fields.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    pos: RowPos,
+    insurer: InsurerNumber,
+    birth: i32,
+    from: i32,
+    /// `None` while still valid.
+    to: Option<i32>,
+    line: u64,
+    copay: Option<u8>,
+    sex: Sex,
 }
 
 /// A roster row kept for the index, with what it is sorted and filed by.
 struct Kept<'r> {
     person_hash: u64,
     person: &'r str,
-    from: i32,
-    line: u64,
-    pos: RowPos,
+    slot: Slot,
     /// The hash of its card, when the card is wanted.
     card: Option<u64>,
 }
@@ -256,24 +310,20 @@ impl<'r> CardIndex<'r> {
             .par_iter()
             .map(|&(b, ref c)| {
                 let batch = &roster.batches[b as usize];
-                let from = batch.column(idx::VALID_FROM).as_primitive::<Date32Type>();
-                let line = batch.column(idx::SOURCE_LINE).as_primitive::<UInt64Type>();
                 (0..c.person.len())
                     .filter(|&row| named.contains(c.person.value(row)))
-                    .map(|row| {
+                    .filter_map(|row| {
                         let person = c.person.value(row);
-                        Kept {
+                        Some(Kept {
                             person_hash: hash_str(PERSON_HASH, person),
                             person,
-                            from: from.value(row),
-                            line: line.value(row),
-                            pos: (b, row as u32),
+                            slot: slot_at(batch, b, row)?,
                             card: wanted.find(
                                 c.insurer.value(row),
                                 c.symbol.value(row),
                                 c.number.value(row),
                             ),
-                        }
+                        })
                     })
                     .collect::<Vec<_>>()
             })
@@ -282,20 +332,26 @@ impl<'r> CardIndex<'r> {
         drop(named);
         tracing::debug!(periods = kept.len(), "card index: periods found");
         kept.par_sort_unstable_by(|a, b| {
-            a.person_hash
-                .cmp(&b.person_hash)
-                .then_with(|| (a.person, a.from, a.line).cmp(&(b.person, b.from, b.line)))
+            a.person_hash.cmp(&b.person_hash).then_with(|| {
+                (a.person, a.slot.from, a.slot.line).cmp(&(b.person, b.slot.from, b.slot.line))
+            })
         });
         let mut index = CardIndex {
             roster,
             rows: Vec::with_capacity(kept.len()),
             by_person: FxMap::default(),
             by_card: IdMap::default(),
+            shared_hashes: wanted
+                .by_hash
+                .iter()
+                .filter(|(_, cards)| cards.len() > 1)
+                .map(|(h, _)| *h)
+                .collect(),
         };
         let mut start = 0u32;
         for (i, k) in kept.iter().enumerate() {
             let i = i as u32;
-            index.rows.push(k.pos);
+            index.rows.push(k.slot);
             if kept
                 .get(i as usize + 1)
                 .is_none_or(|next| next.person != k.person)
@@ -318,11 +374,7 @@ impl<'r> CardIndex<'r> {
             .into_iter()
             .flatten()
             .filter_map(|&i| self.period(i))
-            .filter(move |p| {
-                p.insurer.as_str() == key.insurer
-                    && card_text_cow(p.symbol) == key.symbol.as_str()
-                    && card_text_cow(p.number) == key.number.as_str()
-            })
+            .filter(move |p| !self.shared_hashes.contains(&hash) || p.has_card(key))
     }
 
     /// Every period of a person, oldest first.
@@ -341,47 +393,62 @@ impl<'r> CardIndex<'r> {
     }
 
     fn period(&self, i: u32) -> Option<Period<'r>> {
-        let (b, row) = *self.rows.get(i as usize)?;
-        period_at(self.roster.batches.get(b as usize)?, row as usize)
+        let slot = self.rows.get(i as usize)?;
+        let batch = self.roster.batches.get(slot.pos.0 as usize)?;
+        let row = slot.pos.1 as usize;
+        let day = |d: i32| Date32Type::to_naive_date_opt(d);
+        Some(Period {
+            person_id: batch
+                .column(idx::PERSON_ID)
+                .as_string_opt::<i32>()?
+                .value(row),
+            insurer: slot.insurer,
+            birth_date: day(slot.birth)?,
+            sex: slot.sex,
+            valid_from: day(slot.from)?,
+            valid_to: match slot.to {
+                Some(to) => Some(day(to)?),
+                None => None,
+            },
+            copay_percent: slot.copay,
+            source_line: slot.line,
+            batch,
+            row,
+        })
     }
 }
 
-/// The period at one roster row; the roster reader has validated every column.
-fn period_at(batch: &RecordBatch, row: usize) -> Option<Period<'_>> {
-    let text = |c: usize| Some(batch.column(c).as_string_opt::<i32>()?.value(row));
-    let opt_text = |c: usize| {
-        let a = batch.column(c).as_string_opt::<i32>()?;
-        (!a.is_null(row)).then(|| a.value(row))
-    };
+/// The fixed-size fields of one roster row (batch `b`); the roster reader has
+/// validated every column.
+fn slot_at(batch: &RecordBatch, b: u32, row: usize) -> Option<Slot> {
     let date = |c: usize| {
         let a = batch.column(c).as_primitive_opt::<Date32Type>()?;
-        (!a.is_null(row)).then(|| a.value_as_date(row)).flatten()
+        (!a.is_null(row)).then(|| a.value(row))
     };
     let u8_at = |c: usize| {
         let a = batch.column(c).as_primitive_opt::<UInt8Type>()?;
         (!a.is_null(row)).then(|| a.value(row))
     };
-    Some(Period {
-        person_id: text(idx::PERSON_ID)?,
-        insurer: InsurerNumber::parse(text(idx::INSURER_NUMBER)?).ok()?,
-        symbol: text(idx::SYMBOL)?,
-        number: text(idx::NUMBER)?,
-        branch: opt_text(idx::BRANCH).filter(|b| !b.is_empty()),
-        name: text(idx::NAME)?,
-        name_kana: opt_text(idx::NAME_KANA).unwrap_or_default(),
-        birth_date: date(idx::BIRTH_DATE)?,
+    let insurer = batch
+        .column(idx::INSURER_NUMBER)
+        .as_string_opt::<i32>()?
+        .value(row);
+    Some(Slot {
+        pos: (b, row as u32),
+        insurer: InsurerNumber::parse(insurer).ok()?,
+        birth: date(idx::BIRTH_DATE)?,
+        from: date(idx::VALID_FROM)?,
+        to: date(idx::VALID_TO),
+        line: batch
+            .column(idx::SOURCE_LINE)
+            .as_primitive_opt::<UInt64Type>()?
+            .value(row),
+        copay: u8_at(idx::COPAY_PERCENT),
         sex: match u8_at(idx::SEX)? {
             1 => Sex::Male,
             2 => Sex::Female,
             _ => return None,
         },
-        valid_from: date(idx::VALID_FROM)?,
-        valid_to: date(idx::VALID_TO),
-        copay_percent: u8_at(idx::COPAY_PERCENT),
-        source_line: batch
-            .column(idx::SOURCE_LINE)
-            .as_primitive_opt::<UInt64Type>()?
-            .value(row),
     })
 }
 

@@ -87,8 +87,8 @@ pub fn resolve_receipts(
     let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&i| receipts[i]).collect();
     let (forms, notices) = join_declarations(&tier3_receipts, declarations.rows, declarations.file);
     let cases: Vec<Tier3Case<'_>> = tier3
-        .iter()
-        .zip(&forms)
+        .par_iter()
+        .zip(forms.par_iter())
         .map(|(&i, form)| Tier3Case {
             receipt: receipts[i],
             declared: declared(receipts[i], form.map(|f| &declarations.rows[f])),
@@ -101,27 +101,29 @@ pub fn resolve_receipts(
     let (tier3_resolutions, match_run) = resolve_tier3(&cases, matching);
     tracing::info!(patients = cases.len(), "tier 3 matched");
 
-    let mut resolutions: Vec<Option<Resolution>> = receipts
+    // One vector, tier-3 places filled in after (a month is millions of receipts: no
+    // second copy of them).
+    let mut resolutions: Vec<Resolution> = receipts
         .par_iter()
         .zip(filed.par_iter())
         .map(|(r, f)| match f {
-            Filed::Card { key, branch, .. } => {
-                Some(resolve_card(r, key, branch.as_deref(), &index))
-            }
-            Filed::PublicOnly => Some(unresolved(
+            Filed::Card { key, branch, .. } => resolve_card(r, key, branch.as_deref(), &index),
+            Filed::PublicOnly => unresolved(
                 r,
                 0,
                 Status::PublicOnly,
                 "no HO record: a 公費-only receipt, paid by its public payer".into(),
-            )),
-            Filed::InsurerOnly { .. } | Filed::Unknown => None,
+            ),
+            Filed::InsurerOnly { .. } | Filed::Unknown => {
+                unresolved(r, 3, Status::NoMatch, String::new())
+            }
         })
         .collect();
     for (&i, res) in tier3.iter().zip(tier3_resolutions) {
-        resolutions[i] = Some(res);
+        resolutions[i] = res;
     }
     Resolved {
-        resolutions: resolutions.into_iter().flatten().collect(),
+        resolutions,
         notices,
         tier3_receipts: tier3.len() as u64,
         tier3_without_declaration: forms.iter().filter(|f| f.is_none()).count() as u64,

@@ -115,7 +115,7 @@ pub fn resolve_card(
     };
     let rows: Vec<_> = index
         .card(key)
-        .filter(|p| branch.is_none_or(|b| p.branch.is_some_and(|pb| same_branch(pb, b))))
+        .filter(|p| branch.is_none_or(|b| p.branch().is_some_and(|pb| same_branch(pb, b))))
         .collect();
     if rows.is_empty() {
         out.tier = 2;
@@ -246,8 +246,8 @@ fn choose_by_demographics<'a>(
             .iter()
             .filter(|p| fits.contains(&p.person_id))
             .filter(|p| {
-                normalize_kanji_name(p.name) == name
-                    || (!kana.is_empty() && normalize_kana(p.name_kana) == kana)
+                normalize_kanji_name(p.name()) == name
+                    || (!kana.is_empty() && normalize_kana(p.name_kana()) == kana)
             })
             .map(|p| p.person_id)
             .collect();
