@@ -16,7 +16,7 @@ use compact_str::CompactString;
 use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
-use super::matcher::fasthash::{FxMap, FxSet, IdMap, IdSet};
+use super::matcher::fasthash::{FxMap, IdMap, IdSet};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster};
 use crate::stable_hash::{hash_str, StableHasher};
@@ -143,6 +143,9 @@ impl std::fmt::Debug for Period<'_> {
 /// Tag of the person_id hash the periods are sorted by.
 const PERSON_HASH: u64 = 0x9e75;
 
+/// Tag of the 番号 hash of the first look at a roster row.
+const NUMBER_HASH: u64 = 0xb4a9;
+
 /// A roster row: batch and row within it.
 type RowPos = (u32, u32);
 
@@ -190,18 +193,19 @@ struct Kept<'r> {
 /// The wanted cards, by hash.
 struct Wanted<'k> {
     by_hash: IdMap<u64, Vec<&'k CardKey>>,
-    /// Their 番号, to pass over most roster rows without normalizing anything else.
-    numbers: FxSet<&'k str>,
+    /// Hashes of their 番号, to pass over most roster rows without normalizing
+    /// anything else (a hash set of numbers, not of text: a lookup is one cache miss).
+    numbers: IdSet<u64>,
 }
 
 impl<'k> Wanted<'k> {
     fn new(cards: impl IntoIterator<Item = &'k CardKey>) -> Wanted<'k> {
         let mut wanted = Wanted {
             by_hash: IdMap::default(),
-            numbers: FxSet::default(),
+            numbers: IdSet::default(),
         };
         for key in cards {
-            wanted.numbers.insert(key.number.as_str());
+            wanted.numbers.insert(hash_str(NUMBER_HASH, &key.number));
             let list = wanted
                 .by_hash
                 .entry(card_hash(&key.insurer, &key.symbol, &key.number))
@@ -216,7 +220,7 @@ impl<'k> Wanted<'k> {
     /// The hash of the row's card when it is wanted.
     fn find(&self, insurer: &str, symbol: &str, number: &str) -> Option<u64> {
         let number = card_text_cow(number);
-        if !self.numbers.contains(number.as_ref()) {
+        if !self.numbers.contains(&hash_str(NUMBER_HASH, &number)) {
             return None;
         }
         let symbol = card_text_cow(symbol);
@@ -281,7 +285,7 @@ impl<'r> CardIndex<'r> {
             .filter_map(|(b, batch)| Some((b as u32, CardCols::of(batch)?)))
             .collect();
         // Pass 1: the persons holding a wanted card.
-        let holders: Vec<Vec<&'r str>> = batches
+        let holders: Vec<Vec<u64>> = batches
             .par_iter()
             .map(|(_, c)| {
                 (0..c.person.len())
@@ -294,12 +298,14 @@ impl<'r> CardIndex<'r> {
                             )
                             .is_some()
                     })
-                    .map(|row| c.person.value(row))
+                    .map(|row| hash_str(PERSON_HASH, c.person.value(row)))
                     .collect()
             })
             .collect();
         tracing::debug!(cards = wanted.by_hash.len(), "card index: holders found");
-        let mut named: FxSet<&str> = persons.iter().copied().collect();
+        // Persons by hash: a row of another person with the same hash is kept too and
+        // filed under its own person_id, which does no harm.
+        let mut named: IdSet<u64> = persons.iter().map(|p| hash_str(PERSON_HASH, p)).collect();
         named.extend(holders.into_iter().flatten());
         // Pass 2: every period of those persons, sorted by person and start. A hash of
         // the person_id sorts first, so that millions of rows sort without comparing
@@ -311,11 +317,14 @@ impl<'r> CardIndex<'r> {
             .map(|&(b, ref c)| {
                 let batch = &roster.batches[b as usize];
                 (0..c.person.len())
-                    .filter(|&row| named.contains(c.person.value(row)))
                     .filter_map(|row| {
                         let person = c.person.value(row);
+                        let person_hash = hash_str(PERSON_HASH, person);
+                        if !named.contains(&person_hash) {
+                            return None;
+                        }
                         Some(Kept {
-                            person_hash: hash_str(PERSON_HASH, person),
+                            person_hash,
                             person,
                             slot: slot_at(batch, b, row)?,
                             card: wanted.find(
