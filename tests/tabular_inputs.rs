@@ -724,6 +724,16 @@ fn good() -> Good {
 }
 
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+    write_parquet_in_row_groups(path, columns, None)
+}
+
+/// Writes the columns with at most `row_group_rows` rows a row group (the roster is
+/// read row group by row group in parallel).
+fn write_parquet_in_row_groups(
+    path: &Path,
+    columns: Vec<(&str, ArrayRef)>,
+    row_group_rows: Option<usize>,
+) {
     let schema = Arc::new(Schema::new(
         columns
             .iter()
@@ -736,7 +746,12 @@ fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     )
     .unwrap();
     let file = std::fs::File::create(path).unwrap();
-    let mut w = ArrowWriter::try_new(file, schema, None).unwrap();
+    let props = row_group_rows.map(|n| {
+        parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(n))
+            .build()
+    });
+    let mut w = ArrowWriter::try_new(file, schema, props).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -858,10 +873,18 @@ fn roster_parquet_typed_and_all_text_read_like_the_csv() {
 
 #[test]
 fn roster_parquet_with_integer_insurer_numbers_and_bad_rows() {
+    // One row group, and one row a row group: row groups are read in parallel, and
+    // lines, order and rejections must not change.
+    for row_group_rows in [None, Some(1)] {
+        roster_parquet_with_integer_insurer_numbers_and_bad_rows_in(row_group_rows);
+    }
+}
+
+fn roster_parquet_with_integer_insurer_numbers_and_bad_rows_in(row_group_rows: Option<usize>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roster.parquet");
     let n = 4;
-    write_parquet(
+    write_parquet_in_row_groups(
         &path,
         vec![
             (
@@ -907,7 +930,13 @@ fn roster_parquet_with_integer_insurer_numbers_and_bad_rows() {
                 ])),
             ),
         ],
+        row_group_rows,
     );
+    let groups =
+        parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap())
+            .unwrap();
+    let groups = parquet::file::reader::FileReader::metadata(&groups).num_row_groups();
+    assert_eq!(groups, if row_group_rows.is_some() { 4 } else { 1 });
     let read = read_roster(&path, "roster.parquet", CsvEncoding::Auto).unwrap();
     assert_eq!(read.rows_read, n);
     let b = all_rows_of(&read);
@@ -915,7 +944,10 @@ fn roster_parquet_with_integer_insurer_numbers_and_bad_rows() {
         strings(&b, col::INSURER_NUMBER),
         vec![Some("01130012".to_string()), Some("131045".to_string())]
     );
-    assert_eq!(strings(&b, col::PERSON_ID)[0].as_deref(), Some("1001"));
+    assert_eq!(
+        strings(&b, col::PERSON_ID),
+        vec![Some("1001".to_string()), Some("1002".to_string())]
+    );
     assert_eq!(strings(&b, col::NUMBER)[1].as_deref(), Some("12345"));
     assert_eq!(strings(&b, col::BRANCH)[1].as_deref(), Some("1"));
     assert_eq!(strings(&b, col::SYMBOL)[1].as_deref(), Some(""));

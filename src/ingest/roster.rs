@@ -829,6 +829,9 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
                 .map_err(parquet_err)?;
             read_batches(path, display, reader, &names, first)
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        // The first failing row group in file order, whatever the threads did first.
         .collect::<Result<_, IngestError>>()?;
     let mut read = RosterRead {
         roster: Roster::default(),
