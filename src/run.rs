@@ -36,7 +36,7 @@ use crate::report::{
 };
 use crate::resolve::copay::receipt_money;
 use crate::resolve::matcher::{MatchModel, PatientResult};
-use crate::resolve::outcome::{Resolution, Status};
+use crate::resolve::outcome::Status;
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
@@ -791,17 +791,23 @@ fn receipt_rows(
     resolved: &Resolved,
     ages: &HashMap<ReceiptKey, Age>,
 ) -> Vec<ReceiptRow> {
-    let by_key: BTreeMap<ReceiptKey, &Resolution> =
-        resolved.resolutions.iter().map(|r| (r.key, r)).collect();
-    let prefecture: HashMap<ReceiptKey, u8> = receipt_headers(ingested)
-        .map(|(r, h)| (r.key, h.prefecture))
+    // Resolutions are in the order of the receipts resolved: the files' accepted
+    // receipts, then the ledger's (no map of a month's keys needed).
+    let mut resolutions = resolved.resolutions.iter().peekable();
+    // The ledger's receipts carry their clinic's IR in the ledger; a file's, in the file.
+    let ledger_prefecture: HashMap<ReceiptKey, u8> = ingested
+        .ledger
+        .iter()
+        .flat_map(|l| l.file.receipts.iter().zip(&l.entries))
+        .filter_map(|(r, e)| e.header.as_ref().map(|h| (r.key, h.prefecture)))
         .collect();
-    let mut rows = Vec::with_capacity(by_key.len());
+    let mut rows = Vec::with_capacity(resolved.resolutions.len());
     for f in ingested.receipt_files() {
         let mut file_rows: Vec<ReceiptRow> =
             Vec::with_capacity(f.receipts.len() + f.quarantined.len());
+        let file_prefecture = f.header.as_ref().map(|h| h.prefecture);
         for r in &f.receipts {
-            let Some(res) = by_key.get(&r.key) else {
+            let Some(res) = resolutions.next_if(|res| res.key == r.key) else {
                 continue;
             };
             let money = receipt_money(r, res.care_date, res.copay_percent);
@@ -822,7 +828,7 @@ fn receipt_rows(
                 copay_yen: Some(money.copay),
                 insurer_share_yen: Some(money.insurer_share),
                 copay_diff_yen: Some(money.copay_diff),
-                clinic_prefecture: prefecture.get(&r.key).copied(),
+                clinic_prefecture: ledger_prefecture.get(&r.key).copied().or(file_prefecture),
                 declared_kind: res.declared_kind,
                 first_pending_month: age.map(|a| a.first_pending_month),
                 pending_months: age.map(|a| a.months),
