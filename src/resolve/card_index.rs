@@ -34,21 +34,16 @@ impl CardKey {
     pub fn new(insurer: &str, symbol: &str, number: &str) -> CardKey {
         CardKey {
             insurer: insurer.into(),
-            symbol: card_text_cow(symbol).into(),
-            number: card_text_cow(number).into(),
+            symbol: card_text(symbol).into(),
+            number: card_text(number).into(),
         }
     }
 }
 
 /// 記号・番号 as compared: NFKC, no white space or hyphen-like characters, no leading
-/// zeros (clinics and insurers pad differently).
-pub fn card_text(s: &str) -> String {
-    card_text_cow(s).into_owned()
-}
-
-/// [`card_text`] without allocating in the common case (ASCII digits and letters),
-/// for the pass over the whole roster.
-fn card_text_cow(s: &str) -> Cow<'_, str> {
+/// zeros (clinics and insurers pad differently). Borrowed in the common case (ASCII
+/// digits and letters): the roster's tens of millions of cards are read through it.
+fn card_text(s: &str) -> Cow<'_, str> {
     if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         let trimmed = s.trim_start_matches('0');
         return Cow::Borrowed(if trimmed.is_empty() && !s.is_empty() {
@@ -122,8 +117,8 @@ impl<'r> Period<'r> {
     /// Whether the row's card is `key` (text compared).
     fn has_card(&self, key: &CardKey) -> bool {
         self.insurer.as_str() == key.insurer
-            && card_text_cow(self.text(idx::SYMBOL).unwrap_or_default()) == key.symbol.as_str()
-            && card_text_cow(self.text(idx::NUMBER).unwrap_or_default()) == key.number.as_str()
+            && card_text(self.text(idx::SYMBOL).unwrap_or_default()) == key.symbol.as_str()
+            && card_text(self.text(idx::NUMBER).unwrap_or_default()) == key.number.as_str()
     }
 }
 
@@ -219,11 +214,11 @@ impl<'k> Wanted<'k> {
 
     /// The hash of the row's card when it is wanted.
     fn find(&self, insurer: &str, symbol: &str, number: &str) -> Option<u64> {
-        let number = card_text_cow(number);
+        let number = card_text(number);
         if !self.numbers.contains(&hash_str(NUMBER_HASH, &number)) {
             return None;
         }
-        let symbol = card_text_cow(symbol);
+        let symbol = card_text(symbol);
         let hash = card_hash(insurer, &symbol, &number);
         self.by_hash
             .get(&hash)?
