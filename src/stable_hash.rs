@@ -42,3 +42,9 @@ pub fn hash_str(tag: u64, s: &str) -> u64 {
     h.field(s.as_bytes());
     h.finish()
 }
+
+/// The hash roster rows are grouped by person with (the roster's overlap check and the
+/// card index sort by it).
+pub fn person_id_hash(person_id: &str) -> u64 {
+    hash_str(0x9e75, person_id)
+}

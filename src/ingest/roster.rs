@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use crate::config::CsvEncoding;
 use crate::domain::{parse_iso_date, InsurerNumber};
-use crate::stable_hash::hash_str;
+use crate::stable_hash::person_id_hash;
 use crate::validate::{QuarantineRow, Scope};
 
 use super::text::{self, EncodingInfo};
@@ -49,9 +49,6 @@ pub const RECORD: &str = "roster";
 
 /// Rows per record batch, for both Parquet and CSV input.
 pub const BATCH_ROWS: usize = 64 * 1024;
-
-/// Tag of the person_id hash that groups rows by person.
-const PERSON_HASH: u64 = 0x9e75;
 
 /// At most this many overlap notices are written; the rest are counted.
 pub const MAX_OVERLAP_NOTICES: usize = 1_000;
@@ -921,7 +918,7 @@ fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) 
         .flat_map_iter(|(b, v)| {
             (0..v.person.len()).map(move |r| {
                 (
-                    hash_str(PERSON_HASH, v.person.value(r)),
+                    person_id_hash(v.person.value(r)),
                     v.from.value(r),
                     v.line.value(r),
                     b as u32,

@@ -19,7 +19,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::matcher::fasthash::{FxMap, IdMap, IdSet};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster};
-use crate::stable_hash::{hash_str, StableHasher};
+use crate::stable_hash::{hash_str, person_id_hash, StableHasher};
 
 /// A card as written: insurer number, 記号 and 番号, compared after NFKC (full-width
 /// digits are the same as ASCII ones), without spaces, hyphens or leading zeros.
@@ -134,9 +134,6 @@ impl std::fmt::Debug for Period<'_> {
             .finish_non_exhaustive()
     }
 }
-
-/// Tag of the person_id hash the periods are sorted by.
-const PERSON_HASH: u64 = 0x9e75;
 
 /// Tag of the 番号 hash of the first look at a roster row.
 const NUMBER_HASH: u64 = 0xb4a9;
@@ -293,14 +290,14 @@ impl<'r> CardIndex<'r> {
                             )
                             .is_some()
                     })
-                    .map(|row| hash_str(PERSON_HASH, c.person.value(row)))
+                    .map(|row| person_id_hash(c.person.value(row)))
                     .collect()
             })
             .collect();
         tracing::debug!(cards = wanted.by_hash.len(), "card index: holders found");
         // Persons by hash: a row of another person with the same hash is kept too and
         // filed under its own person_id, which does no harm.
-        let mut named: IdSet<u64> = persons.iter().map(|p| hash_str(PERSON_HASH, p)).collect();
+        let mut named: IdSet<u64> = persons.iter().map(|p| person_id_hash(p)).collect();
         named.extend(holders.into_iter().flatten());
         // Pass 2: every period of those persons, sorted by person and start. A hash of
         // the person_id sorts first, so that millions of rows sort without comparing
@@ -314,7 +311,7 @@ impl<'r> CardIndex<'r> {
                 (0..c.person.len())
                     .filter_map(|row| {
                         let person = c.person.value(row);
-                        let person_hash = hash_str(PERSON_HASH, person);
+                        let person_hash = person_id_hash(person);
                         if !named.contains(&person_hash) {
                             return None;
                         }
