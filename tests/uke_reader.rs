@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use reseclear::config::IngestConfig;
-use reseclear::ingest::uke::{parse_uke, InsurerField, UkeFile};
+use reseclear::ingest::uke::{parse_uke, reparse_receipts, InsurerField, ReceiptAt, UkeFile};
 use reseclear::validate::Scope;
 
 /// Encodes UTF-8 text as a UKE file: Shift_JIS, CR LF, trailing EOF byte.
@@ -368,4 +368,106 @@ fn filler_insurer_numbers_are_not_check_digit_errors() {
         let ho = f.receipts[0].insurance.as_ref().expect("HO");
         assert_eq!(ho.insurer, InsurerField::Filler(filler.into()));
     }
+}
+
+/// Every accepted receipt of `bytes` (written to a file) read again from its span alone
+/// equals the receipt as first read, lines included. Returns how many there were.
+fn assert_each_reads_again(name: &str, bytes: &[u8]) -> usize {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write");
+    let config = IngestConfig::default();
+    let f = parse_uke(name, bytes, &config);
+    assert_eq!(f.spans.len(), f.receipts.len());
+    if f.receipts.is_empty() {
+        return 0;
+    }
+    let at: Vec<ReceiptAt> = f
+        .receipts
+        .iter()
+        .zip(&f.spans)
+        .map(|(r, span)| ReceiptAt {
+            span: span.clone(),
+            key: r.key,
+            line: r.line,
+            points: r.points(),
+        })
+        .collect();
+    let header = f.header_span.clone().expect("IR span");
+    let again = reparse_receipts(&path, name, &header, &at, &config).expect("reads again");
+    assert_eq!(again, f.receipts, "{name}");
+    // Backwards too: each read on its own, in any order.
+    for (one, want) in at.iter().zip(&f.receipts).rev() {
+        let got = reparse_receipts(&path, name, &header, std::slice::from_ref(one), &config)
+            .expect("reads again");
+        assert_eq!(&got[0], want, "{name}");
+    }
+    at.len()
+}
+
+#[test]
+fn each_receipt_reads_again_from_its_span_alone() {
+    assert_eq!(assert_each_reads_again("good.UKE", &sjis(GOOD)), 2);
+    // LF line ends, no EOF byte, an unknown record inside a receipt.
+    let lf = GOOD.replacen("GO,2", "ZZ,something\nGO,2", 1);
+    let mut bytes = encoding_rs::SHIFT_JIS.encode(&lf).0.into_owned();
+    assert!(!bytes.contains(&b'\r'));
+    assert_eq!(assert_each_reads_again("lf.UKE", &bytes), 2);
+    bytes.extend_from_slice(b"\n\n");
+    assert_eq!(assert_each_reads_again("trailing.UKE", &bytes), 2);
+    for name in [
+        "hand_written_shiharai.uke.txt",
+        "hand_written_kokuhoren_era.uke.txt",
+    ] {
+        assert!(
+            assert_each_reads_again(name, &sjis(&data(name))) > 0,
+            "{name}"
+        );
+    }
+    // The bundled sample month's files.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/uke");
+    let mut stack = vec![root];
+    let mut receipts = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("sample dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                receipts +=
+                    assert_each_reads_again("sample.UKE", &std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    assert!(receipts > 400, "{receipts} sample receipts");
+}
+
+#[test]
+fn a_receipt_changed_since_it_was_read_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("changing.UKE");
+    let config = IngestConfig::default();
+    let bytes = sjis(GOOD);
+    let f = parse_uke("changing.UKE", &bytes, &config);
+    let at = ReceiptAt {
+        span: f.spans[1].clone(),
+        key: f.receipts[1].key,
+        line: f.receipts[1].line,
+        points: f.receipts[1].points(),
+    };
+    let header = f.header_span.clone().expect("IR span");
+    // The first receipt's bytes where the second's were: another key.
+    let mut shifted = bytes.clone();
+    let first = &bytes[f.spans[0].start as usize..f.spans[0].end as usize];
+    shifted.splice(
+        f.spans[0].start as usize..f.spans[0].start as usize,
+        first.iter().copied(),
+    );
+    std::fs::write(&path, &shifted).expect("write");
+    let err = reparse_receipts(&path, "changing.UKE", &header, &[at.clone()], &config)
+        .expect_err("another receipt");
+    assert!(err.to_string().contains("changed during the run"), "{err}");
+    // Cut short.
+    std::fs::write(&path, &bytes[..f.spans[1].start as usize + 10]).expect("write");
+    assert!(reparse_receipts(&path, "changing.UKE", &header, &[at], &config).is_err());
 }

@@ -6,4 +6,7 @@ mod reader;
 pub mod writer;
 
 pub use model::*;
-pub use reader::{parse_uke, read_uke_file, read_uke_files, QuarantinedReceipt, UkeFile};
+pub use reader::{
+    parse_uke, read_uke_file, read_uke_files, reparse_receipts, ByteSpan, QuarantinedReceipt,
+    ReceiptAt, UkeFile,
+};

@@ -159,6 +159,12 @@ pub struct UkeFile {
     pub header: Option<ClinicHeader>,
     /// Receipts that passed validation.
     pub receipts: Vec<Receipt>,
+    /// Where each of `receipts` is in the file's bytes (same order): its RE line up to
+    /// the next RE or GO. A receipt can be read again from there alone
+    /// ([`reparse_receipt`]), so a run need not hold every parsed receipt.
+    pub spans: Vec<ByteSpan>,
+    /// Where the IR (or YK) line is, up to its line feed.
+    pub header_span: Option<ByteSpan>,
     /// Receipts that did not, with their reasons.
     pub quarantined: Vec<QuarantinedReceipt>,
     pub totals: Option<Totals>,
@@ -172,6 +178,98 @@ impl UkeFile {
     pub fn quarantined_whole(&self) -> bool {
         self.quarantine.iter().any(|r| r.scope == Scope::File)
     }
+}
+
+/// Byte offsets `start..end` in a file.
+pub type ByteSpan = std::ops::Range<u64>;
+
+/// One accepted receipt to read again: where it is in its file, and what it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptAt {
+    pub span: ByteSpan,
+    pub key: ReceiptKey,
+    /// Line of its RE record.
+    pub line: u64,
+    pub points: Points,
+}
+
+/// Reads accepted receipts of a file again from their bytes alone: the file's IR line
+/// and each receipt's span (as [`UkeFile::spans`] gave them), closed by a GO of one
+/// receipt, parsed as a file of their own. A month is millions of receipts: a run holds
+/// a compact form of most and reads again the few it must write out whole (those left
+/// open, for the pending ledger). Each must parse as it did, with its key, line and
+/// points; anything else means the file changed during the run, and is an error.
+pub fn reparse_receipts(
+    path: &Path,
+    display: &str,
+    header: &ByteSpan,
+    receipts: &[ReceiptAt],
+    config: &IngestConfig,
+) -> Result<Vec<Receipt>, IngestError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let mut read = |span: &ByteSpan| -> Result<Vec<u8>, IngestError> {
+        let len = usize::try_from(span.end.saturating_sub(span.start))
+            .map_err(|_| IngestError::invalid(path, "a receipt's span does not fit in memory"))?;
+        let mut buf = vec![0; len];
+        file.seek(SeekFrom::Start(span.start))
+            .and_then(|_| file.read_exact(&mut buf))
+            .map_err(|e| IngestError::io(path, e))?;
+        Ok(buf)
+    };
+    let ir = read(header)?;
+    let ir = ir.strip_suffix(b"\r").unwrap_or(&ir);
+    let mut out = Vec::with_capacity(receipts.len());
+    for at in receipts {
+        let changed = |why: String| {
+            IngestError::invalid(
+                path,
+                format!(
+                    "receipt {} (line {}) reads differently than when the run began ({why}): the file changed during the run",
+                    at.key, at.line
+                ),
+            )
+        };
+        let mut bytes = Vec::with_capacity(ir.len() + (at.span.end - at.span.start) as usize + 32);
+        bytes.extend_from_slice(ir);
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(&read(&at.span)?);
+        if bytes.last() != Some(&b'\n') {
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(format!("GO,1,{},99\r\n", at.points.0).as_bytes());
+        bytes.push(EOF_BYTE);
+        let mut again = parse_uke(display, &bytes, config);
+        if let Some(problem) = again.quarantine.iter().find(|r| r.scope == Scope::File) {
+            return Err(changed(problem.reason.clone()));
+        }
+        let receipt = match (again.receipts.pop(), again.receipts.is_empty()) {
+            (Some(r), true) if r.key == at.key && r.points() == at.points => r,
+            _ => return Err(changed("not the one receipt it was".into())),
+        };
+        out.push(with_lines_from(receipt, at.line));
+    }
+    Ok(out)
+}
+
+/// A receipt read alone (its RE on line 2) with the lines it has in its file, whose RE
+/// is on `line`.
+fn with_lines_from(mut r: Receipt, line: u64) -> Receipt {
+    let shift = |l: &mut u64| *l = (*l + line).saturating_sub(2);
+    shift(&mut r.line);
+    if let Some(ho) = &mut r.insurance {
+        shift(&mut ho.line);
+    }
+    for ko in &mut r.public_expenses {
+        shift(&mut ko.line);
+    }
+    if let Some(sn) = &mut r.confirmation {
+        shift(&mut sn.line);
+    }
+    for co in &mut r.comments {
+        shift(&mut co.line);
+    }
+    r
 }
 
 /// Reads and parses one file. Only I/O failure is an error; everything about the
@@ -434,6 +532,8 @@ mod field {
 /// A receipt being read: its fields so far and its problems.
 struct Draft {
     line: u64,
+    /// Where its RE line starts in the file's bytes.
+    start: u64,
     receipt_number: Option<u32>,
     receipt_type: CompactString,
     care_month: Option<YearMonth>,
@@ -530,6 +630,12 @@ struct Parser<'f, 'c> {
     file_problems: Vec<QuarantineRow>,
     /// Records read, by [`id_slot`]; ids without a slot are counted in the file's map.
     id_counts: Vec<u64>,
+    /// The bytes of the line being recorded: from its first byte to its line feed.
+    line_bytes: ByteSpan,
+    /// Where GO starts, once read.
+    go_start: Option<u64>,
+    /// The length of the file's body (up to EOF, without empty lines at the end).
+    body_len: u64,
 }
 
 impl<'f, 'c> Parser<'f, 'c> {
@@ -546,11 +652,15 @@ impl<'f, 'c> Parser<'f, 'c> {
             after_go: None,
             file_problems: Vec::new(),
             id_counts: vec![0; ID_SLOTS],
+            line_bytes: 0..0,
+            go_start: None,
+            body_len: 0,
         }
     }
 
     fn run(mut self, body: &[u8]) {
         let body = without_trailing_empty_lines(body);
+        self.body_len = body.len() as u64;
         self.drafts.reserve(expected_receipts(body));
         let mut decoded = String::new();
         let mut starts = Vec::with_capacity(64);
@@ -592,6 +702,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                     let mut from = 0;
                     for &end in &ends {
                         let line = &text[from..end - start];
+                        self.line_bytes = (start + from) as u64..end as u64;
                         from = end - start + 1;
                         n += 1;
                         self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
@@ -600,10 +711,13 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Some(text) => {
                     // As many lines as in `run`: only a line feed decodes to one.
                     let mut from = 0;
+                    let mut raw_from = start;
                     let feeds = memchr::memchr_iter(b'\n', text.as_bytes());
-                    for end in feeds.chain([text.len()]) {
+                    for (end, &raw_end) in feeds.chain([text.len()]).zip(&ends) {
                         let line = &text[from..end];
                         from = end + 1;
+                        self.line_bytes = raw_from as u64..raw_end as u64;
+                        raw_from = raw_end + 1;
                         n += 1;
                         self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
                     }
@@ -612,6 +726,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                     let mut from = start;
                     for &end in &ends {
                         let raw = &body[from..end];
+                        self.line_bytes = from as u64..end as u64;
                         from = end + 1;
                         n += 1;
                         match decode_sjis(raw, &mut decoded) {
@@ -838,6 +953,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             return;
         }
         self.seen_ir = true;
+        self.file.header_span = Some(self.line_bytes.clone());
         let mut bad = |field: &str, value: &str, reason: String| {
             self.file_problems.push(QuarantineRow::new(
                 &self.file.path,
@@ -909,7 +1025,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     /// Closes the current receipt and opens a new one, read in place.
     fn open_draft(&mut self, line: u64) -> &mut Draft {
         self.close_draft();
-        self.drafts.push(Draft::new(line));
+        self.drafts.push(Draft::new(line, self.line_bytes.start));
         self.open = true;
         let last = self.drafts.len() - 1;
         &mut self.drafts[last]
@@ -923,7 +1039,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     fn receipt(&mut self, n: u64, f: &Fields) {
         // `open_draft`, with the file's path borrowed alongside.
         self.close_draft();
-        self.drafts.push(Draft::new(n));
+        self.drafts.push(Draft::new(n, self.line_bytes.start));
         self.open = true;
         let last = self.drafts.len() - 1;
         let d = &mut self.drafts[last];
@@ -1216,6 +1332,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     fn totals(&mut self, n: u64, f: &Fields) {
         self.close_draft();
         self.after_go = Some(n);
+        self.go_start = Some(self.line_bytes.start);
         let count = parse_int::<u64>(f.get(2));
         let points = parse_int::<i64>(f.get(3));
         let mut bad = |field: &str, value: &str, reason: &str| {
@@ -1289,7 +1406,16 @@ impl<'f, 'c> Parser<'f, 'c> {
             .map(|r| r.reason.clone());
         let header = self.header.clone().filter(|_| !self.header_broken);
         self.file.receipts.reserve(self.drafts.len());
-        for mut d in std::mem::take(&mut self.drafts) {
+        self.file.spans.reserve(self.drafts.len());
+        // A receipt's bytes end where the next receipt, or GO, or the file's body starts.
+        let ends: Vec<u64> = self
+            .drafts
+            .iter()
+            .skip(1)
+            .map(|d| d.start)
+            .chain([self.go_start.unwrap_or(self.body_len)])
+            .collect();
+        for (mut d, end) in std::mem::take(&mut self.drafts).into_iter().zip(ends) {
             let key = match (&header, d.receipt_number) {
                 (Some(h), Some(number)) => Some(ReceiptKey {
                     organization: h.organization,
@@ -1326,6 +1452,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 (None, Some(key), Some(care_month), Some(sex), Some(birth_date)) => {
                     d.public_expenses.shrink_to_fit();
                     d.comments.shrink_to_fit();
+                    self.file.spans.push(d.start..end);
                     self.file.receipts.push(Receipt {
                         key,
                         line: d.line,
@@ -1470,9 +1597,10 @@ impl<'f, 'c> Parser<'f, 'c> {
 }
 
 impl Draft {
-    fn new(line: u64) -> Draft {
+    fn new(line: u64, start: u64) -> Draft {
         Draft {
             line,
+            start,
             receipt_number: None,
             receipt_type: CompactString::default(),
             care_month: None,
