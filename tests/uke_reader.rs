@@ -464,8 +464,14 @@ fn a_receipt_changed_since_it_was_read_is_an_error() {
         first.iter().copied(),
     );
     std::fs::write(&path, &shifted).expect("write");
-    let err = reparse_receipts(&path, "changing.UKE", &header, &[at.clone()], &config)
-        .expect_err("another receipt");
+    let err = reparse_receipts(
+        &path,
+        "changing.UKE",
+        &header,
+        std::slice::from_ref(&at),
+        &config,
+    )
+    .expect_err("another receipt");
     assert!(err.to_string().contains("changed during the run"), "{err}");
     // Cut short.
     std::fs::write(&path, &bytes[..f.spans[1].start as usize + 10]).expect("write");
