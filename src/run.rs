@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::apportion::{apportion_month, MonthApportionment, ShareRow};
 use crate::config::Config;
 use crate::domain::{ReceiptKey, YearMonth, Yen};
@@ -19,7 +21,7 @@ use crate::ingest::declarations::{read_declarations, DeclarationRead};
 use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, Roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
-use crate::ingest::uke::{read_uke_files, ClinicHeader, InsurerField, Receipt, UkeFile};
+use crate::ingest::uke::{read_uke_files, ClinicHeader, Receipt};
 use crate::ingest::IngestError;
 use crate::manifest::{
     sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, Manifest,
@@ -34,6 +36,7 @@ use crate::report::{
     statements, write_apportionment, write_match_report, write_receipts_parquet,
     write_statements_csv, write_statements_parquet, MatchEntry, ReceiptRow, Statement,
 };
+use crate::resolve::claim::{Claim, ClaimFile};
 use crate::resolve::copay::receipt_money;
 use crate::resolve::matcher::{MatchModel, PatientResult};
 use crate::resolve::outcome::Status;
@@ -230,12 +233,15 @@ pub struct RunOptions<'a> {
 
 /// Everything ingested for a month, ready for resolution.
 pub struct Ingested {
-    pub files: Vec<UkeFile>,
+    /// The month's UKE files, their receipts as claims.
+    pub files: Vec<ClaimFile>,
     pub declarations: Option<DeclarationRead>,
     pub roster: RosterRead,
     pub insurers: InsurerRead,
-    /// The previous run's pending ledger, its receipts read back.
+    /// The previous run's pending ledger, its receipts read back (in `ledger_claims`).
     pub ledger: Option<LedgerRead>,
+    /// The ledger's receipts as claims, in the order of its entries.
+    pub ledger_claims: Option<ClaimFile>,
     /// Inputs the run does not read (reported, never silently skipped).
     pub notices: Vec<QuarantineRow>,
     /// Set by resolution: tier-3 receipts, and those without a declaration form.
@@ -247,8 +253,8 @@ pub struct Ingested {
 
 impl Ingested {
     /// The month's UKE files, then the ledger (as a file of receipts).
-    fn receipt_files(&self) -> impl Iterator<Item = &UkeFile> {
-        self.files.iter().chain(self.ledger.iter().map(|l| &l.file))
+    fn receipt_files(&self) -> impl Iterator<Item = &ClaimFile> {
+        self.files.iter().chain(&self.ledger_claims)
     }
 }
 
@@ -269,10 +275,12 @@ pub fn ingest(
 ) -> Result<Ingested, RunError> {
     let encoding = config.ingest.csv_encoding;
     let (files, tables) = rayon::join(
-        || -> Result<Vec<UkeFile>, IngestError> {
-            read_uke_files(&inputs.uke, &config.ingest, progress)
-                .into_iter()
-                .collect()
+        || -> Result<Vec<ClaimFile>, IngestError> {
+            read_uke_files(&inputs.uke, &config.ingest, progress, |file, path| {
+                ClaimFile::new(file, Some(path.to_path_buf()), &config.ingest)
+            })
+            .into_iter()
+            .collect()
         },
         || -> Result<_, IngestError> {
             let roster = read_roster(&inputs.roster, &inputs.display(&inputs.roster), encoding)?;
@@ -293,8 +301,11 @@ pub fn ingest(
         },
     );
     let mut files = files?;
-    let (roster, insurers, declarations, ledger) = tables?;
+    let (roster, insurers, declarations, mut ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
+    let ledger_claims = ledger
+        .as_mut()
+        .map(|l| ClaimFile::new(std::mem::take(&mut l.file), None, &config.ingest));
     let roster_accepted = roster.roster.num_rows() as u64;
     Ok(Ingested {
         roster_accepted,
@@ -303,6 +314,7 @@ pub fn ingest(
         roster,
         insurers,
         ledger,
+        ledger_claims,
         notices: inputs
             .ignored
             .iter()
@@ -363,7 +375,7 @@ pub fn run_with(
     ingested.notices.extend(unapportionable);
     let statements = statements(&shares, &month, &ingested.insurers.master);
     tracing::info!(apportioned = month.receipts.len(), "apportioned");
-    let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month)?;
+    let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month, config)?;
     progress.finish();
     timings.lap("pending and apportion", clock);
 
@@ -456,16 +468,16 @@ fn check_ledger(
         .files
         .iter()
         .flat_map(|f| {
-            f.receipts
+            f.claims
                 .iter()
                 .map(|r| r.key)
-                .chain(f.quarantined.iter().filter_map(|q| q.key))
+                .chain(f.file.quarantined.iter().filter_map(|q| q.key))
         })
         .collect();
-    if let Some(r) = ledger
-        .file
-        .receipts
+    if let Some(r) = ingested
+        .ledger_claims
         .iter()
+        .flat_map(|l| &l.claims)
         .find(|r| month_keys.contains(&r.key))
     {
         return Err(fail(format!(
@@ -504,7 +516,7 @@ fn resolve(
         .map(|p| inputs.display(p))
         .unwrap_or_default();
     let (resolved, forms) = {
-        let accepted: Vec<&Receipt> = ingested.receipt_files().flat_map(|f| &f.receipts).collect();
+        let accepted: Vec<&Claim> = ingested.receipt_files().flat_map(|f| &f.claims).collect();
         let rows = all_declarations(ingested);
         let declarations = Declarations {
             rows: &rows,
@@ -516,7 +528,7 @@ fn resolve(
             config: &config.matching,
             model,
         };
-        let resolved = resolve_receipts(&accepted, declarations, matching, &config.ingest);
+        let resolved = resolve_receipts(&accepted, declarations, matching);
         let open: HashSet<ReceiptKey> = resolved
             .resolutions
             .iter()
@@ -684,16 +696,14 @@ fn ledger_entries(
     ages: &HashMap<ReceiptKey, Age>,
     forms: &HashMap<ReceiptKey, Declaration>,
     run_month: Option<YearMonth>,
+    config: &Config,
 ) -> Result<Vec<LedgerEntry>, RunError> {
     let open: Vec<&ReceiptRow> = rows.iter().filter(|r| r.status.is_open()).collect();
     if open.is_empty() {
         return Ok(Vec::new());
     }
     let keys: HashSet<ReceiptKey> = open.iter().filter_map(|r| r.key).collect();
-    let receipts: HashMap<ReceiptKey, (&Receipt, &ClinicHeader)> = receipt_headers(ingested)
-        .filter(|(r, _)| keys.contains(&r.key))
-        .map(|(r, h)| (r.key, (r, h)))
-        .collect();
+    let receipts = open_receipts(ingested, &keys, config)?;
     let mut entries = Vec::with_capacity(open.len());
     for row in open {
         let fail = |message: String| RunError::Ledger {
@@ -703,7 +713,7 @@ fn ledger_entries(
         let key = row
             .key
             .ok_or_else(|| fail("an open receipt without a key".into()))?;
-        let (&(receipt, header), Some(age)) = (
+        let (&(ref receipt, header), Some(age)) = (
             receipts
                 .get(&key)
                 .ok_or_else(|| fail(format!("open receipt {key} not found")))?,
@@ -731,22 +741,48 @@ fn ledger_entries(
     Ok(entries)
 }
 
-/// Every accepted receipt with the IR of its file (the ledger's receipts with their
-/// own).
-fn receipt_headers(ingested: &Ingested) -> impl Iterator<Item = (&Receipt, &ClinicHeader)> {
-    let month = ingested
+/// The receipts with these keys, parsed (held ones read again from their files, file by
+/// file in parallel), with the IR of their file (the ledger's receipts with their own).
+fn open_receipts<'a>(
+    ingested: &'a Ingested,
+    keys: &HashSet<ReceiptKey>,
+    config: &Config,
+) -> Result<HashMap<ReceiptKey, (Cow<'a, Receipt>, &'a ClinicHeader)>, RunError> {
+    let month: Vec<Vec<(Receipt, &ClinicHeader)>> = ingested
         .files
-        .iter()
-        .filter_map(|f| f.header.as_ref().map(|h| (f, h)))
-        .flat_map(|(f, h)| f.receipts.iter().map(move |r| (r, h)));
-    let ledger = ingested.ledger.iter().flat_map(|l| {
-        l.file
-            .receipts
-            .iter()
-            .zip(&l.entries)
-            .filter_map(|(r, e)| e.header.as_ref().map(|h| (r, h)))
-    });
-    month.chain(ledger)
+        .par_iter()
+        .filter_map(|f| f.file.header.as_ref().map(|h| (f, h)))
+        .map(|(f, h)| {
+            let positions: Vec<usize> = (0..f.claims.len())
+                .filter(|&i| keys.contains(&f.claims[i].key))
+                .collect();
+            if positions.is_empty() {
+                return Ok(Vec::new());
+            }
+            let receipts = f.receipts(&positions, &config.ingest)?;
+            Ok(receipts.into_iter().map(|r| (r, h)).collect())
+        })
+        .collect::<Result<_, IngestError>>()?;
+    let mut out: HashMap<ReceiptKey, (Cow<'a, Receipt>, &ClinicHeader)> = month
+        .into_iter()
+        .flatten()
+        .map(|(r, h)| (r.key, (Cow::Owned(r), h)))
+        .collect();
+    out.extend(
+        ledger_headers(ingested)
+            .filter(|(c, _)| keys.contains(&c.key))
+            .filter_map(|(c, h)| c.parsed().map(|r| (c.key, (Cow::Borrowed(r), h)))),
+    );
+    Ok(out)
+}
+
+/// The ledger's receipts with the IR each carries.
+fn ledger_headers(ingested: &Ingested) -> impl Iterator<Item = (&Claim, &ClinicHeader)> {
+    let claims = ingested.ledger_claims.iter().flat_map(|l| &l.claims);
+    let entries = ingested.ledger.iter().flat_map(|l| &l.entries);
+    claims
+        .zip(entries)
+        .filter_map(|(c, e)| e.header.as_ref().map(|h| (c, h)))
 }
 
 /// The match report's entries: tier-3 receipts with their candidates, tier-2 card
@@ -795,27 +831,24 @@ fn receipt_rows(
     // receipts, then the ledger's (no map of a month's keys needed).
     let mut resolutions = resolved.resolutions.iter().peekable();
     // The ledger's receipts carry their clinic's IR in the ledger; a file's, in the file.
-    let ledger_prefecture: HashMap<ReceiptKey, u8> = ingested
-        .ledger
-        .iter()
-        .flat_map(|l| l.file.receipts.iter().zip(&l.entries))
-        .filter_map(|(r, e)| e.header.as_ref().map(|h| (r.key, h.prefecture)))
+    let ledger_prefecture: HashMap<ReceiptKey, u8> = ledger_headers(ingested)
+        .map(|(r, h)| (r.key, h.prefecture))
         .collect();
     let mut rows = Vec::with_capacity(resolved.resolutions.len());
     for f in ingested.receipt_files() {
         let mut file_rows: Vec<ReceiptRow> =
-            Vec::with_capacity(f.receipts.len() + f.quarantined.len());
-        let file_prefecture = f.header.as_ref().map(|h| h.prefecture);
-        for r in &f.receipts {
+            Vec::with_capacity(f.claims.len() + f.file.quarantined.len());
+        let file_prefecture = f.file.header.as_ref().map(|h| h.prefecture);
+        for r in &f.claims {
             let Some(res) = resolutions.next_if(|res| res.key == r.key) else {
                 continue;
             };
-            let money = receipt_money(r, res.care_date, res.copay_percent);
+            let money = receipt_money(&r.billed(), res.care_date, res.copay_percent);
             let age = ages.get(&r.key);
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
-                file: f.path.clone(),
+                file: f.file.path.clone(),
                 line: r.line,
                 tier: res.tier,
                 status: res.status,
@@ -835,11 +868,11 @@ fn receipt_rows(
                 reason: res.reason.clone(),
             });
         }
-        for q in &f.quarantined {
+        for q in &f.file.quarantined {
             file_rows.push(ReceiptRow {
                 key: q.key,
                 receipt_number: q.receipt_number,
-                file: f.path.clone(),
+                file: f.file.path.clone(),
                 line: q.line,
                 tier: 0,
                 status: Status::Quarantined,
@@ -852,7 +885,7 @@ fn receipt_rows(
                 copay_yen: None,
                 insurer_share_yen: None,
                 copay_diff_yen: None,
-                clinic_prefecture: f.header.as_ref().map(|h| h.prefecture),
+                clinic_prefecture: file_prefecture,
                 declared_kind: crate::domain::InsuranceKind::Unknown,
                 first_pending_month: None,
                 pending_months: None,
@@ -879,7 +912,7 @@ fn ignored_notice(display: &str) -> QuarantineRow {
 fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
     let mut rows: Vec<QuarantineRow> = ingested
         .receipt_files()
-        .flat_map(|f| f.quarantine.iter().cloned())
+        .flat_map(|f| f.file.quarantine.iter().cloned())
         .collect();
     rows.extend(ingested.notices.iter().cloned());
     rows.extend(ingested.roster.quarantine.iter().cloned());
@@ -932,7 +965,7 @@ fn build_manifest(
         sha256_file(path).map_err(|source| RunError::Ingest(IngestError::io(path, source)))
     };
     let mut input_files = Vec::new();
-    for f in &ingested.files {
+    for f in ingested.files.iter().map(|f| &f.file) {
         input_files.push(InputFile {
             path: f.path.clone(),
             kind: "uke",
@@ -965,7 +998,7 @@ fn build_manifest(
         "insurers",
         Some(&ingested.insurers.encoding),
     )?);
-    if let (Some(l), Some(p)) = (&ingested.ledger, facts.pending) {
+    if let (Some(l), Some(p)) = (&ingested.ledger_claims, facts.pending) {
         input_files.push(InputFile {
             path: ledger_display(p),
             kind: "pending",
@@ -976,23 +1009,21 @@ fn build_manifest(
     }
 
     let mut uke = UkeCounts::default();
-    for f in &ingested.files {
+    for ClaimFile {
+        file: f, claims, ..
+    } in &ingested.files
+    {
         uke.files += 1;
         uke.files_quarantined += u64::from(f.quarantined_whole());
         uke.lines += f.lines;
         for (id, n) in &f.record_counts {
             *uke.records.entry(id.clone()).or_insert(0) += n;
         }
-        uke.receipts_accepted += f.receipts.len() as u64;
+        uke.receipts_accepted += claims.len() as u64;
         uke.receipts_quarantined += f.quarantined.len() as u64;
-        for r in &f.receipts {
-            let field = match r.insurance.as_ref().map(|h| &h.insurer) {
-                Some(InsurerField::Known(_)) => "known_insurer",
-                Some(InsurerField::Filler(_)) => "filler_insurer",
-                None => "no_ho",
-            };
+        for r in claims {
             *uke.accepted_by_insurer_field
-                .entry(field.into())
+                .entry(r.insurer_field().into())
                 .or_insert(0) += 1;
         }
     }
@@ -1003,19 +1034,19 @@ fn build_manifest(
     let mut quarantined = 0u64;
     for f in ingested.receipt_files() {
         let from_ledger = ingested
-            .ledger
+            .ledger_claims
             .as_ref()
-            .is_some_and(|l| std::ptr::eq(f, &l.file));
-        accepted += f.receipts.len() as u64;
-        quarantined += f.quarantined.len() as u64;
-        for r in &f.receipts {
-            yen.accepted += r.points().to_yen();
-            yen.points_in += r.points();
+            .is_some_and(|l| std::ptr::eq(f, l));
+        accepted += f.claims.len() as u64;
+        quarantined += f.file.quarantined.len() as u64;
+        for r in &f.claims {
+            yen.accepted += r.points.to_yen();
+            yen.points_in += r.points;
             if from_ledger {
-                yen.carried_in += r.points().to_yen();
+                yen.carried_in += r.points.to_yen();
             }
         }
-        for q in &f.quarantined {
+        for q in &f.file.quarantined {
             match q.points {
                 Some(p) => {
                     yen.quarantined += p.to_yen();
@@ -1093,7 +1124,7 @@ fn build_manifest(
         hold_months: config.apportion.hold_months,
         carried_in,
         carried_in_quarantined: ingested
-            .ledger
+            .ledger_claims
             .as_ref()
             .map_or(0, |l| l.file.quarantined.len() as u64),
         carried_out: facts.ledger.len() as u64,

@@ -697,7 +697,7 @@ fn evaluate(dir: &Path) {
     use reseclear::domain::{ClinicCode, YearMonth};
     use reseclear::ingest::uke::Comment;
     use reseclear::resolve::comments::parse_declared_comments;
-    use reseclear::resolve::verify::{classify, Filed};
+    use reseclear::resolve::verify::Filed;
 
     let started = std::time::Instant::now();
     let config = reseclear::config::Config::default();
@@ -721,12 +721,13 @@ fn evaluate(dir: &Path) {
     let mut patients = Vec::new();
     let mut keys = Vec::new();
     for file in &ingested.files {
-        for receipt in &file.receipts {
-            let within = match classify(receipt, &config.ingest) {
+        for claim in &file.claims {
+            let within = match &claim.filed {
                 Filed::Unknown => None,
-                Filed::InsurerOnly { insurer, .. } => Some(insurer),
+                Filed::InsurerOnly { insurer, .. } => Some(*insurer),
                 _ => continue,
             };
+            let receipt = claim.parsed().expect("tier-3 claims keep their receipt");
             let form = decls
                 .get(&(
                     receipt.key.clinic_code,

@@ -11,8 +11,9 @@ use reseclear::domain::{
 use reseclear::ingest::roster::read_roster;
 use reseclear::ingest::uke::{EligibilityConfirmation, HealthInsurance, InsurerField, Receipt};
 use reseclear::resolve::card_index::CardIndex;
+use reseclear::resolve::claim::Claim;
 use reseclear::resolve::outcome::Status;
-use reseclear::resolve::verify::{classify, resolve_card, Filed};
+use reseclear::resolve::verify::{classify, resolve_card, CardPatient, Filed};
 
 const ROSTER: &str = "\
 person_id,insurer_number,symbol,number,branch,name,name_kana,birth_date,sex,postal_code,address,employer,valid_from,valid_to,copay_percent
@@ -90,7 +91,14 @@ fn resolve(r: &Receipt) -> reseclear::resolve::outcome::Resolution {
         panic!("a card receipt");
     };
     let index = CardIndex::build(&read.roster, &HashSet::from([key.clone()]));
-    resolve_card(r, &key, branch.as_deref(), &index)
+    let parsed = resolve_card(&CardPatient::of(r), &key, branch.as_deref(), &index);
+    // Held as a run holds a card receipt (its fields, and where it is in its file): the
+    // same resolution.
+    let claim = Claim::new(r.clone(), Some(0..1), &IngestConfig::default());
+    assert!(claim.parsed().is_none(), "a card receipt is held");
+    let held = resolve_card(&claim.card_patient(), &key, branch.as_deref(), &index);
+    assert_eq!(held, parsed);
+    parsed
 }
 
 #[test]
@@ -254,7 +262,7 @@ fn filler_numbers_are_classified_as_tier_three() {
 mod money {
     use super::*;
     use reseclear::domain::Yen;
-    use reseclear::resolve::copay::receipt_money;
+    use reseclear::resolve::copay::{receipt_money, Billed};
 
     fn on() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 5, 1).unwrap()
@@ -273,7 +281,7 @@ mod money {
             "山田　太郎",
         );
         r.insurance.as_mut().unwrap().points = Points(1234);
-        let m = receipt_money(&r, on(), Some(30));
+        let m = receipt_money(&Billed::of(&r), on(), Some(30));
         assert_eq!(
             (m.cost, m.copay, m.insurer_share, m.copay_diff),
             (Yen(12340), Yen(3700), Yen(8640), Yen(0))
@@ -293,7 +301,7 @@ mod money {
         );
         r.insurance.as_mut().unwrap().points = Points(100_000);
         r.insurance.as_mut().unwrap().copay = Some(Yen(80_100));
-        let m = receipt_money(&r, on(), Some(30));
+        let m = receipt_money(&Billed::of(&r), on(), Some(30));
         assert_eq!(
             (m.copay, m.insurer_share, m.copay_diff),
             (Yen(80_100), Yen(919_900), Yen(0))
@@ -315,11 +323,14 @@ mod money {
         );
         r.receipt_type = "1318".into();
         r.insurance.as_mut().unwrap().points = Points(1000);
-        let m = receipt_money(&r, on(), Some(30));
+        let m = receipt_money(&Billed::of(&r), on(), Some(30));
         assert_eq!((m.percent_billed, m.percent_due), (10, 30));
         assert_eq!((m.copay, m.copay_diff), (Yen(3000), Yen(-2000)));
         // 20% is one the receipt allows: no difference.
-        assert_eq!(receipt_money(&r, on(), Some(20)).copay_diff, Yen(0));
+        assert_eq!(
+            receipt_money(&Billed::of(&r), on(), Some(20)).copay_diff,
+            Yen(0)
+        );
     }
 
     #[test]
@@ -335,7 +346,7 @@ mod money {
         );
         r.benefit_ratio = Some(70);
         r.insurance.as_mut().unwrap().points = Points(842);
-        let m = receipt_money(&r, on(), None);
+        let m = receipt_money(&Billed::of(&r), on(), None);
         assert_eq!((m.percent_due, m.copay), (30, Yen(2530)));
     }
 }

@@ -19,7 +19,7 @@ pub use ledger::{ledger_schema, read_ledger, uke_text, write_ledger, LedgerEntry
 
 use crate::apportion::ApportionConfig;
 use crate::domain::YearMonth;
-use crate::ingest::uke::UkeFile;
+use crate::resolve::claim::ClaimFile;
 
 /// Name of the ledger a run writes.
 pub const LEDGER_FILE: &str = "pending.parquet";
@@ -47,16 +47,18 @@ pub fn age(first: YearMonth, run_month: YearMonth, config: &ApportionConfig) -> 
 
 /// The run's month: the latest 請求年月 among its UKE files (headers, then receipt keys
 /// of files whose header could not be read). `None` when no file says.
-pub fn run_month(files: &[UkeFile]) -> Option<YearMonth> {
+pub fn run_month(files: &[ClaimFile]) -> Option<YearMonth> {
     files
         .iter()
         .flat_map(|f| {
-            f.header
+            f.file
+                .header
                 .iter()
                 .map(|h| h.billing_month)
-                .chain(f.receipts.iter().map(|r| r.key.billing_month))
+                .chain(f.claims.iter().map(|r| r.key.billing_month))
                 .chain(
-                    f.quarantined
+                    f.file
+                        .quarantined
                         .iter()
                         .filter_map(|q| q.key.map(|k| k.billing_month)),
                 )

@@ -10,7 +10,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::domain::Yen;
+use crate::domain::{Points, Yen};
 use crate::ingest::uke::Receipt;
 
 /// Copay percent due by age on a day (DOMAIN §8), for the ordinary income band:
@@ -70,11 +70,37 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     age
 }
 
+/// What a receipt billed, as its money is worked out from: the points, and what says
+/// which copay percent applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Billed {
+    pub points: Points,
+    /// RE 8 給付割合.
+    pub benefit_ratio: Option<u8>,
+    /// The 4th digit of RE 3 レセプト種別 (the patient category), when there is one.
+    pub patient_category: Option<u8>,
+    pub birth_date: NaiveDate,
+    /// HO 12 負担金額, when recorded.
+    pub recorded_copay: Option<Yen>,
+}
+
+impl Billed {
+    pub fn of(receipt: &Receipt) -> Billed {
+        Billed {
+            points: receipt.points(),
+            benefit_ratio: receipt.benefit_ratio,
+            patient_category: receipt.receipt_type.as_bytes().get(3).copied(),
+            birth_date: receipt.birth_date,
+            recorded_copay: receipt.insurance.as_ref().and_then(|h| h.copay),
+        }
+    }
+}
+
 /// The copay percents a receipt allows, the first being the one it most likely
 /// billed: 100 − 給付割合 when recorded (国保); else the レセプト種別's patient category
 /// (4th digit): 3/4 未就学者 20; 7/8 高齢受給者・後期 一般 20 from 70, 10 or 20 from 75
 /// (the 2割 band of 後期 has no code of its own); 9/0 7割給付 30; others 30.
-pub fn receipt_copay_percents(receipt: &Receipt, on: NaiveDate) -> &'static [u8] {
+pub fn receipt_copay_percents(receipt: &Billed, on: NaiveDate) -> &'static [u8] {
     if let Some(ratio) = receipt.benefit_ratio {
         return match ratio {
             90 => &[10],
@@ -83,7 +109,7 @@ pub fn receipt_copay_percents(receipt: &Receipt, on: NaiveDate) -> &'static [u8]
             _ => &[30],
         };
     }
-    match receipt.receipt_type.as_bytes().get(3) {
+    match receipt.patient_category {
         Some(b'3' | b'4') => &[20],
         Some(b'7' | b'8') if age_on(receipt.birth_date, on) >= 75 => &[10, 20],
         Some(b'7' | b'8') => &[20],
@@ -115,8 +141,8 @@ pub struct Money {
 /// Works out a receipt's money. `roster_percent` is the chosen period's
 /// `copay_percent`, which wins over the receipt's where present; a 差額 is reported
 /// only when the percent due is not one the receipt allows.
-pub fn receipt_money(receipt: &Receipt, on: NaiveDate, roster_percent: Option<u8>) -> Money {
-    let cost = receipt.points().to_yen();
+pub fn receipt_money(receipt: &Billed, on: NaiveDate, roster_percent: Option<u8>) -> Money {
+    let cost = receipt.points.to_yen();
     let allowed = receipt_copay_percents(receipt, on);
     let due = roster_percent.filter(|p| matches!(p, 10 | 20 | 30));
     let percent_billed = match due {
@@ -125,12 +151,12 @@ pub fn receipt_money(receipt: &Receipt, on: NaiveDate, roster_percent: Option<u8
     };
     let percent_due = due.unwrap_or(percent_billed);
     let share_of = |percent: u8| Yen(round_to_10(cost.0 * i64::from(percent) / 100));
-    let copay = match receipt.insurance.as_ref().and_then(|h| h.copay) {
+    let copay = match receipt.recorded_copay {
         // A recorded amount (as under the high-cost cap) stands.
         Some(recorded) => recorded,
         None => share_of(percent_due),
     };
-    let billed = match receipt.insurance.as_ref().and_then(|h| h.copay) {
+    let billed = match receipt.recorded_copay {
         Some(recorded) => recorded,
         None => share_of(percent_billed),
     };

@@ -10,6 +10,7 @@
 //! receipt's 摘要 comments.
 
 pub mod card_index;
+pub mod claim;
 pub mod comments;
 pub mod copay;
 pub mod declared;

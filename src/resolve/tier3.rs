@@ -60,7 +60,7 @@ pub fn resolve_tier3(
                 key: r.key,
                 tier: 3,
                 status: Status::NoMatch,
-                filed_insurer: filed_insurer(r),
+                filed_insurer: filed_insurer(r).to_string(),
                 resolved_insurer: None,
                 person_id: None,
                 period_line: None,

@@ -6,12 +6,12 @@
 use rayon::prelude::*;
 
 use super::card_index::CardIndex;
+use super::claim::Claim;
 use super::declared::{declared, join_declarations};
 use super::matcher::MatchRun;
 use super::outcome::{Resolution, Status};
 use super::tier3::{resolve_tier3, MatchContext, Tier3Case};
-use super::verify::{classify, filed_insurer, resolve_card, Filed};
-use crate::config::IngestConfig;
+use super::verify::{resolve_card, Filed};
 use crate::ingest::declarations::Declaration;
 use crate::ingest::uke::Receipt;
 use crate::validate::QuarantineRow;
@@ -44,15 +44,12 @@ pub struct Declarations<'a> {
 
 /// Resolves every receipt; the result is in the order of `receipts`, whatever the
 /// number of threads.
-pub fn resolve_receipts(
-    receipts: &[&Receipt],
+pub fn resolve_receipts<'r>(
+    receipts: &[&'r Claim],
     declarations: Declarations<'_>,
     matching: MatchContext<'_>,
-    config: &IngestConfig,
 ) -> Resolved {
-    let filed: Vec<Filed> = receipts.par_iter().map(|r| classify(r, config)).collect();
-    tracing::debug!(receipts = filed.len(), "receipts classified");
-    let cards = filed.iter().filter_map(|f| match f {
+    let cards = receipts.iter().filter_map(|c| match &c.filed {
         Filed::Card { key, .. }
         | Filed::InsurerOnly {
             card: Some((key, _)),
@@ -62,37 +59,34 @@ pub fn resolve_receipts(
     });
     let index = CardIndex::build(matching.roster, cards);
     tracing::info!(periods = index.len(), "card index built");
-    // A filler-looking 番号 that the roster has as a real card is that card.
-    let filed: Vec<Filed> = filed
-        .into_iter()
-        .map(|f| match f {
-            Filed::InsurerOnly {
-                insurer,
-                card: Some((key, branch)),
-            } if index.card(&key).next().is_some() => Filed::Card {
-                insurer,
-                key,
-                branch,
-            },
-            other => other,
-        })
-        .collect();
-
-    let tier3: Vec<usize> = filed
+    // The card each receipt is resolved with: its own, or a filler-looking 番号 that the
+    // roster has as a real card.
+    let card_of = |c: &'r Claim| match &c.filed {
+        Filed::Card { key, branch, .. } => Some((key, branch.as_deref())),
+        Filed::InsurerOnly {
+            card: Some((key, branch)),
+            ..
+        } if index.card(key).next().is_some() => Some((key, branch.as_deref())),
+        _ => None,
+    };
+    // Tier 3: the rest filed with an insurer or a filler (each keeps its parsed
+    // receipt, see `Claim::new`).
+    let tier3: Vec<(usize, &Receipt)> = receipts
         .iter()
         .enumerate()
-        .filter(|(_, f)| matches!(f, Filed::Unknown | Filed::InsurerOnly { .. }))
-        .map(|(i, _)| i)
+        .filter(|(_, c)| matches!(c.filed, Filed::Unknown | Filed::InsurerOnly { .. }))
+        .filter(|(_, c)| card_of(c).is_none())
+        .filter_map(|(i, c)| c.parsed().map(|r| (i, r)))
         .collect();
-    let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&i| receipts[i]).collect();
+    let tier3_receipts: Vec<&Receipt> = tier3.iter().map(|&(_, r)| r).collect();
     let (forms, notices) = join_declarations(&tier3_receipts, declarations.rows, declarations.file);
     let cases: Vec<Tier3Case<'_>> = tier3
         .par_iter()
         .zip(forms.par_iter())
-        .map(|(&i, form)| Tier3Case {
-            receipt: receipts[i],
-            declared: declared(receipts[i], form.map(|f| &declarations.rows[f])),
-            within_insurer: match &filed[i] {
+        .map(|(&(i, r), form)| Tier3Case {
+            receipt: r,
+            declared: declared(r, form.map(|f| &declarations.rows[f])),
+            within_insurer: match &receipts[i].filed {
                 Filed::InsurerOnly { insurer, .. } => Some(*insurer),
                 _ => None,
             },
@@ -105,21 +99,18 @@ pub fn resolve_receipts(
     // second copy of them).
     let mut resolutions: Vec<Resolution> = receipts
         .par_iter()
-        .zip(filed.par_iter())
-        .map(|(r, f)| match f {
-            Filed::Card { key, branch, .. } => resolve_card(r, key, branch.as_deref(), &index),
-            Filed::PublicOnly => unresolved(
-                r,
+        .map(|c| match (card_of(c), &c.filed) {
+            (Some((key, branch)), _) => resolve_card(&c.card_patient(), key, branch, &index),
+            (None, Filed::PublicOnly) => unresolved(
+                c,
                 0,
                 Status::PublicOnly,
                 "no HO record: a 公費-only receipt, paid by its public payer".into(),
             ),
-            Filed::InsurerOnly { .. } | Filed::Unknown => {
-                unresolved(r, 3, Status::NoMatch, String::new())
-            }
+            (None, _) => unresolved(c, 3, Status::NoMatch, String::new()),
         })
         .collect();
-    for (&i, res) in tier3.iter().zip(tier3_resolutions) {
+    for (&(i, _), res) in tier3.iter().zip(tier3_resolutions) {
         resolutions[i] = res;
     }
     Resolved {
@@ -128,22 +119,23 @@ pub fn resolve_receipts(
         tier3_receipts: tier3.len() as u64,
         tier3_without_declaration: forms.iter().filter(|f| f.is_none()).count() as u64,
         match_run,
-        tier3_keys: tier3.iter().map(|&i| receipts[i].key).collect(),
+        tier3_keys: tier3.iter().map(|&(_, r)| r.key).collect(),
         tier3_forms: forms,
     }
 }
 
-fn unresolved(r: &Receipt, tier: u8, status: Status, reason: String) -> Resolution {
+fn unresolved(c: &Claim, tier: u8, status: Status, reason: String) -> Resolution {
+    let patient = c.card_patient();
     Resolution {
-        key: r.key,
+        key: c.key,
         tier,
         status,
-        filed_insurer: filed_insurer(r),
+        filed_insurer: patient.filed_insurer.to_string(),
         resolved_insurer: None,
         person_id: None,
         period_line: None,
         copay_percent: None,
-        care_date: r.care_month.first_day(),
+        care_date: patient.care_month.first_day(),
         match_weight: None,
         match_probability: None,
         declared_kind: crate::domain::InsuranceKind::Unknown,

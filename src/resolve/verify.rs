@@ -12,12 +12,13 @@
 //! the most recent insurer and is chosen, as the guidance asks for the most recent.
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 
 use super::card_index::{CardIndex, CardKey};
 use super::normalize::{normalize_kana, normalize_kanji_name};
 use super::outcome::{Resolution, Status};
 use crate::config::IngestConfig;
-use crate::domain::{InsuranceKind, InsurerNumber};
+use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, Sex, YearMonth};
 use crate::ingest::uke::{InsurerField, Receipt};
 
 /// How a receipt was filed, which decides the tier.
@@ -27,14 +28,14 @@ pub enum Filed {
     Card {
         insurer: InsurerNumber,
         key: CardKey,
-        branch: Option<String>,
+        branch: Option<CompactString>,
     },
     /// Real insurer number, insured number unknown (filler or empty): tier 3 among
     /// that insurer's subscribers. A filler-looking number can be real (番号 `777`):
     /// `card` is what to look up first, and if the roster has that card, it is one.
     InsurerOnly {
         insurer: InsurerNumber,
-        card: Option<(CardKey, Option<String>)>,
+        card: Option<(CardKey, Option<CompactString>)>,
     },
     /// Filler insurer number: tier 3.
     Unknown,
@@ -53,7 +54,7 @@ pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
             let branch = receipt
                 .confirmation
                 .as_ref()
-                .map(|sn| sn.branch.trim().to_string())
+                .map(|sn| CompactString::from(sn.branch.trim()))
                 .filter(|b| !b.is_empty());
             let key = CardKey::new(insurer.as_str(), &ho.symbol, &ho.number);
             if ho.number.trim().is_empty() {
@@ -80,18 +81,46 @@ pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
     }
 }
 
-/// The receipt's HO 保険者番号 as written.
-pub fn filed_insurer(receipt: &Receipt) -> String {
+/// What card resolution reads of a receipt: the care month, and the patient's birth
+/// date, sex and names to tell apart a family sharing a card.
+#[derive(Debug, Clone, Copy)]
+pub struct CardPatient<'a> {
+    pub key: ReceiptKey,
+    pub care_month: YearMonth,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub name: &'a str,
+    pub kana_name: &'a str,
+    /// HO 保険者番号 as written.
+    pub filed_insurer: &'a str,
+}
+
+impl<'a> CardPatient<'a> {
+    pub fn of(receipt: &'a Receipt) -> CardPatient<'a> {
+        CardPatient {
+            key: receipt.key,
+            care_month: receipt.care_month,
+            birth_date: receipt.birth_date,
+            sex: receipt.sex,
+            name: &receipt.name,
+            kana_name: &receipt.kana_name,
+            filed_insurer: filed_insurer(receipt),
+        }
+    }
+}
+
+/// The receipt's HO 保険者番号 as written (empty without HO).
+pub fn filed_insurer(receipt: &Receipt) -> &str {
     match receipt.insurance.as_ref().map(|h| &h.insurer) {
-        Some(InsurerField::Known(n)) => n.to_string(),
-        Some(InsurerField::Filler(f)) => f.to_string(),
-        None => String::new(),
+        Some(InsurerField::Known(n)) => n.as_str(),
+        Some(InsurerField::Filler(f)) => f,
+        None => "",
     }
 }
 
 /// Resolves a receipt filed with a card (tiers 1 and 2).
 pub fn resolve_card(
-    receipt: &Receipt,
+    receipt: &CardPatient<'_>,
     key: &CardKey,
     branch: Option<&str>,
     index: &CardIndex,
@@ -102,7 +131,7 @@ pub fn resolve_card(
         key: receipt.key,
         tier: 1,
         status: Status::NoMatch,
-        filed_insurer: filed_insurer(receipt),
+        filed_insurer: receipt.filed_insurer.to_string(),
         resolved_insurer: None,
         person_id: None,
         period_line: None,
@@ -229,7 +258,7 @@ fn same_branch(a: &str, b: &str) -> bool {
 /// Among persons sharing a card, the one whose birth date and sex are the patient's
 /// (the name breaks a tie); `None` when none, or more than one, fits.
 fn choose_by_demographics<'a>(
-    receipt: &Receipt,
+    receipt: &CardPatient<'_>,
     rows: &[super::card_index::Period<'a>],
 ) -> Option<&'a str> {
     let mut fits: Vec<&'a str> = rows
@@ -240,8 +269,8 @@ fn choose_by_demographics<'a>(
     fits.sort_unstable();
     fits.dedup();
     if fits.len() > 1 {
-        let name = normalize_kanji_name(&receipt.name);
-        let kana = normalize_kana(&receipt.kana_name);
+        let name = normalize_kanji_name(receipt.name);
+        let kana = normalize_kana(receipt.kana_name);
         fits = rows
             .iter()
             .filter(|p| fits.contains(&p.person_id))

@@ -5,16 +5,17 @@
 use std::collections::BTreeMap;
 
 use crate::domain::ReceiptKey;
-use crate::ingest::uke::{QuarantinedReceipt, UkeFile};
+use crate::ingest::uke::QuarantinedReceipt;
+use crate::resolve::claim::ClaimFile;
 use crate::validate::{QuarantineRow, Scope};
 
 /// Moves every receipt whose key occurs in more than one file to quarantine. Files are
 /// taken in the order given (sorted by path by the caller), so the result is the same
 /// on every run.
-pub fn quarantine_duplicate_keys(files: &mut [UkeFile]) {
+pub fn quarantine_duplicate_keys(files: &mut [ClaimFile]) {
     let mut seen: BTreeMap<ReceiptKey, Vec<(usize, u64)>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        for r in &f.receipts {
+        for r in &f.claims {
             seen.entry(r.key).or_default().push((i, r.line));
         }
     }
@@ -24,7 +25,7 @@ pub fn quarantine_duplicate_keys(files: &mut [UkeFile]) {
         .map(|(k, v)| {
             let list = v
                 .iter()
-                .map(|(i, line)| format!("{}:{line}", files[*i].path))
+                .map(|(i, line)| format!("{}:{line}", files[*i].file.path))
                 .collect::<Vec<_>>()
                 .join(", ");
             (k, list)
@@ -34,10 +35,11 @@ pub fn quarantine_duplicate_keys(files: &mut [UkeFile]) {
         return;
     }
     for f in files.iter_mut() {
-        let (dups, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut f.receipts)
+        let (dups, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut f.claims)
             .into_iter()
             .partition(|r| places.contains_key(&r.key));
-        f.receipts = keep;
+        f.claims = keep;
+        let f = &mut f.file;
         for r in dups {
             let reason = format!(
                 "receipt key {} occurs in more than one file ({})",
@@ -59,7 +61,7 @@ pub fn quarantine_duplicate_keys(files: &mut [UkeFile]) {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
                 line: r.line,
-                points: Some(r.points()),
+                points: Some(r.points),
                 reason,
             });
         }

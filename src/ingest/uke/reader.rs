@@ -314,17 +314,19 @@ fn unreadable(path: &Path, display: &str, long: crate::ingest::text::LongLine) -
     file
 }
 
-/// Reads many files in parallel; results come back in the order given. `progress`
-/// advances by one per file read.
-pub fn read_uke_files(
+/// Reads many files in parallel; results come back in the order given, each file as
+/// `keep` makes it (a run keeps a compact form of its receipts, while the threads
+/// still have the file at hand). `progress` advances by one per file read.
+pub fn read_uke_files<T: Send>(
     files: &[(std::path::PathBuf, String)],
     config: &IngestConfig,
     progress: &dyn crate::progress::Progress,
-) -> Vec<Result<UkeFile, IngestError>> {
+    keep: impl Fn(UkeFile, &Path) -> T + Sync,
+) -> Vec<Result<T, IngestError>> {
     files
         .par_iter()
         .map(|(path, display)| {
-            let file = read_uke_file(path, display, config);
+            let file = read_uke_file(path, display, config).map(|f| keep(f, path));
             progress.advance(1);
             file
         })
