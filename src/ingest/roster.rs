@@ -886,9 +886,9 @@ fn read_batches(
 /// first by person_id, then one summary row) and the number of such persons.
 ///
 /// Rows are grouped by person through a sort of fixed-size keys (a stable hash of
-/// person_id, valid_from, line: 32 bytes a row, no text copied), which a national
-/// roster sorts in seconds; rows whose persons differ but share a hash are told apart
-/// by their person_id.
+/// person_id, valid_from and the row's place: 24 bytes a row, no text copied), which a
+/// national roster sorts in seconds; rows whose persons differ but share a hash are
+/// told apart by their person_id.
 fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) {
     struct View<'a> {
         person: &'a StringArray,
