@@ -175,6 +175,16 @@ impl ClaimFile {
         }
     }
 
+    /// Copies the claims into new allocations, once every file is read. Parsing
+    /// allocates and frees about a kilobyte a receipt around the few hundred bytes a
+    /// claim keeps, so the claims end up scattered over allocator pages that are
+    /// otherwise free and cannot be given back: at 5 M receipts, 1.4 GB of the resident
+    /// set. Copied after the parsing is over, they are packed together, and the pages
+    /// they leave are returned.
+    pub fn compact(&mut self) {
+        self.claims = self.claims.to_vec();
+    }
+
     /// The parsed receipts of these claims (given by position in `claims`), in the
     /// order given: held ones are read again from the file.
     pub fn receipts(
