@@ -26,7 +26,6 @@ use rayon::prelude::*;
 use crate::domain::InsurerNumber;
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::{idx, Roster};
-use crate::resolve::normalize::kana_strip_voicing;
 pub(crate) use crate::stable_hash::{hash_str, StableHasher};
 
 use super::config::BlockingKey;
@@ -34,6 +33,7 @@ use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
+use super::values::{Joined, KanaValues, NameValues, RowValueCache};
 
 // ---------------------------------------------------------------------------------
 // Blocking keys.
@@ -42,8 +42,8 @@ use super::keys::{
 pub(crate) struct BlockValues<'a> {
     pub birth: NaiveDate,
     pub sex: u8,
-    pub name: Option<&'a NameKey>,
-    pub kana: Option<&'a KanaKey>,
+    pub name: Option<NameValues<'a>>,
+    pub kana: Option<KanaValues<'a>>,
 }
 
 /// The key of `rule` (its position `rule_index` salts the hash) for these values, or
@@ -72,16 +72,16 @@ pub(crate) fn rule_key(
                 h.field(&[d.month() as u8, d.day() as u8]);
             }
             BlockingKey::Sex => h.field(&[v.sex]),
-            BlockingKey::Kana => h.field(v.kana?.full_unvoiced.as_bytes()),
+            BlockingKey::Kana => v.kana.as_ref()?.full_unvoiced.field(&mut h),
             BlockingKey::KanaFamily => {
-                h.field(kana_strip_voicing(v.kana?.family.as_deref()?).as_bytes())
+                h.field(v.kana.as_ref()?.family_unvoiced.as_deref()?.as_bytes())
             }
             BlockingKey::KanaGiven => {
-                h.field(kana_strip_voicing(v.kana?.given.as_deref()?).as_bytes())
+                h.field(v.kana.as_ref()?.given_unvoiced.as_deref()?.as_bytes())
             }
-            BlockingKey::Name => h.field(v.name?.full.as_bytes()),
-            BlockingKey::NameFamily => h.field(v.name?.family.as_deref()?.as_bytes()),
-            BlockingKey::NameGiven => h.field(v.name?.given.as_deref()?.as_bytes()),
+            BlockingKey::Name => v.name.as_ref()?.full.field(&mut h),
+            BlockingKey::NameFamily => h.field(v.name.as_ref()?.family?.as_bytes()),
+            BlockingKey::NameGiven => h.field(v.name.as_ref()?.given?.as_bytes()),
         }
     }
     Some(h.finish())
@@ -109,39 +109,42 @@ pub(crate) enum TfTable {
 pub(crate) const TF_TABLES: usize = 8;
 
 pub(crate) fn tf_hash(table: TfTable, value: &str) -> u64 {
-    hash_str(0x7f00 + table as u64, value)
+    tf_hash_of(table, Joined::whole(value))
 }
 
-pub(crate) fn tf_pair_hash(name: &str, kana: &str) -> u64 {
+fn tf_hash_of(table: TfTable, value: Joined<'_>) -> u64 {
+    let mut h = StableHasher::new(0x7f00 + table as u64);
+    value.field(&mut h);
+    h.finish()
+}
+
+fn tf_pair_hash(name: Joined<'_>, kana: Joined<'_>) -> u64 {
     let mut h = StableHasher::new(0x7f00 + TfTable::NameKanaPair as u64);
-    h.field(name.as_bytes());
-    h.field(kana.as_bytes());
+    name.field(&mut h);
+    kana.field(&mut h);
     h.finish()
 }
 
 /// The hashes of one row's (or patient's) values, per table.
 pub(crate) fn tf_hashes(
-    name: Option<&NameKey>,
-    kana: Option<&KanaKey>,
+    name: Option<&NameValues<'_>>,
+    kana: Option<&KanaValues<'_>>,
 ) -> [Option<u64>; TF_TABLES] {
     let mut out = [None; TF_TABLES];
     if let Some(n) = name {
-        out[TfTable::NameFamily as usize] =
-            n.family.as_deref().map(|s| tf_hash(TfTable::NameFamily, s));
-        out[TfTable::NameGiven as usize] =
-            n.given.as_deref().map(|s| tf_hash(TfTable::NameGiven, s));
-        out[TfTable::NameFull as usize] = Some(tf_hash(TfTable::NameFull, &n.full));
+        out[TfTable::NameFamily as usize] = n.family.map(|s| tf_hash(TfTable::NameFamily, s));
+        out[TfTable::NameGiven as usize] = n.given.map(|s| tf_hash(TfTable::NameGiven, s));
+        out[TfTable::NameFull as usize] = Some(tf_hash_of(TfTable::NameFull, n.full));
     }
     if let Some(k) = kana {
-        out[TfTable::KanaFamily as usize] =
-            k.family.as_deref().map(|s| tf_hash(TfTable::KanaFamily, s));
-        out[TfTable::KanaGiven as usize] =
-            k.given.as_deref().map(|s| tf_hash(TfTable::KanaGiven, s));
-        out[TfTable::KanaFull as usize] = Some(tf_hash(TfTable::KanaFull, &k.full));
+        out[TfTable::KanaFamily as usize] = k.family.map(|s| tf_hash(TfTable::KanaFamily, s));
+        out[TfTable::KanaGiven as usize] = k.given.map(|s| tf_hash(TfTable::KanaGiven, s));
+        out[TfTable::KanaFull as usize] = Some(tf_hash_of(TfTable::KanaFull, k.full));
     }
     if let (Some(n), Some(k)) = (name, kana) {
-        out[TfTable::NameKanaPair as usize] = Some(tf_pair_hash(&n.full, &k.full));
-        out[TfTable::NameFullWithKana as usize] = Some(tf_hash(TfTable::NameFullWithKana, &n.full));
+        out[TfTable::NameKanaPair as usize] = Some(tf_pair_hash(n.full, k.full));
+        out[TfTable::NameFullWithKana as usize] =
+            Some(tf_hash_of(TfTable::NameFullWithKana, n.full));
     }
     out
 }
@@ -298,18 +301,18 @@ pub(crate) struct ScanPlan<'p> {
     pub seed: u64,
 }
 
-struct Acc {
+struct Acc<'r> {
     hits: Vec<Hit>,
     counts: [Vec<u64>; TF_TABLES],
     rows_named: u64,
     rows_kana: u64,
     bottom: BTreeMap<u64, RowPos>,
     skipped: u64,
-    cache: PartCache,
+    values: RowValueCache<'r>,
 }
 
-impl Acc {
-    fn new(tf: &TfSlots) -> Acc {
+impl<'r> Acc<'r> {
+    fn new(tf: &TfSlots) -> Acc<'r> {
         Acc {
             hits: Vec::new(),
             counts: std::array::from_fn(|t| vec![0; tf.slots[t].len()]),
@@ -317,7 +320,7 @@ impl Acc {
             rows_kana: 0,
             bottom: BTreeMap::new(),
             skipped: 0,
-            cache: PartCache::new(),
+            values: RowValueCache::new(),
         }
     }
 
@@ -340,7 +343,7 @@ impl Acc {
         }
     }
 
-    fn merge(mut self, other: Acc, k: usize) -> Acc {
+    fn merge(mut self, other: Acc<'r>, k: usize) -> Acc<'r> {
         self.hits.extend(other.hits);
         for (a, b) in self.counts.iter_mut().zip(other.counts) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -399,10 +402,10 @@ pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
     }
 }
 
-fn scan_row(
-    acc: &mut Acc,
+fn scan_row<'r>(
+    acc: &mut Acc<'r>,
     plan: &ScanPlan<'_>,
-    cols: &Cols<'_>,
+    cols: &Cols<'r>,
     batch: u32,
     row: usize,
     k: usize,
@@ -413,12 +416,7 @@ fn scan_row(
     };
     let pos = (batch, row as u32);
     acc.offer(k, hash_str(plan.seed, person), pos);
-    let name = cols
-        .name(row)
-        .and_then(|n| NameKey::kanji_cached(n, &mut acc.cache));
-    let kana = cols
-        .kana(row)
-        .and_then(|k| KanaKey::cached(k, &mut acc.cache));
+    let (name, kana) = acc.values.row(cols.name(row), cols.kana(row));
     acc.rows_named += u64::from(name.is_some());
     acc.rows_kana += u64::from(kana.is_some());
     for (t, h) in tf_hashes(name.as_ref(), kana.as_ref()).iter().enumerate() {
@@ -435,8 +433,8 @@ fn scan_row(
     let values = BlockValues {
         birth,
         sex: cols.sex(row),
-        name: name.as_ref(),
-        kana: kana.as_ref(),
+        name,
+        kana,
     };
     for (r, rule) in plan.rules.iter().enumerate() {
         if plan.needed[r].is_empty() {
@@ -738,12 +736,14 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(1980, 4, 15).unwrap();
         let kana = KanaKey::new("ヤマザキ タロウ").unwrap();
         let kana2 = KanaKey::new("ﾔﾏｻｷ ﾀﾛｳ").unwrap();
-        let v = |k| BlockValues {
-            birth: d,
-            sex: 1,
-            name: None,
-            kana: k,
-        };
+        fn v(k: Option<&KanaKey>) -> BlockValues<'_> {
+            BlockValues {
+                birth: NaiveDate::from_ymd_opt(1980, 4, 15).unwrap(),
+                sex: 1,
+                name: None,
+                kana: k.map(KanaValues::of),
+            }
+        }
         let rule = [BlockingKey::KanaFamily, BlockingKey::BirthYearMonth];
         assert_eq!(rule_key(0, &rule, &v(None)), None);
         assert_eq!(
@@ -759,7 +759,7 @@ mod tests {
         let values = BlockValues {
             birth: d,
             sex: 1,
-            name: Some(&unsplit),
+            name: Some(NameValues::of(&unsplit)),
             kana: None,
         };
         assert_eq!(rule_key(0, &name_rule, &values), None);
