@@ -17,6 +17,7 @@
 //! the sample is a set.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use arrow::array::{Array, AsArray, Date32Array, RecordBatch, StringArray, UInt8Array};
 use arrow::datatypes::{Date32Type, UInt8Type};
@@ -26,7 +27,7 @@ use rayon::prelude::*;
 use crate::domain::InsurerNumber;
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::{idx, Roster};
-pub(crate) use crate::stable_hash::{hash_str, StableHasher};
+use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
 use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
@@ -46,6 +47,25 @@ pub(crate) struct BlockValues<'a> {
     pub kana: Option<KanaValues<'a>>,
 }
 
+/// Hashers already fed their seeds, for the rules and the term-frequency tables: a
+/// seed is as long as a name, and the scan hashes with a dozen of them per roster row.
+struct Seeded {
+    rules: Vec<StableHasher>,
+    tf: [StableHasher; TF_TABLES],
+}
+
+/// Rules seeded ahead (the matcher uses at most 64).
+const SEEDED_RULES: usize = 64;
+
+static SEEDED: LazyLock<Seeded> = LazyLock::new(|| Seeded {
+    rules: (0..SEEDED_RULES).map(rule_hasher).collect(),
+    tf: std::array::from_fn(|t| StableHasher::new(0x7f00 + t as u64)),
+});
+
+fn rule_hasher(rule_index: usize) -> StableHasher {
+    StableHasher::new(0x5eed_b10c ^ rule_index as u64)
+}
+
 /// The key of `rule` (its position `rule_index` salts the hash) for these values, or
 /// `None` when a value the rule needs is missing.
 pub(crate) fn rule_key(
@@ -53,7 +73,11 @@ pub(crate) fn rule_key(
     rule: &[BlockingKey],
     v: &BlockValues<'_>,
 ) -> Option<u64> {
-    let mut h = StableHasher::new(0x5eed_b10c ^ rule_index as u64);
+    let mut h = SEEDED
+        .rules
+        .get(rule_index)
+        .copied()
+        .unwrap_or_else(|| rule_hasher(rule_index));
     for key in rule {
         match key {
             BlockingKey::BirthDate => {
@@ -113,13 +137,13 @@ pub(crate) fn tf_hash(table: TfTable, value: &str) -> u64 {
 }
 
 fn tf_hash_of(table: TfTable, value: Joined<'_>) -> u64 {
-    let mut h = StableHasher::new(0x7f00 + table as u64);
+    let mut h = SEEDED.tf[table as usize];
     value.field(&mut h);
     h.finish()
 }
 
 fn tf_pair_hash(name: Joined<'_>, kana: Joined<'_>) -> u64 {
-    let mut h = StableHasher::new(0x7f00 + TfTable::NameKanaPair as u64);
+    let mut h = SEEDED.tf[TfTable::NameKanaPair as usize];
     name.field(&mut h);
     kana.field(&mut h);
     h.finish()
@@ -309,10 +333,13 @@ struct Acc<'r> {
     bottom: BTreeMap<u64, RowPos>,
     skipped: u64,
     values: RowValueCache<'r>,
+    /// The hasher of person_ids for the sample, fed its seed.
+    sample_seed: StableHasher,
 }
 
 impl<'r> Acc<'r> {
-    fn new(tf: &TfSlots) -> Acc<'r> {
+    fn new(plan: &ScanPlan<'_>) -> Acc<'r> {
+        let tf = plan.tf;
         Acc {
             hits: Vec::new(),
             counts: std::array::from_fn(|t| vec![0; tf.slots[t].len()]),
@@ -321,6 +348,7 @@ impl<'r> Acc<'r> {
             bottom: BTreeMap::new(),
             skipped: 0,
             values: RowValueCache::new(),
+            sample_seed: StableHasher::new(plan.seed),
         }
     }
 
@@ -369,7 +397,7 @@ pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
         .par_iter()
         .enumerate()
         .fold(
-            || Acc::new(plan.tf),
+            || Acc::new(plan),
             |mut acc, (b, batch)| {
                 let Some(cols) = Cols::of(batch) else {
                     acc.skipped += 1;
@@ -381,7 +409,7 @@ pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
                 acc
             },
         )
-        .reduce(|| Acc::new(plan.tf), |a, b| a.merge(b, k));
+        .reduce(|| Acc::new(plan), |a, b| a.merge(b, k));
     let mut hits = acc.hits;
     hits.sort_unstable();
     let sample: Vec<(u64, RowPos)> = acc.bottom.into_iter().collect();
@@ -415,7 +443,9 @@ fn scan_row<'r>(
         return;
     };
     let pos = (batch, row as u32);
-    acc.offer(k, hash_str(plan.seed, person), pos);
+    let mut sample_hash = acc.sample_seed;
+    sample_hash.field(person.as_bytes());
+    acc.offer(k, sample_hash.finish(), pos);
     let (name, kana) = acc.values.row(cols.name(row), cols.kana(row));
     acc.rows_named += u64::from(name.is_some());
     acc.rows_kana += u64::from(kana.is_some());
@@ -722,6 +752,7 @@ impl Blocks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stable_hash::hash_str;
 
     #[test]
     fn stable_hash_is_stable() {
