@@ -34,7 +34,7 @@ use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
-use super::values::{Joined, KanaValues, NameValues, RowValueCache};
+use super::values::{Joined, KanaValues, NameValues, RowValueCache, RowValues};
 
 // ---------------------------------------------------------------------------------
 // Blocking keys.
@@ -149,20 +149,34 @@ fn tf_pair_hash(name: Joined<'_>, kana: Joined<'_>) -> u64 {
     h.finish()
 }
 
-/// The hashes of one row's (or patient's) values, per table.
+/// The hashes of a patient's values, per table.
 pub(crate) fn tf_hashes(
+    name: Option<&NameValues<'_>>,
+    kana: Option<&KanaValues<'_>>,
+) -> [Option<u64>; TF_TABLES] {
+    let mut out = tf_whole_hashes(name, kana);
+    if let Some(n) = name {
+        out[TfTable::NameFamily as usize] = n.family.map(|s| tf_hash(TfTable::NameFamily, s));
+        out[TfTable::NameGiven as usize] = n.given.map(|s| tf_hash(TfTable::NameGiven, s));
+    }
+    if let Some(k) = kana {
+        out[TfTable::KanaFamily as usize] = k.family.map(|s| tf_hash(TfTable::KanaFamily, s));
+        out[TfTable::KanaGiven as usize] = k.given.map(|s| tf_hash(TfTable::KanaGiven, s));
+    }
+    out
+}
+
+/// The hashes of the values that are whole names, per table (`None` for the family
+/// and given name tables: a roster row's come with its cached parts).
+fn tf_whole_hashes(
     name: Option<&NameValues<'_>>,
     kana: Option<&KanaValues<'_>>,
 ) -> [Option<u64>; TF_TABLES] {
     let mut out = [None; TF_TABLES];
     if let Some(n) = name {
-        out[TfTable::NameFamily as usize] = n.family.map(|s| tf_hash(TfTable::NameFamily, s));
-        out[TfTable::NameGiven as usize] = n.given.map(|s| tf_hash(TfTable::NameGiven, s));
         out[TfTable::NameFull as usize] = Some(tf_hash_of(TfTable::NameFull, n.full));
     }
     if let Some(k) = kana {
-        out[TfTable::KanaFamily as usize] = k.family.map(|s| tf_hash(TfTable::KanaFamily, s));
-        out[TfTable::KanaGiven as usize] = k.given.map(|s| tf_hash(TfTable::KanaGiven, s));
         out[TfTable::KanaFull as usize] = Some(tf_hash_of(TfTable::KanaFull, k.full));
     }
     if let (Some(n), Some(k)) = (name, kana) {
@@ -338,7 +352,7 @@ struct Acc<'r> {
 }
 
 impl<'r> Acc<'r> {
-    fn new(plan: &ScanPlan<'_>) -> Acc<'r> {
+    fn new(plan: &ScanPlan<'r>) -> Acc<'r> {
         let tf = plan.tf;
         Acc {
             hits: Vec::new(),
@@ -347,7 +361,7 @@ impl<'r> Acc<'r> {
             rows_kana: 0,
             bottom: BTreeMap::new(),
             skipped: 0,
-            values: RowValueCache::new(),
+            values: RowValueCache::new(tf),
             sample_seed: StableHasher::new(plan.seed),
         }
     }
@@ -389,7 +403,7 @@ impl<'r> Acc<'r> {
 }
 
 /// Pass 1 over the roster.
-pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
+pub(crate) fn scan<'r>(roster: &'r Roster, plan: &ScanPlan<'r>) -> Scan {
     let k = plan.sample_size;
     let any_needed = plan.needed.iter().any(|s| !s.is_empty());
     let acc = roster
@@ -446,11 +460,23 @@ fn scan_row<'r>(
     let mut sample_hash = acc.sample_seed;
     sample_hash.field(person.as_bytes());
     acc.offer(k, sample_hash.finish(), pos);
-    let (name, kana) = acc.values.row(cols.name(row), cols.kana(row));
+    let RowValues {
+        name,
+        kana,
+        part_slots,
+    } = acc.values.row(cols.name(row), cols.kana(row));
     acc.rows_named += u64::from(name.is_some());
     acc.rows_kana += u64::from(kana.is_some());
-    for (t, h) in tf_hashes(name.as_ref(), kana.as_ref()).iter().enumerate() {
-        if let Some(slot) = h.and_then(|h| plan.tf.slot(t, h)) {
+    let wholes = tf_whole_hashes(name.as_ref(), kana.as_ref());
+    let whole_slots = wholes
+        .iter()
+        .enumerate()
+        .map(|(t, h)| (t, h.and_then(|h| plan.tf.slot(t, h))));
+    let part_slots = part_slots
+        .into_iter()
+        .map(|(table, slot)| (table as usize, slot));
+    for (t, slot) in whole_slots.chain(part_slots) {
+        if let Some(slot) = slot {
             acc.counts[t][slot as usize] += 1;
         }
     }

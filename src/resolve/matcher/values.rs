@@ -17,6 +17,7 @@ use crate::resolve::normalize::{
 };
 use crate::stable_hash::StableHasher;
 
+use super::blocking::{tf_hash, TfSlots, TfTable};
 use super::fasthash::FxMap;
 use super::keys::{plain_large_kana, KanaKey, NameKey};
 
@@ -90,18 +91,43 @@ impl<'a> KanaValues<'a> {
 /// distinct values as persons.
 const CACHE_LIMIT: usize = 200_000;
 
-/// A normalized kana value and the same with voiced marks stripped.
+/// The term-frequency slots of a normalized part, as a family name and as a given name.
+fn part_slots(tf: &TfSlots, key: &str, tables: [TfTable; 2]) -> [Option<u32>; 2] {
+    tables.map(|t| tf.slot(t as usize, tf_hash(t, key)))
+}
+
+/// A normalized kanji value, with its term-frequency slots.
+#[derive(Debug)]
+struct KanjiPart {
+    key: String,
+    slots: [Option<u32>; 2],
+}
+
+impl KanjiPart {
+    fn new(raw: &str, tf: &TfSlots) -> KanjiPart {
+        let key = normalize_kanji_name(raw);
+        KanjiPart {
+            slots: part_slots(tf, &key, [TfTable::NameFamily, TfTable::NameGiven]),
+            key,
+        }
+    }
+}
+
+/// A normalized kana value, the same with voiced marks stripped, and its
+/// term-frequency slots.
 #[derive(Debug)]
 struct KanaPart {
     key: String,
     unvoiced: String,
+    slots: [Option<u32>; 2],
 }
 
 impl KanaPart {
-    fn new(raw: &str) -> KanaPart {
+    fn new(raw: &str, tf: &TfSlots) -> KanaPart {
         let key = normalize_kana(raw);
         KanaPart {
             unvoiced: kana_strip_voicing(&key),
+            slots: part_slots(tf, &key, [TfTable::KanaFamily, TfTable::KanaGiven]),
             key,
         }
     }
@@ -159,99 +185,135 @@ enum Ids {
     Split(u32, u32, Option<u32>),
 }
 
+/// A roster row's name and kana values.
+#[derive(Debug)]
+pub(crate) struct RowValues<'c> {
+    pub name: Option<NameValues<'c>>,
+    pub kana: Option<KanaValues<'c>>,
+    /// The term-frequency slots of its family and given names and kana (`None` for a
+    /// part it does not have, or no patient has).
+    pub part_slots: [(TfTable, Option<u32>); 4],
+}
+
 /// One thread's normalized names and kana, for the scan of roster rows that live as
-/// long as `'r`.
+/// long as `'r`, with their slots in one set of term-frequency tables.
 #[derive(Debug)]
 pub(crate) struct RowValueCache<'r> {
-    kanji: Parts<'r, String>,
+    kanji: Parts<'r, KanjiPart>,
     kana: Parts<'r, KanaPart>,
+    tf: &'r TfSlots,
 }
 
 impl<'r> RowValueCache<'r> {
-    pub fn new() -> RowValueCache<'r> {
-        Self::with_limit(CACHE_LIMIT)
+    pub fn new(tf: &'r TfSlots) -> RowValueCache<'r> {
+        Self::with_limit(CACHE_LIMIT, tf)
     }
 
-    fn with_limit(limit: usize) -> RowValueCache<'r> {
+    fn with_limit(limit: usize, tf: &'r TfSlots) -> RowValueCache<'r> {
         RowValueCache {
             kanji: Parts::new(limit),
             kana: Parts::new(limit),
+            tf,
         }
     }
 
     /// The values of a row's kanji name and kana name: those of [`NameKey::kanji`] and
     /// [`KanaKey::new`] (`None` where those are).
-    pub fn row(
-        &mut self,
-        name: Option<&'r str>,
-        kana: Option<&'r str>,
-    ) -> (Option<NameValues<'_>>, Option<KanaValues<'_>>) {
+    pub fn row(&mut self, name: Option<&'r str>, kana: Option<&'r str>) -> RowValues<'_> {
         self.kanji.next_row();
         self.kana.next_row();
         let name = name.map(|raw| self.kanji_ids(raw));
         let kana = kana.map(|raw| self.kana_ids(raw));
-        (
-            name.and_then(|ids| self.name_values(ids)),
-            kana.and_then(|ids| self.kana_values(ids)),
-        )
+        let (name, [name_family, name_given]) = match name.and_then(|ids| self.name_values(ids)) {
+            Some((values, slots)) => (Some(values), slots),
+            None => (None, [None; 2]),
+        };
+        let (kana, [kana_family, kana_given]) = match kana.and_then(|ids| self.kana_values(ids)) {
+            Some((values, slots)) => (Some(values), slots),
+            None => (None, [None; 2]),
+        };
+        RowValues {
+            name,
+            kana,
+            part_slots: [
+                (TfTable::NameFamily, name_family),
+                (TfTable::NameGiven, name_given),
+                (TfTable::KanaFamily, kana_family),
+                (TfTable::KanaGiven, kana_given),
+            ],
+        }
     }
 
     fn kanji_ids(&mut self, raw: &'r str) -> Ids {
+        let tf = self.tf;
         let (family, given) = split_kanji_name(raw);
         if given.is_empty() {
-            return Ids::Whole(self.kanji.id(raw, normalize_kanji_name));
+            return Ids::Whole(self.kanji.id(raw, |r| KanjiPart::new(r, tf)));
         }
-        let f = self.kanji.id(family, normalize_kanji_name);
-        let g = self.kanji.id(given, normalize_kanji_name);
+        let f = self.kanji.id(family, |r| KanjiPart::new(r, tf));
+        let g = self.kanji.id(given, |r| KanjiPart::new(r, tf));
         Ids::Split(f, g, None)
     }
 
     /// As [`KanaKey::cached`]: the whole is the parts joined unless the given name
     /// starts with something other than a plain large kana, or normalizes to オ….
     fn kana_ids(&mut self, raw: &'r str) -> Ids {
+        let tf = self.tf;
         let (family, given) = split_kana_name(raw);
         if given.is_empty() {
-            return Ids::Whole(self.kana.id(raw, KanaPart::new));
+            return Ids::Whole(self.kana.id(raw, |r| KanaPart::new(r, tf)));
         }
-        let f = self.kana.id(family, KanaPart::new);
-        let g = self.kana.id(given, KanaPart::new);
+        let f = self.kana.id(family, |r| KanaPart::new(r, tf));
+        let g = self.kana.id(given, |r| KanaPart::new(r, tf));
         let joinable = given.chars().next().is_some_and(plain_large_kana)
             && !self.kana.get(g).key.starts_with('オ');
-        let whole = (!joinable).then(|| self.kana.id(raw, KanaPart::new));
+        let whole = (!joinable).then(|| self.kana.id(raw, |r| KanaPart::new(r, tf)));
         Ids::Split(f, g, whole)
     }
 
-    fn name_values(&self, ids: Ids) -> Option<NameValues<'_>> {
-        let values = match ids {
-            Ids::Whole(w) => NameValues {
-                full: Joined::whole(self.kanji.get(w)),
-                family: None,
-                given: None,
-            },
-            Ids::Split(f, g, _) => {
-                let (f, g) = (self.kanji.get(f).as_str(), self.kanji.get(g).as_str());
+    /// A name's values, and the slots of its family and given names.
+    fn name_values(&self, ids: Ids) -> Option<(NameValues<'_>, [Option<u32>; 2])> {
+        let (values, slots) = match ids {
+            Ids::Whole(w) => (
                 NameValues {
-                    full: Joined(f, g),
-                    family: Some(f).filter(|s| !s.is_empty()),
-                    given: Some(g).filter(|s| !s.is_empty()),
-                }
-            }
-        };
-        (!values.full.is_empty()).then_some(values)
-    }
-
-    fn kana_values(&self, ids: Ids) -> Option<KanaValues<'_>> {
-        let values = match ids {
-            Ids::Whole(w) => {
-                let w = self.kana.get(w);
-                KanaValues {
-                    full: Joined::whole(&w.key),
-                    full_unvoiced: Joined::whole(&w.unvoiced),
+                    full: Joined::whole(&self.kanji.get(w).key),
                     family: None,
                     given: None,
-                    family_unvoiced: None,
-                    given_unvoiced: None,
-                }
+                },
+                [None; 2],
+            ),
+            Ids::Split(f, g, _) => {
+                let (f, g) = (self.kanji.get(f), self.kanji.get(g));
+                let (f, g) = (part(f, &f.key), part(g, &g.key));
+                (
+                    NameValues {
+                        full: Joined(f.map_or("", |p| &p.key), g.map_or("", |p| &p.key)),
+                        family: f.map(|p| p.key.as_str()),
+                        given: g.map(|p| p.key.as_str()),
+                    },
+                    [f.and_then(|p| p.slots[0]), g.and_then(|p| p.slots[1])],
+                )
+            }
+        };
+        (!values.full.is_empty()).then_some((values, slots))
+    }
+
+    /// A kana name's values, and the slots of its family and given names.
+    fn kana_values(&self, ids: Ids) -> Option<(KanaValues<'_>, [Option<u32>; 2])> {
+        let (values, slots) = match ids {
+            Ids::Whole(w) => {
+                let w = self.kana.get(w);
+                (
+                    KanaValues {
+                        full: Joined::whole(&w.key),
+                        full_unvoiced: Joined::whole(&w.unvoiced),
+                        family: None,
+                        given: None,
+                        family_unvoiced: None,
+                        given_unvoiced: None,
+                    },
+                    [None; 2],
+                )
             }
             Ids::Split(f, g, whole) => {
                 let (f, g) = (self.kana.get(f), self.kana.get(g));
@@ -262,26 +324,32 @@ impl<'r> RowValueCache<'r> {
                     }
                     None => (Joined(&f.key, &g.key), Joined(&f.unvoiced, &g.unvoiced)),
                 };
-                let (f, g) = (
-                    Some(f).filter(|p| !p.key.is_empty()),
-                    Some(g).filter(|p| !p.key.is_empty()),
-                );
-                KanaValues {
-                    full,
-                    full_unvoiced,
-                    family: f.map(|p| p.key.as_str()),
-                    given: g.map(|p| p.key.as_str()),
-                    family_unvoiced: f.map(|p| Cow::Borrowed(p.unvoiced.as_str())),
-                    given_unvoiced: g.map(|p| Cow::Borrowed(p.unvoiced.as_str())),
-                }
+                let (f, g) = (part(f, &f.key), part(g, &g.key));
+                (
+                    KanaValues {
+                        full,
+                        full_unvoiced,
+                        family: f.map(|p| p.key.as_str()),
+                        given: g.map(|p| p.key.as_str()),
+                        family_unvoiced: f.map(|p| Cow::Borrowed(p.unvoiced.as_str())),
+                        given_unvoiced: g.map(|p| Cow::Borrowed(p.unvoiced.as_str())),
+                    },
+                    [f.and_then(|p| p.slots[0]), g.and_then(|p| p.slots[1])],
+                )
             }
         };
-        (!values.full.is_empty()).then_some(values)
+        (!values.full.is_empty()).then_some((values, slots))
     }
+}
+
+/// A part of a name, unless it normalized to nothing (then the name has no such part).
+fn part<'p, P>(p: &'p P, key: &str) -> Option<&'p P> {
+    (!key.is_empty()).then_some(p)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocking::tf_hashes;
     use super::*;
 
     fn joined(j: Joined<'_>) -> String {
@@ -317,29 +385,53 @@ mod tests {
             "",
             "　",
         ];
+        // Slots for the values of some of them, as patients would have them.
+        let mut tf = TfSlots::default();
+        for (i, raw) in names.iter().enumerate().step_by(2) {
+            let name = NameKey::kanji(raw);
+            let kana = KanaKey::new(kanas[i]);
+            let hashes = tf_hashes(
+                name.as_ref().map(NameValues::of).as_ref(),
+                kana.as_ref().map(KanaValues::of).as_ref(),
+            );
+            for (t, h) in hashes.iter().enumerate() {
+                if let Some(h) = h {
+                    tf.add(t, *h);
+                }
+            }
+        }
         for limit in [CACHE_LIMIT, 3, 0] {
-            check_rows(&mut RowValueCache::with_limit(limit), &names, &kanas);
+            check_rows(&mut RowValueCache::with_limit(limit, &tf), &names, &kanas);
         }
     }
 
     fn check_rows<'r>(cache: &mut RowValueCache<'r>, names: &[&'r str], kanas: &[&'r str]) {
+        let tf = cache.tf;
         for _ in 0..2 {
             for (i, &raw) in names.iter().enumerate() {
                 let kana = kanas[i % kanas.len()];
                 let key = NameKey::kanji(raw);
                 let kana_key = KanaKey::new(kana);
-                let (n, k) = cache.row(Some(raw), Some(kana));
-                assert_eq!(n.is_some(), key.is_some(), "{raw}");
-                if let (Some(n), Some(key)) = (n, &key) {
+                let row = cache.row(Some(raw), Some(kana));
+                let want = tf_hashes(
+                    key.as_ref().map(NameValues::of).as_ref(),
+                    kana_key.as_ref().map(KanaValues::of).as_ref(),
+                );
+                for (t, slot) in row.part_slots {
+                    let t = t as usize;
+                    assert_eq!(slot, want[t].and_then(|h| tf.slot(t, h)), "{raw} {kana}");
+                }
+                assert_eq!(row.name.is_some(), key.is_some(), "{raw}");
+                if let (Some(n), Some(key)) = (row.name, &key) {
                     let want = NameValues::of(key);
                     assert_eq!(joined(n.full), key.full, "{raw}");
                     assert_eq!((n.family, n.given), (want.family, want.given), "{raw}");
                 }
-                check_kana(k, kana_key.as_ref(), kana);
+                check_kana(row.kana, kana_key.as_ref(), kana);
             }
             for &raw in kanas {
-                let (_, k) = cache.row(None, Some(raw));
-                check_kana(k, KanaKey::new(raw).as_ref(), raw);
+                let row = cache.row(None, Some(raw));
+                check_kana(row.kana, KanaKey::new(raw).as_ref(), raw);
             }
         }
     }
