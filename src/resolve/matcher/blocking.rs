@@ -31,6 +31,7 @@ use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
 use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
+use super::prefilter::Prefilter;
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
@@ -339,20 +340,20 @@ pub(crate) struct ScanPlan<'p> {
     pub seed: u64,
 }
 
-struct Acc<'r> {
+struct Acc<'t> {
     hits: Vec<Hit>,
     counts: [Vec<u64>; TF_TABLES],
     rows_named: u64,
     rows_kana: u64,
     bottom: BTreeMap<u64, RowPos>,
     skipped: u64,
-    values: RowValueCache<'r>,
+    values: RowValueCache<'t>,
     /// The hasher of person_ids for the sample, fed its seed.
     sample_seed: StableHasher,
 }
 
-impl<'r> Acc<'r> {
-    fn new(plan: &ScanPlan<'r>) -> Acc<'r> {
+impl<'t> Acc<'t> {
+    fn new(plan: &ScanPlan<'t>) -> Acc<'t> {
         let tf = plan.tf;
         Acc {
             hits: Vec::new(),
@@ -385,7 +386,7 @@ impl<'r> Acc<'r> {
         }
     }
 
-    fn merge(mut self, other: Acc<'r>, k: usize) -> Acc<'r> {
+    fn merge(mut self, other: Acc<'t>, k: usize) -> Acc<'t> {
         self.hits.extend(other.hits);
         for (a, b) in self.counts.iter_mut().zip(other.counts) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -403,9 +404,17 @@ impl<'r> Acc<'r> {
 }
 
 /// Pass 1 over the roster.
-pub(crate) fn scan<'r>(roster: &'r Roster, plan: &ScanPlan<'r>) -> Scan {
+pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
     let k = plan.sample_size;
-    let any_needed = plan.needed.iter().any(|s| !s.is_empty());
+    let filters = Filters {
+        needed: plan
+            .needed
+            .iter()
+            .map(|keys| Prefilter::new(keys.iter().copied()))
+            .collect(),
+        tf: std::array::from_fn(|t| Prefilter::new(plan.tf.slots[t].keys().copied())),
+        any_needed: plan.needed.iter().any(|s| !s.is_empty()),
+    };
     let acc = roster
         .batches
         .par_iter()
@@ -418,7 +427,7 @@ pub(crate) fn scan<'r>(roster: &'r Roster, plan: &ScanPlan<'r>) -> Scan {
                     return acc;
                 };
                 for row in 0..batch.num_rows() {
-                    scan_row(&mut acc, plan, &cols, b as u32, row, k, any_needed);
+                    scan_row(&mut acc, plan, &filters, &cols, (b as u32, row));
                 }
                 acc
             },
@@ -444,14 +453,20 @@ pub(crate) fn scan<'r>(roster: &'r Roster, plan: &ScanPlan<'r>) -> Scan {
     }
 }
 
-fn scan_row<'r>(
-    acc: &mut Acc<'r>,
-    plan: &ScanPlan<'_>,
-    cols: &Cols<'r>,
-    batch: u32,
-    row: usize,
-    k: usize,
+/// What the scan looks up first: per rule, then per term-frequency table, a filter of
+/// the keys patients have.
+struct Filters {
+    needed: Vec<Prefilter>,
+    tf: [Prefilter; TF_TABLES],
     any_needed: bool,
+}
+
+fn scan_row(
+    acc: &mut Acc<'_>,
+    plan: &ScanPlan<'_>,
+    filters: &Filters,
+    cols: &Cols<'_>,
+    (batch, row): (u32, usize),
 ) {
     let Some(person) = cols.person(row) else {
         return;
@@ -459,7 +474,7 @@ fn scan_row<'r>(
     let pos = (batch, row as u32);
     let mut sample_hash = acc.sample_seed;
     sample_hash.field(person.as_bytes());
-    acc.offer(k, sample_hash.finish(), pos);
+    acc.offer(plan.sample_size, sample_hash.finish(), pos);
     let RowValues {
         name,
         kana,
@@ -468,10 +483,10 @@ fn scan_row<'r>(
     acc.rows_named += u64::from(name.is_some());
     acc.rows_kana += u64::from(kana.is_some());
     let wholes = tf_whole_hashes(name.as_ref(), kana.as_ref());
-    let whole_slots = wholes
-        .iter()
-        .enumerate()
-        .map(|(t, h)| (t, h.and_then(|h| plan.tf.slot(t, h))));
+    let whole_slots = wholes.iter().enumerate().map(|(t, h)| {
+        let h = h.filter(|&h| filters.tf[t].may_contain(h));
+        (t, h.and_then(|h| plan.tf.slot(t, h)))
+    });
     let part_slots = part_slots
         .into_iter()
         .map(|(table, slot)| (table as usize, slot));
@@ -480,7 +495,7 @@ fn scan_row<'r>(
             acc.counts[t][slot as usize] += 1;
         }
     }
-    if !any_needed {
+    if !filters.any_needed {
         return;
     }
     let Some(birth) = cols.birth(row) else {
@@ -497,7 +512,7 @@ fn scan_row<'r>(
             continue;
         }
         if let Some(key) = rule_key(r, rule, &values) {
-            if plan.needed[r].contains(&key) {
+            if filters.needed[r].may_contain(key) && plan.needed[r].contains(&key) {
                 acc.hits.push(Hit {
                     rule: r as u8,
                     key,

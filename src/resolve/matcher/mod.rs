@@ -31,6 +31,7 @@ mod decide;
 pub(crate) mod fasthash;
 mod keys;
 mod model;
+mod prefilter;
 mod values;
 
 use std::collections::{BTreeMap, BTreeSet};

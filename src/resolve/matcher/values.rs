@@ -12,6 +12,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 use crate::resolve::normalize::{
     kana_strip_voicing, normalize_kana, normalize_kanji_name, split_kana_name, split_kanji_name,
 };
@@ -133,18 +135,19 @@ impl KanaPart {
     }
 }
 
-/// Normalized values by what was written (borrowed from the roster), in the order first
-/// seen. Past [`CACHE_LIMIT`] a value is normalized for the row at hand and forgotten at
-/// the next one.
+/// Normalized values by what was written, in the order first seen. Past
+/// [`CACHE_LIMIT`] a value is normalized for the row at hand and forgotten at the next
+/// one. What was written is copied, inline in the table for a short name: a key
+/// borrowed from the roster would send each lookup to a cold row gigabytes away.
 #[derive(Debug)]
-struct Parts<'r, P> {
-    index: FxMap<&'r str, u32>,
+struct Parts<P> {
+    index: FxMap<CompactString, u32>,
     parts: Vec<P>,
     limit: usize,
 }
 
-impl<'r, P> Parts<'r, P> {
-    fn new(limit: usize) -> Parts<'r, P> {
+impl<P> Parts<P> {
+    fn new(limit: usize) -> Parts<P> {
         Parts {
             index: FxMap::default(),
             parts: Vec::new(),
@@ -158,14 +161,14 @@ impl<'r, P> Parts<'r, P> {
         self.parts.truncate(self.index.len());
     }
 
-    fn id(&mut self, raw: &'r str, make: impl FnOnce(&str) -> P) -> u32 {
+    fn id(&mut self, raw: &str, make: impl FnOnce(&str) -> P) -> u32 {
         if let Some(&id) = self.index.get(raw) {
             return id;
         }
         let id = self.parts.len() as u32;
         self.parts.push(make(raw));
         if self.index.len() < self.limit {
-            self.index.insert(raw, id);
+            self.index.insert(CompactString::from(raw), id);
         }
         id
     }
@@ -195,21 +198,21 @@ pub(crate) struct RowValues<'c> {
     pub part_slots: [(TfTable, Option<u32>); 4],
 }
 
-/// One thread's normalized names and kana, for the scan of roster rows that live as
-/// long as `'r`, with their slots in one set of term-frequency tables.
+/// One thread's normalized names and kana, for the scan of roster rows, with their
+/// slots in one set of term-frequency tables.
 #[derive(Debug)]
-pub(crate) struct RowValueCache<'r> {
-    kanji: Parts<'r, KanjiPart>,
-    kana: Parts<'r, KanaPart>,
-    tf: &'r TfSlots,
+pub(crate) struct RowValueCache<'t> {
+    kanji: Parts<KanjiPart>,
+    kana: Parts<KanaPart>,
+    tf: &'t TfSlots,
 }
 
-impl<'r> RowValueCache<'r> {
-    pub fn new(tf: &'r TfSlots) -> RowValueCache<'r> {
+impl<'t> RowValueCache<'t> {
+    pub fn new(tf: &'t TfSlots) -> RowValueCache<'t> {
         Self::with_limit(CACHE_LIMIT, tf)
     }
 
-    fn with_limit(limit: usize, tf: &'r TfSlots) -> RowValueCache<'r> {
+    fn with_limit(limit: usize, tf: &'t TfSlots) -> RowValueCache<'t> {
         RowValueCache {
             kanji: Parts::new(limit),
             kana: Parts::new(limit),
@@ -219,7 +222,7 @@ impl<'r> RowValueCache<'r> {
 
     /// The values of a row's kanji name and kana name: those of [`NameKey::kanji`] and
     /// [`KanaKey::new`] (`None` where those are).
-    pub fn row(&mut self, name: Option<&'r str>, kana: Option<&'r str>) -> RowValues<'_> {
+    pub fn row(&mut self, name: Option<&str>, kana: Option<&str>) -> RowValues<'_> {
         self.kanji.next_row();
         self.kana.next_row();
         let name = name.map(|raw| self.kanji_ids(raw));
@@ -244,7 +247,7 @@ impl<'r> RowValueCache<'r> {
         }
     }
 
-    fn kanji_ids(&mut self, raw: &'r str) -> Ids {
+    fn kanji_ids(&mut self, raw: &str) -> Ids {
         let tf = self.tf;
         let (family, given) = split_kanji_name(raw);
         if given.is_empty() {
@@ -257,7 +260,7 @@ impl<'r> RowValueCache<'r> {
 
     /// As [`KanaKey::cached`]: the whole is the parts joined unless the given name
     /// starts with something other than a plain large kana, or normalizes to オ….
-    fn kana_ids(&mut self, raw: &'r str) -> Ids {
+    fn kana_ids(&mut self, raw: &str) -> Ids {
         let tf = self.tf;
         let (family, given) = split_kana_name(raw);
         if given.is_empty() {
@@ -405,7 +408,7 @@ mod tests {
         }
     }
 
-    fn check_rows<'r>(cache: &mut RowValueCache<'r>, names: &[&'r str], kanas: &[&'r str]) {
+    fn check_rows(cache: &mut RowValueCache<'_>, names: &[&str], kanas: &[&str]) {
         let tf = cache.tf;
         for _ in 0..2 {
             for (i, &raw) in names.iter().enumerate() {
