@@ -31,10 +31,10 @@ use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
 use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
-use super::prefilter::Prefilter;
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
+use super::prefilter::Prefilter;
 use super::values::{Joined, KanaValues, NameValues, RowValueCache, RowValues};
 
 // ---------------------------------------------------------------------------------
