@@ -12,7 +12,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::receipts::write_parquet;
+use super::parquet_file::write_parquet;
 use super::ReportError;
 use crate::apportion::MonthApportionment;
 use crate::domain::{InsurerNumber, Yen};

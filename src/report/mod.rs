@@ -6,6 +6,7 @@
 mod apportionment;
 pub mod html;
 mod match_report;
+mod parquet_file;
 mod receipts;
 mod statements;
 
@@ -14,7 +15,7 @@ pub use apportionment::{
     InsurerParts,
 };
 pub use match_report::{match_report_schema, write_match_report, MatchEntry};
-pub(crate) use receipts::write_parquet;
+pub(crate) use parquet_file::write_parquet;
 pub use receipts::{receipts_schema, write_receipts_parquet, ReceiptRow};
 pub use statements::{
     statements, write_statements_csv, write_statements_parquet, Statement, Tally,

@@ -6,14 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, UInt32Builder,
-    UInt64Builder, UInt8Builder,
+    ArrayRef, Float64Builder, Int64Builder, StringBuilder, UInt32Builder, UInt64Builder,
+    UInt8Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 
+use super::parquet_file::write_parquet_parallel;
 use super::ReportError;
 use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, YearMonth, Yen};
 use crate::resolve::outcome::Status;
@@ -78,29 +76,38 @@ pub fn receipts_schema() -> SchemaRef {
     ]))
 }
 
-/// Writes the rows in the order given (the run gives file, then line order).
+/// Writes the rows in the order given (the run gives file, then line order), building
+/// and encoding them in parallel: the same bytes whatever the number of threads.
 pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), ReportError> {
-    let mut organization = UInt8Builder::new();
+    write_parquet_parallel(path, receipts_schema(), rows.len(), |range| {
+        receipt_columns(&rows[range])
+    })
+}
+
+/// The columns of `rows`, in [`receipts_schema`] order.
+fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
+    let n = rows.len();
+    let mut organization = UInt8Builder::with_capacity(n);
     let mut clinic = StringBuilder::new();
     let mut month = StringBuilder::new();
-    let mut number = UInt32Builder::new();
+    let mut number = UInt32Builder::with_capacity(n);
     let mut file = StringBuilder::new();
-    let mut line = UInt64Builder::new();
-    let mut tier = UInt8Builder::new();
+    let mut line = UInt64Builder::with_capacity(n);
+    let mut tier = UInt8Builder::with_capacity(n);
     let mut status = StringBuilder::new();
     let mut filed = StringBuilder::new();
     let mut resolved = StringBuilder::new();
     let mut person = StringBuilder::new();
-    let mut weight = Float64Builder::new();
-    let mut probability = Float64Builder::new();
-    let mut cost = Int64Builder::new();
-    let mut copay = Int64Builder::new();
-    let mut share = Int64Builder::new();
-    let mut diff = Int64Builder::new();
-    let mut prefecture = UInt8Builder::new();
+    let mut weight = Float64Builder::with_capacity(n);
+    let mut probability = Float64Builder::with_capacity(n);
+    let mut cost = Int64Builder::with_capacity(n);
+    let mut copay = Int64Builder::with_capacity(n);
+    let mut share = Int64Builder::with_capacity(n);
+    let mut diff = Int64Builder::with_capacity(n);
+    let mut prefecture = UInt8Builder::with_capacity(n);
     let mut kind = StringBuilder::new();
     let mut first_pending = StringBuilder::new();
-    let mut pending_months = UInt32Builder::new();
+    let mut pending_months = UInt32Builder::with_capacity(n);
     let mut reason = StringBuilder::new();
     for r in rows {
         organization.append_option(r.key.map(|k| k.organization.code()));
@@ -126,7 +133,7 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         pending_months.append_option(r.pending_months);
         reason.append_value(&r.reason);
     }
-    let columns: Vec<ArrayRef> = vec![
+    vec![
         Arc::new(organization.finish()),
         Arc::new(clinic.finish()),
         Arc::new(month.finish()),
@@ -149,30 +156,5 @@ pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), Re
         Arc::new(first_pending.finish()),
         Arc::new(pending_months.finish()),
         Arc::new(reason.finish()),
-    ];
-    let batch =
-        RecordBatch::try_new(receipts_schema(), columns).map_err(|source| ReportError::Arrow {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    write_parquet(path, &batch)
-}
-
-/// Writes one batch as a Snappy-compressed Parquet file.
-pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ReportError> {
-    let file = std::fs::File::create(path).map_err(|source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let parquet = |source| ReportError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet)?;
-    writer.write(batch).map_err(parquet)?;
-    writer.close().map_err(parquet)?;
-    Ok(())
+    ]
 }

@@ -15,7 +15,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
-use super::receipts::write_parquet;
+use super::parquet_file::write_parquet;
 use super::ReportError;
 use crate::apportion::{MonthApportionment, ShareRow};
 use crate::domain::{InsurerNumber, Yen};

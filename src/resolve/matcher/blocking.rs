@@ -17,6 +17,7 @@
 //! the sample is a set.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use arrow::array::{Array, AsArray, Date32Array, RecordBatch, StringArray, UInt8Array};
 use arrow::datatypes::{Date32Type, UInt8Type};
@@ -26,14 +27,15 @@ use rayon::prelude::*;
 use crate::domain::InsurerNumber;
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::{idx, Roster};
-use crate::resolve::normalize::kana_strip_voicing;
-pub(crate) use crate::stable_hash::{hash_str, StableHasher};
+use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
 use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
+use super::prefilter::Prefilter;
+use super::values::{Joined, KanaValues, NameValues, RowValueCache, RowValues};
 
 // ---------------------------------------------------------------------------------
 // Blocking keys.
@@ -42,8 +44,27 @@ use super::keys::{
 pub(crate) struct BlockValues<'a> {
     pub birth: NaiveDate,
     pub sex: u8,
-    pub name: Option<&'a NameKey>,
-    pub kana: Option<&'a KanaKey>,
+    pub name: Option<NameValues<'a>>,
+    pub kana: Option<KanaValues<'a>>,
+}
+
+/// Hashers already fed their seeds, for the rules and the term-frequency tables: a
+/// seed is as long as a name, and the scan hashes with a dozen of them per roster row.
+struct Seeded {
+    rules: Vec<StableHasher>,
+    tf: [StableHasher; TF_TABLES],
+}
+
+/// Rules seeded ahead (the matcher uses at most 64).
+const SEEDED_RULES: usize = 64;
+
+static SEEDED: LazyLock<Seeded> = LazyLock::new(|| Seeded {
+    rules: (0..SEEDED_RULES).map(rule_hasher).collect(),
+    tf: std::array::from_fn(|t| StableHasher::new(0x7f00 + t as u64)),
+});
+
+fn rule_hasher(rule_index: usize) -> StableHasher {
+    StableHasher::new(0x5eed_b10c ^ rule_index as u64)
 }
 
 /// The key of `rule` (its position `rule_index` salts the hash) for these values, or
@@ -53,7 +74,11 @@ pub(crate) fn rule_key(
     rule: &[BlockingKey],
     v: &BlockValues<'_>,
 ) -> Option<u64> {
-    let mut h = StableHasher::new(0x5eed_b10c ^ rule_index as u64);
+    let mut h = SEEDED
+        .rules
+        .get(rule_index)
+        .copied()
+        .unwrap_or_else(|| rule_hasher(rule_index));
     for key in rule {
         match key {
             BlockingKey::BirthDate => {
@@ -72,16 +97,16 @@ pub(crate) fn rule_key(
                 h.field(&[d.month() as u8, d.day() as u8]);
             }
             BlockingKey::Sex => h.field(&[v.sex]),
-            BlockingKey::Kana => h.field(v.kana?.full_unvoiced.as_bytes()),
+            BlockingKey::Kana => v.kana.as_ref()?.full_unvoiced.field(&mut h),
             BlockingKey::KanaFamily => {
-                h.field(kana_strip_voicing(v.kana?.family.as_deref()?).as_bytes())
+                h.field(v.kana.as_ref()?.family_unvoiced.as_deref()?.as_bytes())
             }
             BlockingKey::KanaGiven => {
-                h.field(kana_strip_voicing(v.kana?.given.as_deref()?).as_bytes())
+                h.field(v.kana.as_ref()?.given_unvoiced.as_deref()?.as_bytes())
             }
-            BlockingKey::Name => h.field(v.name?.full.as_bytes()),
-            BlockingKey::NameFamily => h.field(v.name?.family.as_deref()?.as_bytes()),
-            BlockingKey::NameGiven => h.field(v.name?.given.as_deref()?.as_bytes()),
+            BlockingKey::Name => v.name.as_ref()?.full.field(&mut h),
+            BlockingKey::NameFamily => h.field(v.name.as_ref()?.family?.as_bytes()),
+            BlockingKey::NameGiven => h.field(v.name.as_ref()?.given?.as_bytes()),
         }
     }
     Some(h.finish())
@@ -109,39 +134,56 @@ pub(crate) enum TfTable {
 pub(crate) const TF_TABLES: usize = 8;
 
 pub(crate) fn tf_hash(table: TfTable, value: &str) -> u64 {
-    hash_str(0x7f00 + table as u64, value)
+    tf_hash_of(table, Joined::whole(value))
 }
 
-pub(crate) fn tf_pair_hash(name: &str, kana: &str) -> u64 {
-    let mut h = StableHasher::new(0x7f00 + TfTable::NameKanaPair as u64);
-    h.field(name.as_bytes());
-    h.field(kana.as_bytes());
+fn tf_hash_of(table: TfTable, value: Joined<'_>) -> u64 {
+    let mut h = SEEDED.tf[table as usize];
+    value.field(&mut h);
     h.finish()
 }
 
-/// The hashes of one row's (or patient's) values, per table.
+fn tf_pair_hash(name: Joined<'_>, kana: Joined<'_>) -> u64 {
+    let mut h = SEEDED.tf[TfTable::NameKanaPair as usize];
+    name.field(&mut h);
+    kana.field(&mut h);
+    h.finish()
+}
+
+/// The hashes of a patient's values, per table.
 pub(crate) fn tf_hashes(
-    name: Option<&NameKey>,
-    kana: Option<&KanaKey>,
+    name: Option<&NameValues<'_>>,
+    kana: Option<&KanaValues<'_>>,
+) -> [Option<u64>; TF_TABLES] {
+    let mut out = tf_whole_hashes(name, kana);
+    if let Some(n) = name {
+        out[TfTable::NameFamily as usize] = n.family.map(|s| tf_hash(TfTable::NameFamily, s));
+        out[TfTable::NameGiven as usize] = n.given.map(|s| tf_hash(TfTable::NameGiven, s));
+    }
+    if let Some(k) = kana {
+        out[TfTable::KanaFamily as usize] = k.family.map(|s| tf_hash(TfTable::KanaFamily, s));
+        out[TfTable::KanaGiven as usize] = k.given.map(|s| tf_hash(TfTable::KanaGiven, s));
+    }
+    out
+}
+
+/// The hashes of the values that are whole names, per table (`None` for the family
+/// and given name tables: a roster row's come with its cached parts).
+fn tf_whole_hashes(
+    name: Option<&NameValues<'_>>,
+    kana: Option<&KanaValues<'_>>,
 ) -> [Option<u64>; TF_TABLES] {
     let mut out = [None; TF_TABLES];
     if let Some(n) = name {
-        out[TfTable::NameFamily as usize] =
-            n.family.as_deref().map(|s| tf_hash(TfTable::NameFamily, s));
-        out[TfTable::NameGiven as usize] =
-            n.given.as_deref().map(|s| tf_hash(TfTable::NameGiven, s));
-        out[TfTable::NameFull as usize] = Some(tf_hash(TfTable::NameFull, &n.full));
+        out[TfTable::NameFull as usize] = Some(tf_hash_of(TfTable::NameFull, n.full));
     }
     if let Some(k) = kana {
-        out[TfTable::KanaFamily as usize] =
-            k.family.as_deref().map(|s| tf_hash(TfTable::KanaFamily, s));
-        out[TfTable::KanaGiven as usize] =
-            k.given.as_deref().map(|s| tf_hash(TfTable::KanaGiven, s));
-        out[TfTable::KanaFull as usize] = Some(tf_hash(TfTable::KanaFull, &k.full));
+        out[TfTable::KanaFull as usize] = Some(tf_hash_of(TfTable::KanaFull, k.full));
     }
     if let (Some(n), Some(k)) = (name, kana) {
-        out[TfTable::NameKanaPair as usize] = Some(tf_pair_hash(&n.full, &k.full));
-        out[TfTable::NameFullWithKana as usize] = Some(tf_hash(TfTable::NameFullWithKana, &n.full));
+        out[TfTable::NameKanaPair as usize] = Some(tf_pair_hash(n.full, k.full));
+        out[TfTable::NameFullWithKana as usize] =
+            Some(tf_hash_of(TfTable::NameFullWithKana, n.full));
     }
     out
 }
@@ -298,18 +340,21 @@ pub(crate) struct ScanPlan<'p> {
     pub seed: u64,
 }
 
-struct Acc {
+struct Acc<'t> {
     hits: Vec<Hit>,
     counts: [Vec<u64>; TF_TABLES],
     rows_named: u64,
     rows_kana: u64,
     bottom: BTreeMap<u64, RowPos>,
     skipped: u64,
-    cache: PartCache,
+    values: RowValueCache<'t>,
+    /// The hasher of person_ids for the sample, fed its seed.
+    sample_seed: StableHasher,
 }
 
-impl Acc {
-    fn new(tf: &TfSlots) -> Acc {
+impl<'t> Acc<'t> {
+    fn new(plan: &ScanPlan<'t>) -> Acc<'t> {
+        let tf = plan.tf;
         Acc {
             hits: Vec::new(),
             counts: std::array::from_fn(|t| vec![0; tf.slots[t].len()]),
@@ -317,7 +362,8 @@ impl Acc {
             rows_kana: 0,
             bottom: BTreeMap::new(),
             skipped: 0,
-            cache: PartCache::new(),
+            values: RowValueCache::new(tf),
+            sample_seed: StableHasher::new(plan.seed),
         }
     }
 
@@ -340,7 +386,7 @@ impl Acc {
         }
     }
 
-    fn merge(mut self, other: Acc, k: usize) -> Acc {
+    fn merge(mut self, other: Acc<'t>, k: usize) -> Acc<'t> {
         self.hits.extend(other.hits);
         for (a, b) in self.counts.iter_mut().zip(other.counts) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -360,25 +406,33 @@ impl Acc {
 /// Pass 1 over the roster.
 pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
     let k = plan.sample_size;
-    let any_needed = plan.needed.iter().any(|s| !s.is_empty());
+    let filters = Filters {
+        needed: plan
+            .needed
+            .iter()
+            .map(|keys| Prefilter::new(keys.iter().copied()))
+            .collect(),
+        tf: std::array::from_fn(|t| Prefilter::new(plan.tf.slots[t].keys().copied())),
+        any_needed: plan.needed.iter().any(|s| !s.is_empty()),
+    };
     let acc = roster
         .batches
         .par_iter()
         .enumerate()
         .fold(
-            || Acc::new(plan.tf),
+            || Acc::new(plan),
             |mut acc, (b, batch)| {
                 let Some(cols) = Cols::of(batch) else {
                     acc.skipped += 1;
                     return acc;
                 };
                 for row in 0..batch.num_rows() {
-                    scan_row(&mut acc, plan, &cols, b as u32, row, k, any_needed);
+                    scan_row(&mut acc, plan, &filters, &cols, (b as u32, row));
                 }
                 acc
             },
         )
-        .reduce(|| Acc::new(plan.tf), |a, b| a.merge(b, k));
+        .reduce(|| Acc::new(plan), |a, b| a.merge(b, k));
     let mut hits = acc.hits;
     hits.sort_unstable();
     let sample: Vec<(u64, RowPos)> = acc.bottom.into_iter().collect();
@@ -399,34 +453,49 @@ pub(crate) fn scan(roster: &Roster, plan: &ScanPlan<'_>) -> Scan {
     }
 }
 
-fn scan_row(
-    acc: &mut Acc,
-    plan: &ScanPlan<'_>,
-    cols: &Cols<'_>,
-    batch: u32,
-    row: usize,
-    k: usize,
+/// What the scan looks up first: per rule, then per term-frequency table, a filter of
+/// the keys patients have.
+struct Filters {
+    needed: Vec<Prefilter>,
+    tf: [Prefilter; TF_TABLES],
     any_needed: bool,
+}
+
+fn scan_row(
+    acc: &mut Acc<'_>,
+    plan: &ScanPlan<'_>,
+    filters: &Filters,
+    cols: &Cols<'_>,
+    (batch, row): (u32, usize),
 ) {
     let Some(person) = cols.person(row) else {
         return;
     };
     let pos = (batch, row as u32);
-    acc.offer(k, hash_str(plan.seed, person), pos);
-    let name = cols
-        .name(row)
-        .and_then(|n| NameKey::kanji_cached(n, &mut acc.cache));
-    let kana = cols
-        .kana(row)
-        .and_then(|k| KanaKey::cached(k, &mut acc.cache));
+    let mut sample_hash = acc.sample_seed;
+    sample_hash.field(person.as_bytes());
+    acc.offer(plan.sample_size, sample_hash.finish(), pos);
+    let RowValues {
+        name,
+        kana,
+        part_slots,
+    } = acc.values.row(cols.name(row), cols.kana(row));
     acc.rows_named += u64::from(name.is_some());
     acc.rows_kana += u64::from(kana.is_some());
-    for (t, h) in tf_hashes(name.as_ref(), kana.as_ref()).iter().enumerate() {
-        if let Some(slot) = h.and_then(|h| plan.tf.slot(t, h)) {
+    let wholes = tf_whole_hashes(name.as_ref(), kana.as_ref());
+    let whole_slots = wholes.iter().enumerate().map(|(t, h)| {
+        let h = h.filter(|&h| filters.tf[t].may_contain(h));
+        (t, h.and_then(|h| plan.tf.slot(t, h)))
+    });
+    let part_slots = part_slots
+        .into_iter()
+        .map(|(table, slot)| (table as usize, slot));
+    for (t, slot) in whole_slots.chain(part_slots) {
+        if let Some(slot) = slot {
             acc.counts[t][slot as usize] += 1;
         }
     }
-    if !any_needed {
+    if !filters.any_needed {
         return;
     }
     let Some(birth) = cols.birth(row) else {
@@ -435,15 +504,15 @@ fn scan_row(
     let values = BlockValues {
         birth,
         sex: cols.sex(row),
-        name: name.as_ref(),
-        kana: kana.as_ref(),
+        name,
+        kana,
     };
     for (r, rule) in plan.rules.iter().enumerate() {
         if plan.needed[r].is_empty() {
             continue;
         }
         if let Some(key) = rule_key(r, rule, &values) {
-            if plan.needed[r].contains(&key) {
+            if filters.needed[r].may_contain(key) && plan.needed[r].contains(&key) {
                 acc.hits.push(Hit {
                     rule: r as u8,
                     key,
@@ -724,6 +793,7 @@ impl Blocks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stable_hash::hash_str;
 
     #[test]
     fn stable_hash_is_stable() {
@@ -738,12 +808,14 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(1980, 4, 15).unwrap();
         let kana = KanaKey::new("ヤマザキ タロウ").unwrap();
         let kana2 = KanaKey::new("ﾔﾏｻｷ ﾀﾛｳ").unwrap();
-        let v = |k| BlockValues {
-            birth: d,
-            sex: 1,
-            name: None,
-            kana: k,
-        };
+        fn v(k: Option<&KanaKey>) -> BlockValues<'_> {
+            BlockValues {
+                birth: NaiveDate::from_ymd_opt(1980, 4, 15).unwrap(),
+                sex: 1,
+                name: None,
+                kana: k.map(KanaValues::of),
+            }
+        }
         let rule = [BlockingKey::KanaFamily, BlockingKey::BirthYearMonth];
         assert_eq!(rule_key(0, &rule, &v(None)), None);
         assert_eq!(
@@ -759,7 +831,7 @@ mod tests {
         let values = BlockValues {
             birth: d,
             sex: 1,
-            name: Some(&unsplit),
+            name: Some(NameValues::of(&unsplit)),
             kana: None,
         };
         assert_eq!(rule_key(0, &name_rule, &values), None);

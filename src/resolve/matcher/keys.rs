@@ -112,7 +112,7 @@ impl KanaKey {
 
 /// A kana letter that normalizes on its own whatever precedes it: not small, not a
 /// mark, not a long-vowel sign.
-fn plain_large_kana(c: char) -> bool {
+pub(crate) fn plain_large_kana(c: char) -> bool {
     const SMALL: &str = "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ";
     matches!(c, '\u{3041}'..='\u{3094}' | '\u{30A1}'..='\u{30FA}' | '\u{FF71}'..='\u{FF9D}')
         && !SMALL.contains(c)

@@ -31,6 +31,8 @@ mod decide;
 pub(crate) mod fasthash;
 mod keys;
 mod model;
+mod prefilter;
+mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,6 +56,7 @@ use model::{
     expectation_maximisation, prior_m, prior_u, random_pair_counts, u_from_counts, Params, Prior,
     Session, TermFrequency, Tf, Thresholds, Training,
 };
+use values::{KanaValues, NameValues};
 
 pub use config::{rule_name, BlockingKey, MatchConfig};
 pub use decide::MAX_REPORTED_CANDIDATES;
@@ -221,8 +224,8 @@ pub fn match_patients(
             let values = BlockValues {
                 birth: k.birth_date,
                 sex: k.sex,
-                name: k.name.as_ref(),
-                kana: k.kana.as_ref(),
+                name: k.name.as_ref().map(NameValues::of),
+                kana: k.kana.as_ref().map(KanaValues::of),
             };
             (0..rules.len())
                 .map(|r| rule_key(r, &rules[r], &values))
@@ -239,7 +242,12 @@ pub fn match_patients(
     }
     let patient_tf: Vec<[Option<u64>; TF_TABLES]> = keys
         .iter()
-        .map(|k| tf_hashes(k.name.as_ref(), k.kana.as_ref()))
+        .map(|k| {
+            tf_hashes(
+                k.name.as_ref().map(NameValues::of).as_ref(),
+                k.kana.as_ref().map(KanaValues::of).as_ref(),
+            )
+        })
         .collect();
     let mut slots = TfSlots::default();
     for hashes in &patient_tf {
