@@ -754,13 +754,7 @@ fn open_receipts<'a>(
         .par_iter()
         .filter_map(|f| f.file.header.as_ref().map(|h| (f, h)))
         .map(|(f, h)| {
-            let positions: Vec<usize> = (0..f.claims.len())
-                .filter(|&i| keys.contains(&f.claims[i].key))
-                .collect();
-            if positions.is_empty() {
-                return Ok(Vec::new());
-            }
-            let receipts = f.receipts(&positions, &config.ingest)?;
+            let receipts = f.receipts(|c| keys.contains(&c.key), &config.ingest)?;
             Ok(receipts.into_iter().map(|r| (r, h)).collect())
         })
         .collect::<Result<_, IngestError>>()?;

@@ -185,14 +185,14 @@ impl ClaimFile {
         self.claims = self.claims.to_vec();
     }
 
-    /// The parsed receipts of these claims (given by position in `claims`), in the
-    /// order given: held ones are read again from the file.
+    /// The parsed receipts of the claims `wanted` picks, in file order: held ones are
+    /// read again from the file.
     pub fn receipts(
         &self,
-        positions: &[usize],
+        wanted: impl Fn(&Claim) -> bool,
         config: &IngestConfig,
     ) -> Result<Vec<Receipt>, IngestError> {
-        let claims: Vec<&Claim> = positions.iter().map(|&i| &self.claims[i]).collect();
+        let claims: Vec<&Claim> = self.claims.iter().filter(|c| wanted(c)).collect();
         let held: Vec<ReceiptAt> = claims.iter().filter_map(|c| c.at()).collect();
         let mut again = match (&self.source, &self.file.header_span, held.is_empty()) {
             (_, _, true) => Vec::new(),
