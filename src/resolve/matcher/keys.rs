@@ -84,9 +84,7 @@ impl KanaKey {
         } else {
             let f = cache.kana(family);
             let g = cache.kana(given);
-            let joinable =
-                given.chars().next().is_some_and(plain_large_kana) && !g.starts_with('オ');
-            let full = if joinable {
+            let full = if kana_parts_join(given, &g) {
                 format!("{f}{g}")
             } else {
                 normalize_kana(raw)
@@ -110,9 +108,17 @@ impl KanaKey {
     }
 }
 
+/// Whether a kana name's whole normalizes to its family and given parts, normalized
+/// apart, one after the other: unless the given name (`given` as written, `normalized`
+/// alone) starts with something other than a plain large kana, or with オ, which a
+/// long o before it would turn into ウ.
+pub(crate) fn kana_parts_join(given: &str, normalized: &str) -> bool {
+    given.chars().next().is_some_and(plain_large_kana) && !normalized.starts_with('オ')
+}
+
 /// A kana letter that normalizes on its own whatever precedes it: not small, not a
 /// mark, not a long-vowel sign.
-pub(crate) fn plain_large_kana(c: char) -> bool {
+fn plain_large_kana(c: char) -> bool {
     const SMALL: &str = "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ";
     matches!(c, '\u{3041}'..='\u{3094}' | '\u{30A1}'..='\u{30FA}' | '\u{FF71}'..='\u{FF9D}')
         && !SMALL.contains(c)

@@ -21,7 +21,7 @@ use crate::stable_hash::StableHasher;
 
 use super::blocking::{tf_hash, TfSlots, TfTable};
 use super::fasthash::FxMap;
-use super::keys::{plain_large_kana, KanaKey, NameKey};
+use super::keys::{kana_parts_join, KanaKey, NameKey};
 
 /// A string given as up to two pieces, one after the other: hashed as the whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,8 +258,7 @@ impl<'t> RowValueCache<'t> {
         Ids::Split(f, g, None)
     }
 
-    /// As [`KanaKey::cached`]: the whole is the parts joined unless the given name
-    /// starts with something other than a plain large kana, or normalizes to オ….
+    /// As [`KanaKey::cached`]: the whole is the parts joined when [`kana_parts_join`].
     fn kana_ids(&mut self, raw: &str) -> Ids {
         let tf = self.tf;
         let (family, given) = split_kana_name(raw);
@@ -268,8 +267,7 @@ impl<'t> RowValueCache<'t> {
         }
         let f = self.kana.id(family, |r| KanaPart::new(r, tf));
         let g = self.kana.id(given, |r| KanaPart::new(r, tf));
-        let joinable = given.chars().next().is_some_and(plain_large_kana)
-            && !self.kana.get(g).key.starts_with('オ');
+        let joinable = kana_parts_join(given, &self.kana.get(g).key);
         let whole = (!joinable).then(|| self.kana.id(raw, |r| KanaPart::new(r, tf)));
         Ids::Split(f, g, whole)
     }
