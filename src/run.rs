@@ -1035,10 +1035,10 @@ fn build_manifest(
         accepted += f.claims.len() as u64;
         quarantined += f.file.quarantined.len() as u64;
         for r in &f.claims {
-            yen.accepted += r.points.to_yen();
-            yen.points_in += r.points;
+            yen.accepted += r.points().to_yen();
+            yen.points_in += r.points();
             if from_ledger {
-                yen.carried_in += r.points.to_yen();
+                yen.carried_in += r.points().to_yen();
             }
         }
         for q in &f.file.quarantined {

@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use compact_str::CompactString;
 
 use super::copay::Billed;
@@ -26,8 +25,6 @@ pub struct Claim {
     pub key: ReceiptKey,
     /// Line of the RE record.
     pub line: u64,
-    /// What the receipt bills (HO 合計点数, or the first KO's for a 公費-only receipt).
-    pub points: Points,
     pub filed: Filed,
     pub body: ClaimBody,
 }
@@ -46,7 +43,6 @@ pub enum ClaimBody {
 #[derive(Debug, Clone)]
 pub struct Held {
     pub care_month: YearMonth,
-    pub birth_date: NaiveDate,
     pub sex: Sex,
     /// RE 氏名 and カタカナ氏名: they tell apart a family sharing a card.
     pub name: CompactString,
@@ -60,12 +56,11 @@ impl Claim {
     /// is in its file; without one (the ledger's receipts) the parsed receipt is kept.
     pub fn new(receipt: Receipt, span: Option<ByteSpan>, config: &IngestConfig) -> Claim {
         let filed = classify(&receipt, config);
-        let (key, line, points) = (receipt.key, receipt.line, receipt.points());
+        let (key, line) = (receipt.key, receipt.line);
         let body = match span {
             Some(span) if matches!(filed, Filed::Card { .. } | Filed::PublicOnly) => {
                 ClaimBody::Held(Held {
                     care_month: receipt.care_month,
-                    birth_date: receipt.birth_date,
                     sex: receipt.sex,
                     billed: Billed::of(&receipt),
                     name: receipt.name,
@@ -78,9 +73,16 @@ impl Claim {
         Claim {
             key,
             line,
-            points,
             filed,
             body,
+        }
+    }
+
+    /// What the receipt bills (HO 合計点数, or the first KO's for a 公費-only receipt).
+    pub fn points(&self) -> Points {
+        match &self.body {
+            ClaimBody::Parsed(r) => r.points(),
+            ClaimBody::Held(h) => h.billed.points,
         }
     }
 
@@ -99,7 +101,7 @@ impl Claim {
             ClaimBody::Held(h) => CardPatient {
                 key: self.key,
                 care_month: h.care_month,
-                birth_date: h.birth_date,
+                birth_date: h.billed.birth_date,
                 sex: h.sex,
                 name: &h.name,
                 kana_name: &h.kana_name,
@@ -137,7 +139,7 @@ impl Claim {
                 span: h.span.clone(),
                 key: self.key,
                 line: self.line,
-                points: self.points,
+                points: self.points(),
             }),
             ClaimBody::Parsed(_) => None,
         }

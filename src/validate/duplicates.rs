@@ -61,7 +61,7 @@ pub fn quarantine_duplicate_keys(files: &mut [ClaimFile]) {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
                 line: r.line,
-                points: Some(r.points),
+                points: Some(r.points()),
                 reason,
             });
         }
