@@ -194,11 +194,12 @@ pub struct ReceiptAt {
 }
 
 /// Reads accepted receipts of a file again from their bytes alone: the file's IR line
-/// and each receipt's span (as [`UkeFile::spans`] gave them), closed by a GO of one
-/// receipt, parsed as a file of their own. A month is millions of receipts: a run holds
-/// a compact form of most and reads again the few it must write out whole (those left
-/// open, for the pending ledger). Each must parse as it did, with its key, line and
-/// points; anything else means the file changed during the run, and is an error.
+/// and the receipts' spans (as [`UkeFile::spans`] gave them, in file order), closed by
+/// a GO of their count and points, parsed once as a file of their own. A month is
+/// millions of receipts: a run holds a compact form of most and reads again the few it
+/// must write out whole (those left open, for the pending ledger). Each must parse as
+/// it did, with its key and points (its lines are put back where they are in the
+/// file); anything else means the file changed during the run, and is an error.
 pub fn reparse_receipts(
     path: &Path,
     display: &str,
@@ -207,6 +208,9 @@ pub fn reparse_receipts(
     config: &IngestConfig,
 ) -> Result<Vec<Receipt>, IngestError> {
     use std::io::{Read, Seek, SeekFrom};
+    if receipts.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
     let mut read = |span: &ByteSpan| -> Result<Vec<u8>, IngestError> {
         let len = usize::try_from(span.end.saturating_sub(span.start))
@@ -219,43 +223,58 @@ pub fn reparse_receipts(
     };
     let ir = read(header)?;
     let ir = ir.strip_suffix(b"\r").unwrap_or(&ir);
-    let mut out = Vec::with_capacity(receipts.len());
+    let mut bytes = Vec::with_capacity(ir.len() + 64);
+    bytes.extend_from_slice(ir);
+    bytes.extend_from_slice(b"\r\n");
+    let mut points = Points::default();
     for at in receipts {
-        let changed = |why: String| {
-            IngestError::invalid(
-                path,
-                format!(
-                    "receipt {} (line {}) reads differently than when the run began ({why}): the file changed during the run",
-                    at.key, at.line
-                ),
-            )
-        };
-        let mut bytes = Vec::with_capacity(ir.len() + (at.span.end - at.span.start) as usize + 32);
-        bytes.extend_from_slice(ir);
-        bytes.extend_from_slice(b"\r\n");
         bytes.extend_from_slice(&read(&at.span)?);
         if bytes.last() != Some(&b'\n') {
             bytes.extend_from_slice(b"\r\n");
         }
-        bytes.extend_from_slice(format!("GO,1,{},99\r\n", at.points.0).as_bytes());
-        bytes.push(EOF_BYTE);
-        let mut again = parse_uke(display, &bytes, config);
-        if let Some(problem) = again.quarantine.iter().find(|r| r.scope == Scope::File) {
-            return Err(changed(problem.reason.clone()));
-        }
-        let receipt = match (again.receipts.pop(), again.receipts.is_empty()) {
-            (Some(r), true) if r.key == at.key && r.points() == at.points => r,
-            _ => return Err(changed("not the one receipt it was".into())),
-        };
-        out.push(with_lines_from(receipt, at.line));
+        points += at.points;
     }
-    Ok(out)
+    bytes.extend_from_slice(format!("GO,{},{},99\r\n", receipts.len(), points.0).as_bytes());
+    bytes.push(EOF_BYTE);
+    let changed = |why: String| {
+        IngestError::invalid(
+            path,
+            format!(
+                "receipts read differently than when the run began ({why}): the file changed during the run"
+            ),
+        )
+    };
+    let again = parse_uke(display, &bytes, config);
+    if let Some(problem) = again.quarantine.iter().find(|r| r.scope == Scope::File) {
+        return Err(changed(problem.reason.clone()));
+    }
+    if again.receipts.len() != receipts.len() {
+        return Err(changed(format!(
+            "{} receipts where {} were",
+            again.receipts.len(),
+            receipts.len()
+        )));
+    }
+    again
+        .receipts
+        .into_iter()
+        .zip(receipts)
+        .map(|(r, at)| {
+            if r.key != at.key || r.points() != at.points {
+                return Err(changed(format!(
+                    "receipt {} (line {}) is not there",
+                    at.key, at.line
+                )));
+            }
+            let by = at.line - r.line.min(at.line);
+            Ok(with_lines_moved(r, by))
+        })
+        .collect()
 }
 
-/// A receipt read alone (its RE on line 2) with the lines it has in its file, whose RE
-/// is on `line`.
-fn with_lines_from(mut r: Receipt, line: u64) -> Receipt {
-    let shift = |l: &mut u64| *l = (*l + line).saturating_sub(2);
+/// A receipt read again with the lines it has in its file: each `by` further on.
+fn with_lines_moved(mut r: Receipt, by: u64) -> Receipt {
+    let shift = |l: &mut u64| *l += by;
     shift(&mut r.line);
     if let Some(ho) = &mut r.insurance {
         shift(&mut ho.line);
