@@ -18,7 +18,7 @@ use reseclear::config::CsvEncoding;
 use reseclear::domain::{InsuranceKind, InsurerNumber, Organization, Sex};
 use reseclear::ingest::declarations::{read_declarations, CardIssued};
 use reseclear::ingest::insurers::read_insurers;
-use reseclear::ingest::roster::{col, read_roster, roster_schema, RosterRead};
+use reseclear::ingest::roster::{col, read_roster, roster_schema, RosterRead, TextColumn};
 use reseclear::ingest::text::TextEncoding;
 use reseclear::ingest::IngestError;
 use reseclear::validate::{QuarantineRow, Scope};
@@ -421,10 +421,8 @@ fn roster_csv(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
-    let a = batch.column_by_name(column).unwrap().as_string::<i32>();
-    (0..a.len())
-        .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
-        .collect()
+    let a = TextColumn::of(batch, batch.schema().index_of(column).unwrap()).unwrap();
+    (0..a.len()).map(|i| a.get(i).map(str::to_string)).collect()
 }
 
 fn all_rows_of(read: &RosterRead) -> RecordBatch {
@@ -451,6 +449,26 @@ fn roster_csv_reads_into_the_validated_schema() {
     assert_eq!(strings(&b, col::SYMBOL)[2].as_deref(), Some("")); // empty, not null
     assert_eq!(strings(&b, col::BRANCH)[2], None);
     assert_eq!(strings(&b, col::NAME_KANA)[1].as_deref(), Some("ﾔﾏﾀﾞ ﾀﾛｳ"));
+    // Repeated values are kept once per batch (a dictionary), read back row by row.
+    let address = strings(&read.roster.batches[0], col::ADDRESS);
+    assert_eq!(address[0], address[1]);
+    assert_eq!(address[0].as_deref(), Some("東京都港区芝公園4-2-8"));
+    assert_eq!(address[2], None);
+    assert_eq!(
+        strings(&b, col::EMPLOYER)[..3],
+        [
+            Some("株式会社みなと商事".to_string()),
+            Some("東京ソフト株式会社".to_string()),
+            None
+        ]
+    );
+    let addresses = read.roster.batches[0]
+        .column_by_name(col::ADDRESS)
+        .unwrap()
+        .as_dictionary::<Int32Type>()
+        .values()
+        .len();
+    assert_eq!(addresses, 3, "five rows, two empty, one address twice");
     let valid_to = b
         .column_by_name(col::VALID_TO)
         .unwrap()
@@ -584,13 +602,9 @@ P0000002,131045,,0012345,鈴木 花子,スズキ ハナコ,1992-11-03,2,2020-01-
     let read = read_roster(&path, "minimal.csv", CsvEncoding::Auto).unwrap();
     let b = all_rows_of(&read);
     assert_eq!(b.num_rows(), 1);
-    for c in [
-        col::BRANCH,
-        col::POSTAL_CODE,
-        col::ADDRESS,
-        col::EMPLOYER,
-        col::COPAY_PERCENT,
-    ] {
+    // postal_code is read by no stage and not kept.
+    assert!(b.column_by_name(col::POSTAL_CODE).is_none());
+    for c in [col::BRANCH, col::ADDRESS, col::EMPLOYER, col::COPAY_PERCENT] {
         assert_eq!(b.column_by_name(c).unwrap().null_count(), 1, "{c}");
     }
 

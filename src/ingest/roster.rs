@@ -24,11 +24,12 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Date32Builder, Int64Array, RecordBatch, StringArray,
-    StringBuilder, UInt64Array, UInt64Builder, UInt8Builder,
+    Array, ArrayAccessor, ArrayRef, AsArray, Date32Array, Date32Builder, Int64Array, RecordBatch,
+    StringArray, StringBuilder, StringDictionaryBuilder, TypedDictionaryArray, UInt64Array,
+    UInt64Builder, UInt8Builder,
 };
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Date32Type, Field, Int32Type, Int64Type, Schema, SchemaRef};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -97,8 +98,8 @@ pub const OPTIONAL_COLUMNS: [&str; 5] = [
     col::COPAY_PERCENT,
 ];
 
-/// Positions in [`roster_schema`] (and in [`Input`]): the 15 input columns in contract
-/// order, then `source_line`.
+/// Positions in [`roster_schema`]: the input columns in contract order but
+/// `postal_code` (read by no stage, so not kept), then `source_line`.
 pub mod idx {
     pub const PERSON_ID: usize = 0;
     pub const INSURER_NUMBER: usize = 1;
@@ -109,13 +110,31 @@ pub mod idx {
     pub const NAME_KANA: usize = 6;
     pub const BIRTH_DATE: usize = 7;
     pub const SEX: usize = 8;
-    pub const POSTAL_CODE: usize = 9;
+    pub const ADDRESS: usize = 9;
+    pub const EMPLOYER: usize = 10;
+    pub const VALID_FROM: usize = 11;
+    pub const VALID_TO: usize = 12;
+    pub const COPAY_PERCENT: usize = 13;
+    pub const SOURCE_LINE: usize = 14;
+}
+
+/// Positions in [`INPUT_COLUMNS`] (and so in one row's values before validation).
+mod input {
+    pub const PERSON_ID: usize = 0;
+    pub const INSURER_NUMBER: usize = 1;
+    pub const SYMBOL: usize = 2;
+    pub const NUMBER: usize = 3;
+    pub const BRANCH: usize = 4;
+    pub const NAME: usize = 5;
+    pub const NAME_KANA: usize = 6;
+    pub const BIRTH_DATE: usize = 7;
+    pub const SEX: usize = 8;
+    // 9: postal_code, read by no stage.
     pub const ADDRESS: usize = 10;
     pub const EMPLOYER: usize = 11;
     pub const VALID_FROM: usize = 12;
     pub const VALID_TO: usize = 13;
     pub const COPAY_PERCENT: usize = 14;
-    pub const SOURCE_LINE: usize = 15;
 }
 
 /// The 15 input columns in contract order.
@@ -137,6 +156,21 @@ const INPUT_COLUMNS: [&str; 15] = [
     col::COPAY_PERCENT,
 ];
 
+/// The type of the roster's text columns whose values repeat from row to row (one
+/// insurer's rows come together, a family shares its address, a company's employees its
+/// name): a dictionary per batch keeps each value once. At 10 M persons this is a
+/// quarter of the roster's memory.
+fn text_dictionary() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// Where each of [`INPUT_COLUMNS`] is in the input, `None` for those it lacks and for
+/// `postal_code`: accepted in the input, but no stage reads it (addresses are compared
+/// without it), so it is neither read nor kept.
+fn read_positions(header: &text::Header) -> [Option<usize>; 15] {
+    INPUT_COLUMNS.map(|c| (c != col::POSTAL_CODE).then(|| header.find(c)).flatten())
+}
+
 /// The validated roster's schema (documented in `schemas/roster.md`).
 pub fn roster_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
@@ -144,17 +178,16 @@ pub fn roster_schema() -> SchemaRef {
         .get_or_init(|| {
             Arc::new(Schema::new(vec![
                 Field::new(col::PERSON_ID, DataType::Utf8, false),
-                Field::new(col::INSURER_NUMBER, DataType::Utf8, false),
-                Field::new(col::SYMBOL, DataType::Utf8, false),
+                Field::new(col::INSURER_NUMBER, text_dictionary(), false),
+                Field::new(col::SYMBOL, text_dictionary(), false),
                 Field::new(col::NUMBER, DataType::Utf8, false),
                 Field::new(col::BRANCH, DataType::Utf8, true),
                 Field::new(col::NAME, DataType::Utf8, false),
                 Field::new(col::NAME_KANA, DataType::Utf8, true),
                 Field::new(col::BIRTH_DATE, DataType::Date32, false),
                 Field::new(col::SEX, DataType::UInt8, false),
-                Field::new(col::POSTAL_CODE, DataType::Utf8, true),
-                Field::new(col::ADDRESS, DataType::Utf8, true),
-                Field::new(col::EMPLOYER, DataType::Utf8, true),
+                Field::new(col::ADDRESS, text_dictionary(), true),
+                Field::new(col::EMPLOYER, text_dictionary(), true),
                 Field::new(col::VALID_FROM, DataType::Date32, false),
                 Field::new(col::VALID_TO, DataType::Date32, true),
                 Field::new(col::COPAY_PERCENT, DataType::UInt8, true),
@@ -181,6 +214,47 @@ impl Roster {
 
     pub fn is_empty(&self) -> bool {
         self.num_rows() == 0
+    }
+}
+
+/// A text column of the validated roster, plain or dictionary-encoded (see
+/// [`roster_schema`]), read by row alike.
+#[derive(Clone, Copy)]
+pub enum TextColumn<'a> {
+    Plain(&'a StringArray),
+    Dictionary(TypedDictionaryArray<'a, Int32Type, StringArray>),
+}
+
+impl<'a> TextColumn<'a> {
+    /// Column `column` of `batch`; `None` when there is none or it is not text.
+    pub fn of(batch: &'a RecordBatch, column: usize) -> Option<TextColumn<'a>> {
+        let array = batch.columns().get(column)?;
+        if let Some(plain) = array.as_string_opt::<i32>() {
+            return Some(TextColumn::Plain(plain));
+        }
+        array
+            .as_dictionary_opt::<Int32Type>()?
+            .downcast_dict::<StringArray>()
+            .map(TextColumn::Dictionary)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            TextColumn::Plain(a) => a.len(),
+            TextColumn::Dictionary(a) => a.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `row` (which must be below [`TextColumn::len`]); `None` when null.
+    pub fn get(&self, row: usize) -> Option<&'a str> {
+        match self {
+            TextColumn::Plain(a) => (!a.is_null(row)).then(|| a.value(row)),
+            TextColumn::Dictionary(a) => (!a.is_null(row)).then(|| a.value(row)),
+        }
     }
 }
 
@@ -343,7 +417,6 @@ fn is_pii(field: &str) -> bool {
             | col::NAME
             | col::NAME_KANA
             | col::BIRTH_DATE
-            | col::POSTAL_CODE
             | col::ADDRESS
     )
 }
@@ -359,7 +432,6 @@ struct ValidRow<'a> {
     name_kana: Option<&'a str>,
     birth_date: i32,
     sex: u8,
-    postal_code: Option<&'a str>,
     address: Option<&'a str>,
     employer: Option<&'a str>,
     valid_from: i32,
@@ -412,8 +484,8 @@ fn insurer_from_int(n: i64) -> String {
 }
 
 fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
-    let person_id = required_text(v, idx::PERSON_ID)?;
-    let insurer_number = match v[idx::INSURER_NUMBER] {
+    let person_id = required_text(v, input::PERSON_ID)?;
+    let insurer_number = match v[input::INSURER_NUMBER] {
         Value::Text(s) => InsurerNumber::parse(s),
         Value::Int(n) => InsurerNumber::parse(&insurer_from_int(n)),
         other => Err(crate::domain::DomainError::Malformed {
@@ -421,39 +493,39 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
             found: other.shown(),
         }),
     }
-    .map_err(|e| Rejection::new(col::INSURER_NUMBER, v[idx::INSURER_NUMBER], e.to_string()))?;
-    let symbol = v[idx::SYMBOL].as_str().unwrap_or("");
-    let number = required_text(v, idx::NUMBER)?;
-    let name = required_text(v, idx::NAME)?;
-    let birth_date = date(v, idx::BIRTH_DATE)?.ok_or_else(|| {
+    .map_err(|e| Rejection::new(col::INSURER_NUMBER, v[input::INSURER_NUMBER], e.to_string()))?;
+    let symbol = v[input::SYMBOL].as_str().unwrap_or("");
+    let number = required_text(v, input::NUMBER)?;
+    let name = required_text(v, input::NAME)?;
+    let birth_date = date(v, input::BIRTH_DATE)?.ok_or_else(|| {
         Rejection::new(
             col::BIRTH_DATE,
             Value::Null,
             "is empty; a birth date is required",
         )
     })?;
-    let sex = match small_code(v[idx::SEX]) {
+    let sex = match small_code(v[input::SEX]) {
         Some(s @ (1 | 2)) => s as u8,
         _ => {
             return Err(Rejection::new(
                 col::SEX,
-                v[idx::SEX],
+                v[input::SEX],
                 "expected sex 1 (male) or 2 (female)",
             ))
         }
     };
-    let valid_from = date(v, idx::VALID_FROM)?.ok_or_else(|| {
+    let valid_from = date(v, input::VALID_FROM)?.ok_or_else(|| {
         Rejection::new(
             col::VALID_FROM,
             Value::Null,
             "is empty; the start of the period is required",
         )
     })?;
-    let valid_to = date(v, idx::VALID_TO)?;
+    let valid_to = date(v, input::VALID_TO)?;
     if let Some(to) = valid_to.filter(|&to| to < valid_from) {
         return Err(Rejection::new(
             col::VALID_TO,
-            v[idx::VALID_TO],
+            v[input::VALID_TO],
             format!(
                 "valid_to {} is before valid_from {}",
                 show_date(to),
@@ -461,7 +533,7 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
             ),
         ));
     }
-    let copay_percent = match v[idx::COPAY_PERCENT] {
+    let copay_percent = match v[input::COPAY_PERCENT] {
         Value::Null => None,
         other => match small_code(other) {
             Some(c @ (10 | 20 | 30)) => Some(c as u8),
@@ -479,14 +551,13 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
         insurer_number,
         symbol,
         number,
-        branch: v[idx::BRANCH].as_str(),
+        branch: v[input::BRANCH].as_str(),
         name,
-        name_kana: v[idx::NAME_KANA].as_str(),
+        name_kana: v[input::NAME_KANA].as_str(),
         birth_date,
         sex,
-        postal_code: v[idx::POSTAL_CODE].as_str(),
-        address: v[idx::ADDRESS].as_str(),
-        employer: v[idx::EMPLOYER].as_str(),
+        address: v[input::ADDRESS].as_str(),
+        employer: v[input::EMPLOYER].as_str(),
         valid_from,
         valid_to,
         copay_percent,
@@ -499,9 +570,10 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
 /// Arrow builders for [`roster_schema`], flushed into a batch every [`BATCH_ROWS`] rows.
 struct RosterBuilder<'d> {
     display: &'d str,
-    /// person_id, insurer_number, symbol, number, branch, name, name_kana, postal_code,
-    /// address, employer.
-    text: [StringBuilder; 10],
+    /// person_id, number, branch, name, name_kana.
+    text: [StringBuilder; 5],
+    /// insurer_number, symbol, address, employer.
+    repeated: [StringDictionaryBuilder<Int32Type>; 4],
     birth_date: Date32Builder,
     sex: UInt8Builder,
     valid_from: Date32Builder,
@@ -519,6 +591,7 @@ impl<'d> RosterBuilder<'d> {
         RosterBuilder {
             display,
             text: std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
+            repeated: std::array::from_fn(|_| StringDictionaryBuilder::new()),
             birth_date: Date32Builder::with_capacity(BATCH_ROWS),
             sex: UInt8Builder::with_capacity(BATCH_ROWS),
             valid_from: Date32Builder::with_capacity(BATCH_ROWS),
@@ -542,8 +615,8 @@ impl<'d> RosterBuilder<'d> {
                 return Ok(());
             }
         };
-        let [person_id, insurer, symbol, number, branch, name, name_kana, postal, address, employer] =
-            &mut self.text;
+        let [person_id, number, branch, name, name_kana] = &mut self.text;
+        let [insurer, symbol, address, employer] = &mut self.repeated;
         person_id.append_value(row.person_id);
         insurer.append_value(row.insurer_number.as_str());
         symbol.append_value(row.symbol);
@@ -551,7 +624,6 @@ impl<'d> RosterBuilder<'d> {
         branch.append_option(row.branch);
         name.append_value(row.name);
         name_kana.append_option(row.name_kana);
-        postal.append_option(row.postal_code);
         address.append_option(row.address);
         employer.append_option(row.employer);
         self.birth_date.append_value(row.birth_date);
@@ -571,9 +643,9 @@ impl<'d> RosterBuilder<'d> {
         if self.pending == 0 {
             return Ok(());
         }
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(16);
-        let [person_id, insurer, symbol, number, branch, name, name_kana, postal, address, employer] =
-            &mut self.text;
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(15);
+        let [person_id, number, branch, name, name_kana] = &mut self.text;
+        let [insurer, symbol, address, employer] = &mut self.repeated;
         // Builders grow by doubling: give back the slack (a national roster is many
         // batches, and the slack would be a third of its memory).
         let text = |b: &mut StringBuilder| -> ArrayRef {
@@ -581,18 +653,22 @@ impl<'d> RosterBuilder<'d> {
             a.shrink_to_fit();
             Arc::new(a)
         };
+        let repeated = |b: &mut StringDictionaryBuilder<Int32Type>| -> ArrayRef {
+            let mut a = b.finish();
+            a.shrink_to_fit();
+            Arc::new(a)
+        };
         columns.push(text(person_id));
-        columns.push(text(insurer));
-        columns.push(text(symbol));
+        columns.push(repeated(insurer));
+        columns.push(repeated(symbol));
         columns.push(text(number));
         columns.push(text(branch));
         columns.push(text(name));
         columns.push(text(name_kana));
         columns.push(Arc::new(self.birth_date.finish()));
         columns.push(Arc::new(self.sex.finish()));
-        columns.push(text(postal));
-        columns.push(text(address));
-        columns.push(text(employer));
+        columns.push(repeated(address));
+        columns.push(repeated(employer));
         columns.push(Arc::new(self.valid_from.finish()));
         columns.push(Arc::new(self.valid_to.finish()));
         columns.push(Arc::new(self.copay_percent.finish()));
@@ -630,7 +706,7 @@ fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterR
     let mut reader = text::csv_reader(&decoded.text);
     let header = text::read_header(path, &mut reader)?;
     header.require(path, REQUIRED_COLUMNS)?;
-    let positions: [Option<usize>; 15] = INPUT_COLUMNS.map(|c| header.find(c));
+    let positions = read_positions(&header);
 
     let mut builder = RosterBuilder::new(display);
     let mut record = csv::StringRecord::new();
@@ -672,9 +748,7 @@ fn accepts(column: &str) -> Accepts {
     match column {
         // Exports often type digit-only columns as integers: read their decimal digits
         // (leading zeros are lost; cards are compared without them anyway).
-        col::PERSON_ID | col::SYMBOL | col::NUMBER | col::BRANCH | col::POSTAL_CODE => {
-            Accepts::TextOrIntAsText
-        }
+        col::PERSON_ID | col::SYMBOL | col::NUMBER | col::BRANCH => Accepts::TextOrIntAsText,
         col::INSURER_NUMBER => Accepts::InsurerNumber,
         col::BIRTH_DATE | col::VALID_FROM | col::VALID_TO => Accepts::Date,
         col::SEX | col::COPAY_PERCENT => Accepts::Code,
@@ -778,7 +852,7 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
     let header = text::Header::new(path, schema.fields().iter().map(|f| f.name().as_str()))?;
     header.require(path, REQUIRED_COLUMNS)?;
     // Input column (contract order) → field index in the file's schema.
-    let positions: [Option<usize>; 15] = INPUT_COLUMNS.map(|c| header.find(c));
+    let positions = read_positions(&header);
     let mut bad_types = Vec::new();
     for (name, pos) in INPUT_COLUMNS.iter().zip(positions.iter()) {
         if let Some(p) = pos {
@@ -892,24 +966,30 @@ fn read_batches(
 fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) {
     struct View<'a> {
         person: &'a StringArray,
-        insurer: &'a StringArray,
+        insurer: TextColumn<'a>,
         from: &'a Date32Array,
         to: &'a Date32Array,
         line: &'a UInt64Array,
     }
-    let views: Vec<View<'_>> = roster
+    // The batches are this module's own (`RosterBuilder`), all of `roster_schema`.
+    let views: Option<Vec<View<'_>>> = roster
         .batches
         .iter()
-        .map(|b| View {
-            person: b.column(idx::PERSON_ID).as_string::<i32>(),
-            insurer: b.column(idx::INSURER_NUMBER).as_string::<i32>(),
-            from: b.column(idx::VALID_FROM).as_primitive::<Date32Type>(),
-            to: b.column(idx::VALID_TO).as_primitive::<Date32Type>(),
-            line: b
-                .column(idx::SOURCE_LINE)
-                .as_primitive::<arrow::datatypes::UInt64Type>(),
+        .map(|b| {
+            Some(View {
+                person: b.column(idx::PERSON_ID).as_string_opt::<i32>()?,
+                insurer: TextColumn::of(b, idx::INSURER_NUMBER)?,
+                from: b.column(idx::VALID_FROM).as_primitive_opt::<Date32Type>()?,
+                to: b.column(idx::VALID_TO).as_primitive_opt::<Date32Type>()?,
+                line: b
+                    .column(idx::SOURCE_LINE)
+                    .as_primitive_opt::<arrow::datatypes::UInt64Type>()?,
+            })
         })
         .collect();
+    let Some(views) = views else {
+        return (Vec::new(), 0);
+    };
     /// (hash of person_id, valid_from, batch, row): 24 bytes a roster row, filled in
     /// place (a national roster is hundreds of millions of rows). Batches and their rows
     /// are in input order, so (batch, row) orders as the input lines do.
@@ -1007,7 +1087,7 @@ fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) 
         };
         format!(
             "{} {}–{}",
-            v.insurer.value(r),
+            v.insurer.get(r).unwrap_or_default(),
             show_date(v.from.value(r)),
             to
         )

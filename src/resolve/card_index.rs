@@ -18,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::matcher::fasthash::{FxMap, IdMap, IdSet};
 use crate::domain::{InsurerNumber, Sex};
-use crate::ingest::roster::{idx, Roster};
+use crate::ingest::roster::{idx, Roster, TextColumn};
 use crate::stable_hash::{hash_str, person_id_hash, StableHasher};
 
 /// A card as written: insurer number, 記号 and 番号, compared after NFKC (full-width
@@ -110,8 +110,7 @@ impl<'r> Period<'r> {
     }
 
     fn text(&self, column: usize) -> Option<&'r str> {
-        let a = self.batch.column(column).as_string_opt::<i32>()?;
-        (!a.is_null(self.row)).then(|| a.value(self.row))
+        TextColumn::of(self.batch, column)?.get(self.row)
     }
 
     /// Whether the row's card is `key` (text compared).
@@ -238,8 +237,8 @@ fn card_hash(insurer: &str, symbol: &str, number: &str) -> u64 {
 /// The columns the index reads; a batch of another shape is passed over.
 struct CardCols<'r> {
     person: &'r StringArray,
-    insurer: &'r StringArray,
-    symbol: &'r StringArray,
+    insurer: TextColumn<'r>,
+    symbol: TextColumn<'r>,
     number: &'r StringArray,
 }
 
@@ -247,8 +246,8 @@ impl<'r> CardCols<'r> {
     fn of(batch: &'r RecordBatch) -> Option<CardCols<'r>> {
         Some(CardCols {
             person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
-            insurer: batch.column(idx::INSURER_NUMBER).as_string_opt::<i32>()?,
-            symbol: batch.column(idx::SYMBOL).as_string_opt::<i32>()?,
+            insurer: TextColumn::of(batch, idx::INSURER_NUMBER)?,
+            symbol: TextColumn::of(batch, idx::SYMBOL)?,
             number: batch.column(idx::NUMBER).as_string_opt::<i32>()?,
         })
     }
@@ -284,8 +283,8 @@ impl<'r> CardIndex<'r> {
                     .filter(|&row| {
                         wanted
                             .find(
-                                c.insurer.value(row),
-                                c.symbol.value(row),
+                                c.insurer.get(row).unwrap_or_default(),
+                                c.symbol.get(row).unwrap_or_default(),
                                 c.number.value(row),
                             )
                             .is_some()
@@ -320,8 +319,8 @@ impl<'r> CardIndex<'r> {
                             person,
                             slot: slot_at(batch, b, row)?,
                             card: wanted.find(
-                                c.insurer.value(row),
-                                c.symbol.value(row),
+                                c.insurer.get(row).unwrap_or_default(),
+                                c.symbol.get(row).unwrap_or_default(),
                                 c.number.value(row),
                             ),
                         })
@@ -430,10 +429,7 @@ fn slot_at(batch: &RecordBatch, b: u32, row: usize) -> Option<Slot> {
         let a = batch.column(c).as_primitive_opt::<UInt8Type>()?;
         (!a.is_null(row)).then(|| a.value(row))
     };
-    let insurer = batch
-        .column(idx::INSURER_NUMBER)
-        .as_string_opt::<i32>()?
-        .value(row);
+    let insurer = TextColumn::of(batch, idx::INSURER_NUMBER)?.get(row)?;
     Some(Slot {
         pos: (b, row as u32),
         insurer: InsurerNumber::parse(insurer).ok()?,

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::domain::InsurerNumber;
 use crate::ingest::insurers::InsurerMaster;
-use crate::ingest::roster::{idx, Roster};
+use crate::ingest::roster::{idx, Roster, TextColumn};
 use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
@@ -212,13 +212,13 @@ impl TfSlots {
 /// never a panic).
 pub(crate) struct Cols<'a> {
     pub person: &'a StringArray,
-    pub insurer: &'a StringArray,
+    pub insurer: TextColumn<'a>,
     pub name: &'a StringArray,
     pub kana: &'a StringArray,
     pub birth: &'a Date32Array,
     pub sex: &'a UInt8Array,
-    pub address: &'a StringArray,
-    pub employer: &'a StringArray,
+    pub address: TextColumn<'a>,
+    pub employer: TextColumn<'a>,
 }
 
 impl<'a> Cols<'a> {
@@ -228,15 +228,15 @@ impl<'a> Cols<'a> {
         }
         Some(Cols {
             person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
-            insurer: batch.column(idx::INSURER_NUMBER).as_string_opt::<i32>()?,
+            insurer: TextColumn::of(batch, idx::INSURER_NUMBER)?,
             name: batch.column(idx::NAME).as_string_opt::<i32>()?,
             kana: batch.column(idx::NAME_KANA).as_string_opt::<i32>()?,
             birth: batch
                 .column(idx::BIRTH_DATE)
                 .as_primitive_opt::<Date32Type>()?,
             sex: batch.column(idx::SEX).as_primitive_opt::<UInt8Type>()?,
-            address: batch.column(idx::ADDRESS).as_string_opt::<i32>()?,
-            employer: batch.column(idx::EMPLOYER).as_string_opt::<i32>()?,
+            address: TextColumn::of(batch, idx::ADDRESS)?,
+            employer: TextColumn::of(batch, idx::EMPLOYER)?,
         })
     }
 
@@ -267,15 +267,15 @@ impl<'a> Cols<'a> {
     }
 
     pub fn address(&self, row: usize) -> Option<&'a str> {
-        Self::text(self.address, row)
+        self.address.get(row).filter(|s| !s.is_empty())
     }
 
     pub fn employer(&self, row: usize) -> Option<&'a str> {
-        Self::text(self.employer, row)
+        self.employer.get(row).filter(|s| !s.is_empty())
     }
 
     pub fn insurer(&self, row: usize) -> Option<&'a str> {
-        Self::text(self.insurer, row)
+        self.insurer.get(row).filter(|s| !s.is_empty())
     }
 
     pub fn birth(&self, row: usize) -> Option<NaiveDate> {
