@@ -9,14 +9,16 @@
 
 use std::borrow::Cow;
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::array::{
+    Array, AsArray, Date32Array, RecordBatch, StringArray, UInt64Array, UInt8Array,
+};
 use arrow::datatypes::{Date32Type, UInt64Type, UInt8Type};
 use chrono::NaiveDate;
 use compact_str::CompactString;
 use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
-use super::matcher::fasthash::{FxMap, IdMap, IdSet};
+use super::matcher::fasthash::{IdMap, IdSet};
 use crate::domain::{InsurerNumber, Sex};
 use crate::ingest::roster::{idx, Roster, TextColumn};
 use crate::stable_hash::{hash_str, person_id_hash, StableHasher};
@@ -146,11 +148,11 @@ type RowPos = (u32, u32);
 #[derive(Debug)]
 pub struct CardIndex<'r> {
     roster: &'r Roster,
-    /// The periods kept, grouped by person (in person_id hash order), each person's in
-    /// (valid_from, source_line) order.
+    /// The periods kept in (person_id hash, valid_from, source_line) order: each
+    /// person's together, oldest first.
     rows: Vec<Slot>,
-    /// Each person's run of `rows`.
-    by_person: FxMap<&'r str, (u32, u32)>,
+    /// The run of `rows` of each person_id hash.
+    by_person: IdMap<u64, (u32, u32)>,
     /// Positions in `rows` of the periods carrying a wanted card, by the card's hash
     /// (the card itself is compared on lookup).
     by_card: IdMap<u64, Vec<u32>>,
@@ -173,9 +175,8 @@ struct Slot {
 }
 
 /// A roster row kept for the index, with what it is sorted and filed by.
-struct Kept<'r> {
+struct Kept {
     person_hash: u64,
-    person: &'r str,
     slot: Slot,
     /// The hash of its card, when the card is wanted.
     card: Option<u64>,
@@ -234,7 +235,19 @@ fn card_hash(insurer: &str, symbol: &str, number: &str) -> u64 {
     h.finish()
 }
 
-/// The columns the index reads; a batch of another shape is passed over.
+/// The columns the index reads, downcast once a batch; a batch of another shape is
+/// passed over.
+struct RowCols<'r> {
+    card: CardCols<'r>,
+    birth: &'r Date32Array,
+    from: &'r Date32Array,
+    to: &'r Date32Array,
+    line: &'r UInt64Array,
+    copay: &'r UInt8Array,
+    sex: &'r UInt8Array,
+}
+
+/// The columns of a row's card and person.
 struct CardCols<'r> {
     person: &'r StringArray,
     insurer: TextColumn<'r>,
@@ -243,12 +256,56 @@ struct CardCols<'r> {
 }
 
 impl<'r> CardCols<'r> {
-    fn of(batch: &'r RecordBatch) -> Option<CardCols<'r>> {
-        Some(CardCols {
-            person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
-            insurer: TextColumn::of(batch, idx::INSURER_NUMBER)?,
-            symbol: TextColumn::of(batch, idx::SYMBOL)?,
-            number: batch.column(idx::NUMBER).as_string_opt::<i32>()?,
+    /// The hash of the card at `row` when it is wanted.
+    fn wanted(&self, wanted: &Wanted<'_>, row: usize) -> Option<u64> {
+        wanted.find(
+            self.insurer.get(row).unwrap_or_default(),
+            self.symbol.get(row).unwrap_or_default(),
+            self.number.value(row),
+        )
+    }
+}
+
+impl<'r> RowCols<'r> {
+    fn of(batch: &'r RecordBatch) -> Option<RowCols<'r>> {
+        let date = |c: usize| batch.columns().get(c)?.as_primitive_opt::<Date32Type>();
+        let small = |c: usize| batch.columns().get(c)?.as_primitive_opt::<UInt8Type>();
+        Some(RowCols {
+            card: CardCols {
+                person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
+                insurer: TextColumn::of(batch, idx::INSURER_NUMBER)?,
+                symbol: TextColumn::of(batch, idx::SYMBOL)?,
+                number: batch.column(idx::NUMBER).as_string_opt::<i32>()?,
+            },
+            birth: date(idx::BIRTH_DATE)?,
+            from: date(idx::VALID_FROM)?,
+            to: date(idx::VALID_TO)?,
+            line: batch
+                .columns()
+                .get(idx::SOURCE_LINE)?
+                .as_primitive_opt::<UInt64Type>()?,
+            copay: small(idx::COPAY_PERCENT)?,
+            sex: small(idx::SEX)?,
+        })
+    }
+
+    /// The fixed-size fields of the row (batch `b`); the roster reader has validated
+    /// every column.
+    fn slot(&self, b: u32, row: usize) -> Option<Slot> {
+        let day = |a: &Date32Array| a.is_valid(row).then(|| a.value(row));
+        Some(Slot {
+            pos: (b, row as u32),
+            insurer: InsurerNumber::parse(self.card.insurer.get(row)?).ok()?,
+            birth: day(self.birth)?,
+            from: day(self.from)?,
+            to: day(self.to),
+            line: self.line.value(row),
+            copay: self.copay.is_valid(row).then(|| self.copay.value(row)),
+            sex: match self.sex.value(row) {
+                1 => Sex::Male,
+                2 => Sex::Female,
+                _ => return None,
+            },
         })
     }
 }
@@ -269,77 +326,62 @@ impl<'r> CardIndex<'r> {
         persons: &[&str],
     ) -> Self {
         let wanted = Wanted::new(cards);
-        let batches: Vec<(u32, CardCols<'r>)> = roster
+        let batches: Vec<(u32, RowCols<'r>)> = roster
             .batches
             .iter()
             .enumerate()
-            .filter_map(|(b, batch)| Some((b as u32, CardCols::of(batch)?)))
+            .filter_map(|(b, batch)| Some((b as u32, RowCols::of(batch)?)))
             .collect();
-        // Pass 1: the persons holding a wanted card.
-        let holders: Vec<Vec<u64>> = batches
+        // Pass 1: the rows holding a wanted card (row, card hash), in row order, and
+        // their persons' hashes.
+        let holders: Vec<Vec<(u32, u64)>> = batches
             .par_iter()
             .map(|(_, c)| {
-                (0..c.person.len())
-                    .filter(|&row| {
-                        wanted
-                            .find(
-                                c.insurer.get(row).unwrap_or_default(),
-                                c.symbol.get(row).unwrap_or_default(),
-                                c.number.value(row),
-                            )
-                            .is_some()
-                    })
-                    .map(|row| person_id_hash(c.person.value(row)))
+                (0..c.card.person.len())
+                    .filter_map(|row| Some((row as u32, c.card.wanted(&wanted, row)?)))
                     .collect()
             })
             .collect();
-        tracing::debug!(cards = wanted.by_hash.len(), "card index: holders found");
-        // Persons by hash: a row of another person with the same hash is kept too and
-        // filed under its own person_id, which does no harm.
         let mut named: IdSet<u64> = persons.iter().map(|p| person_id_hash(p)).collect();
-        named.extend(holders.into_iter().flatten());
-        // Pass 2: every period of those persons, sorted by person and start. A hash of
-        // the person_id sorts first, so that millions of rows sort without comparing
-        // text (text is compared only between rows of equal hash: a person's own).
-        // Each kept row's wanted card is found here, in parallel and in row order,
-        // not after the sort, when rows are visited in person order.
-        let mut kept: Vec<Kept<'r>> = batches
+        named.extend(batches.iter().zip(&holders).flat_map(|((_, c), rows)| {
+            rows.iter()
+                .map(|&(row, _)| person_id_hash(c.card.person.value(row as usize)))
+        }));
+        tracing::debug!(cards = wanted.by_hash.len(), "card index: holders found");
+        // Pass 2: every period of those persons (by person_id hash: a row of another
+        // person with the same hash is kept too, which does no harm, see `person`),
+        // with the card hash pass 1 found on its row.
+        let mut kept: Vec<Kept> = batches
             .par_iter()
-            .map(|&(b, ref c)| {
-                let batch = &roster.batches[b as usize];
-                (0..c.person.len())
+            .zip(&holders)
+            .map(|(&(b, ref c), holders)| {
+                let mut holders = holders.iter().peekable();
+                (0..c.card.person.len())
                     .filter_map(|row| {
-                        let person = c.person.value(row);
-                        let person_hash = person_id_hash(person);
+                        let card = holders.next_if(|h| h.0 == row as u32).map(|h| h.1);
+                        let person_hash = person_id_hash(c.card.person.value(row));
                         if !named.contains(&person_hash) {
                             return None;
                         }
                         Some(Kept {
                             person_hash,
-                            person,
-                            slot: slot_at(batch, b, row)?,
-                            card: wanted.find(
-                                c.insurer.get(row).unwrap_or_default(),
-                                c.symbol.get(row).unwrap_or_default(),
-                                c.number.value(row),
-                            ),
+                            slot: c.slot(b, row)?,
+                            card,
                         })
                     })
                     .collect::<Vec<_>>()
             })
             .flatten()
             .collect();
-        drop(named);
+        drop((named, holders));
         tracing::debug!(periods = kept.len(), "card index: periods found");
-        kept.par_sort_unstable_by(|a, b| {
-            a.person_hash.cmp(&b.person_hash).then_with(|| {
-                (a.person, a.slot.from, a.slot.line).cmp(&(b.person, b.slot.from, b.slot.line))
-            })
-        });
+        // Sorted by numbers only (a person_id hash, then start and line): tens of
+        // millions of rows sort without reading the roster's text.
+        kept.par_sort_unstable_by_key(|k| (k.person_hash, k.slot.from, k.slot.line));
         let mut index = CardIndex {
             roster,
             rows: Vec::with_capacity(kept.len()),
-            by_person: FxMap::default(),
+            by_person: IdMap::default(),
             by_card: IdMap::default(),
             shared_hashes: wanted
                 .by_hash
@@ -354,9 +396,9 @@ impl<'r> CardIndex<'r> {
             index.rows.push(k.slot);
             if kept
                 .get(i as usize + 1)
-                .is_none_or(|next| next.person != k.person)
+                .is_none_or(|next| next.person_hash != k.person_hash)
             {
-                index.by_person.insert(k.person, (start, i + 1));
+                index.by_person.insert(k.person_hash, (start, i + 1));
                 start = i + 1;
             }
             if let Some(hash) = k.card {
@@ -366,7 +408,7 @@ impl<'r> CardIndex<'r> {
         index
     }
 
-    /// Periods carrying this card, in (person, valid_from) order.
+    /// Periods carrying this card, each person's oldest first.
     pub fn card<'a>(&'a self, key: &'a CardKey) -> impl Iterator<Item = Period<'r>> + 'a {
         let hash = card_hash(&key.insurer, &key.symbol, &key.number);
         self.by_card
@@ -377,10 +419,17 @@ impl<'r> CardIndex<'r> {
             .filter(move |p| !self.shared_hashes.contains(&hash) || p.has_card(key))
     }
 
-    /// Every period of a person, oldest first.
-    pub fn person(&self, person_id: &str) -> impl Iterator<Item = Period<'r>> + '_ {
-        let (start, end) = self.by_person.get(person_id).copied().unwrap_or((0, 0));
-        (start..end).filter_map(|i| self.period(i))
+    /// Every period of a person, oldest first. (Periods are filed by the hash of
+    /// person_id; persons sharing one are told apart here.)
+    pub fn person<'a>(&'a self, person_id: &'a str) -> impl Iterator<Item = Period<'r>> + 'a {
+        let (start, end) = self
+            .by_person
+            .get(&person_id_hash(person_id))
+            .copied()
+            .unwrap_or((0, 0));
+        (start..end)
+            .filter_map(|i| self.period(i))
+            .filter(move |p| p.person_id == person_id)
     }
 
     /// Periods kept.
@@ -416,37 +465,6 @@ impl<'r> CardIndex<'r> {
             row,
         })
     }
-}
-
-/// The fixed-size fields of one roster row (batch `b`); the roster reader has
-/// validated every column.
-fn slot_at(batch: &RecordBatch, b: u32, row: usize) -> Option<Slot> {
-    let date = |c: usize| {
-        let a = batch.column(c).as_primitive_opt::<Date32Type>()?;
-        (!a.is_null(row)).then(|| a.value(row))
-    };
-    let u8_at = |c: usize| {
-        let a = batch.column(c).as_primitive_opt::<UInt8Type>()?;
-        (!a.is_null(row)).then(|| a.value(row))
-    };
-    let insurer = TextColumn::of(batch, idx::INSURER_NUMBER)?.get(row)?;
-    Some(Slot {
-        pos: (b, row as u32),
-        insurer: InsurerNumber::parse(insurer).ok()?,
-        birth: date(idx::BIRTH_DATE)?,
-        from: date(idx::VALID_FROM)?,
-        to: date(idx::VALID_TO),
-        line: batch
-            .column(idx::SOURCE_LINE)
-            .as_primitive_opt::<UInt64Type>()?
-            .value(row),
-        copay: u8_at(idx::COPAY_PERCENT),
-        sex: match u8_at(idx::SEX)? {
-            1 => Sex::Male,
-            2 => Sex::Female,
-            _ => return None,
-        },
-    })
 }
 
 #[cfg(test)]
