@@ -444,12 +444,15 @@ fn required_text<'a>(v: &[Value<'a>; 15], i: usize) -> Result<&'a str, Rejection
         .ok_or_else(|| Rejection::new(INPUT_COLUMNS[i], v[i], "is empty; a value is required"))
 }
 
+/// The dates a roster accepts, as days since 1970-01-01: 1868-01-01 (明治) to
+/// 9999-12-31 (constants: three dates a row, tens of millions of rows).
+const FIRST_DAY: i32 = -37_255;
+const LAST_DAY: i32 = 2_932_896;
+
 fn date(v: &[Value<'_>; 15], i: usize) -> Result<Option<i32>, Rejection> {
-    let lowest = to_days(NaiveDate::from_ymd_opt(1868, 1, 1).unwrap_or(NaiveDate::MIN));
-    let highest = to_days(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX));
     match v[i] {
         Value::Null => Ok(None),
-        Value::Date(d) if (lowest..=highest).contains(&d) => Ok(Some(d)),
+        Value::Date(d) if (FIRST_DAY..=LAST_DAY).contains(&d) => Ok(Some(d)),
         Value::Text(s) => parse_iso_date(s)
             .map(|d| Some(to_days(d)))
             .map_err(|_| Rejection::new(INPUT_COLUMNS[i], v[i], "expected a date as YYYY-MM-DD")),
@@ -1154,6 +1157,13 @@ mod tests {
             (col::SEX, "1"),
             (col::VALID_FROM, "2021-04-01"),
         ]
+    }
+
+    #[test]
+    fn the_accepted_dates_are_1868_to_9999() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).map(to_days);
+        assert_eq!(day(1868, 1, 1), Some(FIRST_DAY));
+        assert_eq!(day(9999, 12, 31), Some(LAST_DAY));
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::ingest::roster::{idx, Roster, TextColumn};
 use crate::stable_hash::StableHasher;
 
 use super::config::BlockingKey;
-use super::fasthash::{FxMap, FxSet, IdMap, IdSet};
+use super::fasthash::{FxMap, IdMap, IdSet};
 use super::keys::{
     kind_bit, AddressKey, KanaKey, NameKey, OrgKey, PartCache, PersonRecord, Shared,
 };
@@ -575,14 +575,16 @@ pub(crate) fn collect_persons(
     // Distinct addresses, employers and insurer names, normalized once each.
     let mut shared = Shared::default();
     let addresses = normalize_distinct(
-        rows.iter()
-            .filter_map(|p| at(p).and_then(|(c, r)| c.address(r))),
+        rows.par_iter()
+            .filter_map(|p| at(p).and_then(|(c, r)| c.address(r)))
+            .collect(),
         AddressKey::new,
         &mut shared.addresses,
     );
     let employers = normalize_distinct(
-        rows.iter()
-            .filter_map(|p| at(p).and_then(|(c, r)| c.employer(r))),
+        rows.par_iter()
+            .filter_map(|p| at(p).and_then(|(c, r)| c.employer(r)))
+            .collect(),
         OrgKey::new,
         &mut shared.orgs,
     );
@@ -637,16 +639,15 @@ pub(crate) fn collect_persons(
 /// Distinct raw values → index of their key in a shared table (`None`: no key).
 type Normalized<'a> = FxMap<&'a str, Option<u32>>;
 
-/// Normalizes each distinct value once (in parallel), appending the keys to `table` in
-/// a deterministic order (the values' byte order).
+/// Normalizes each distinct value of `values` once (in parallel), appending the keys to
+/// `table` in a deterministic order (the values' byte order).
 fn normalize_distinct<'a, K: Send>(
-    values: impl Iterator<Item = &'a str>,
+    mut distinct: Vec<&'a str>,
     key: impl Fn(&str) -> Option<K> + Sync,
     table: &mut Vec<K>,
 ) -> Normalized<'a> {
-    let distinct: FxSet<&str> = values.collect();
-    let mut distinct: Vec<&str> = distinct.into_iter().collect();
     distinct.par_sort_unstable();
+    distinct.dedup();
     let keys: Vec<Option<K>> = distinct.par_iter().map(|s| key(s)).collect();
     let mut out = Normalized::default();
     out.reserve(distinct.len());

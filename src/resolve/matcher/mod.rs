@@ -296,9 +296,14 @@ pub fn match_patients(
     // deterministic, and no sorting of strings.
     let mut person_index: FxMap<&str, u32> = FxMap::default();
     let mut wanted: Vec<&str> = Vec::new();
-    let hit_persons = found.hits.iter().map(|h| pid_at(h.batch, h.row));
+    // (The roster is read at random here: in parallel, then taken in order.)
+    let hit_persons: Vec<&str> = found
+        .hits
+        .par_iter()
+        .map(|h| pid_at(h.batch, h.row))
+        .collect();
     let sampled = found.sample.iter().map(|(_, pos)| person_at(roster, *pos));
-    for p in hit_persons.chain(sampled) {
+    for p in hit_persons.into_iter().chain(sampled) {
         if !p.is_empty() && !person_index.contains_key(p) {
             person_index.insert(p, wanted.len() as u32);
             wanted.push(p);
