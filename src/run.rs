@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -39,7 +40,7 @@ use crate::report::{
 use crate::resolve::claim::{Claim, ClaimFile};
 use crate::resolve::copay::receipt_money;
 use crate::resolve::matcher::{MatchModel, PatientResult};
-use crate::resolve::outcome::Status;
+use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
@@ -362,7 +363,7 @@ pub fn run_with(
     let clock = std::time::Instant::now();
     progress.start("pending ledger and apportionment", None);
     let ages = hold(&mut resolved, &ingested, run_month, config);
-    let mut rows = receipt_rows(&ingested, &resolved, &ages);
+    let mut rows = receipt_rows(&ingested, &mut resolved, &ages);
     tracing::info!(rows = rows.len(), "receipt rows built");
     let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
     let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
@@ -817,39 +818,62 @@ fn match_entries(resolved: &Resolved) -> Vec<MatchEntry<'_>> {
 /// One row per receipt read, in file and line order (the ledger last, in its row
 /// order): accepted receipts with their resolution, quarantined ones with their first
 /// reason.
+///
+/// The rows take over the resolutions' text; only those of tiers 2 and 3 are kept
+/// (the match report lists them), the rest are dropped: a month is millions of
+/// receipts, and the text would otherwise be held twice.
 fn receipt_rows(
     ingested: &Ingested,
-    resolved: &Resolved,
+    resolved: &mut Resolved,
+    ages: &HashMap<ReceiptKey, Age>,
+) -> Vec<ReceiptRow> {
+    let rows = receipt_rows_taking(ingested, &mut resolved.resolutions, ages);
+    resolved.resolutions.retain(|r| r.tier >= 2);
+    resolved.resolutions.shrink_to_fit();
+    rows
+}
+
+fn receipt_rows_taking(
+    ingested: &Ingested,
+    resolutions: &mut [Resolution],
     ages: &HashMap<ReceiptKey, Age>,
 ) -> Vec<ReceiptRow> {
     // Resolutions are in the order of the receipts resolved: the files' accepted
     // receipts, then the ledger's (no map of a month's keys needed).
-    let mut resolutions = resolved.resolutions.iter().peekable();
+    let count = resolutions.len();
+    let mut resolutions = resolutions.iter_mut().peekable();
     // The ledger's receipts carry their clinic's IR in the ledger; a file's, in the file.
     let ledger_prefecture: HashMap<ReceiptKey, u8> = ledger_headers(ingested)
         .map(|(r, h)| (r.key, h.prefecture))
         .collect();
-    let mut rows = Vec::with_capacity(resolved.resolutions.len());
+    let mut rows = Vec::with_capacity(count);
     for f in ingested.receipt_files() {
         let mut file_rows: Vec<ReceiptRow> =
             Vec::with_capacity(f.claims.len() + f.file.quarantined.len());
         let file_prefecture = f.file.header.as_ref().map(|h| h.prefecture);
+        let file: Arc<str> = f.file.path.as_str().into();
         for r in &f.claims {
             let Some(res) = resolutions.next_if(|res| res.key == r.key) else {
                 continue;
             };
             let money = receipt_money(&r.billed(), res.care_date, res.copay_percent);
             let age = ages.get(&r.key);
+            let kept = res.tier >= 2;
+            let text = |s: &mut String| if kept { s.clone() } else { std::mem::take(s) };
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
-                file: f.file.path.clone(),
+                file: file.clone(),
                 line: r.line,
                 tier: res.tier,
                 status: res.status,
-                filed_insurer: res.filed_insurer.clone(),
+                filed_insurer: text(&mut res.filed_insurer),
                 resolved_insurer: res.resolved_insurer,
-                person_id: res.person_id.clone(),
+                person_id: if kept {
+                    res.person_id.clone()
+                } else {
+                    res.person_id.take()
+                },
                 match_weight: res.match_weight,
                 match_probability: res.match_probability,
                 cost_yen: Some(money.cost),
@@ -860,14 +884,14 @@ fn receipt_rows(
                 declared_kind: res.declared_kind,
                 first_pending_month: age.map(|a| a.first_pending_month),
                 pending_months: age.map(|a| a.months),
-                reason: res.reason.clone(),
+                reason: text(&mut res.reason),
             });
         }
         for q in &f.file.quarantined {
             file_rows.push(ReceiptRow {
                 key: q.key,
                 receipt_number: q.receipt_number,
-                file: f.file.path.clone(),
+                file: file.clone(),
                 line: q.line,
                 tier: 0,
                 status: Status::Quarantined,

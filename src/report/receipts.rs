@@ -22,7 +22,8 @@ pub struct ReceiptRow {
     /// `None` for a quarantined receipt whose key could not be read.
     pub key: Option<ReceiptKey>,
     pub receipt_number: Option<u32>,
-    pub file: String,
+    /// The file's path, shared by its rows.
+    pub file: Arc<str>,
     pub line: u64,
     pub tier: u8,
     pub status: Status,
