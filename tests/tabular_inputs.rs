@@ -869,7 +869,42 @@ fn roster_parquet_typed_and_all_text_read_like_the_csv() {
         ],
     );
 
-    for path in [&typed, &text] {
+    // Valid rows whose text the reader must still trim, or empty into null: padded
+    // person_ids and names, and "" for no 枝番 or kana (not the input's arrays as they are).
+    let padded_ids: Vec<String> = g.person_id.iter().map(|p| format!(" {p}\t")).collect();
+    let padded_names: Vec<String> = g.name.iter().map(|n| format!("{n} ")).collect();
+    let empty_branch: Vec<&str> = g.branch.iter().map(|b| b.unwrap_or("")).collect();
+    let padded = dir.path().join("padded.parquet");
+    write_parquet(
+        &padded,
+        vec![
+            (
+                "person_id",
+                utf8(&padded_ids.iter().map(String::as_str).collect::<Vec<_>>()),
+            ),
+            ("insurer_number", utf8(&g.insurer)),
+            ("symbol", utf8(&g.symbol)),
+            ("number", utf8(&g.number)),
+            ("branch", utf8(&empty_branch)),
+            (
+                "name",
+                utf8(&padded_names.iter().map(String::as_str).collect::<Vec<_>>()),
+            ),
+            ("name_kana", utf8(&g.kana)),
+            ("birth_date", days(&g.birth)),
+            ("sex", Arc::new(UInt8Array::from(g.sex.to_vec()))),
+            ("address", utf8_opt(&g.address)),
+            ("employer", utf8_opt(&g.employer)),
+            ("valid_from", days(&g.from)),
+            ("valid_to", utf8_opt(&g.to)),
+            (
+                "copay_percent",
+                utf8_opt(&copay.iter().map(Option::as_deref).collect::<Vec<_>>()),
+            ),
+        ],
+    );
+
+    for path in [&typed, &text, &padded] {
         let read = read_roster(path, "roster.parquet", CsvEncoding::Auto).unwrap();
         assert_eq!(read.encoding, None);
         assert_eq!(read.rows_read, 5);
