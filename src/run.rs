@@ -44,6 +44,7 @@ use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
+use compact_str::CompactString;
 
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
@@ -859,7 +860,7 @@ fn receipt_rows_taking(
             let money = receipt_money(&r.billed(), res.care_date, res.copay_percent);
             let age = ages.get(&r.key);
             let kept = res.tier >= 2;
-            let text = |s: &mut String| if kept { s.clone() } else { std::mem::take(s) };
+            let take = |s: &mut String| if kept { s.clone() } else { std::mem::take(s) };
             file_rows.push(ReceiptRow {
                 key: Some(r.key),
                 receipt_number: Some(r.key.receipt_number),
@@ -867,13 +868,9 @@ fn receipt_rows_taking(
                 line: r.line,
                 tier: res.tier,
                 status: res.status,
-                filed_insurer: text(&mut res.filed_insurer),
+                filed_insurer: res.filed_insurer.clone(),
                 resolved_insurer: res.resolved_insurer,
-                person_id: if kept {
-                    res.person_id.clone()
-                } else {
-                    res.person_id.take()
-                },
+                person_id: res.person_id.clone(),
                 match_weight: res.match_weight,
                 match_probability: res.match_probability,
                 cost_yen: Some(money.cost),
@@ -884,7 +881,7 @@ fn receipt_rows_taking(
                 declared_kind: res.declared_kind,
                 first_pending_month: age.map(|a| a.first_pending_month),
                 pending_months: age.map(|a| a.months),
-                reason: text(&mut res.reason),
+                reason: take(&mut res.reason),
             });
         }
         for q in &f.file.quarantined {
@@ -895,7 +892,7 @@ fn receipt_rows_taking(
                 line: q.line,
                 tier: 0,
                 status: Status::Quarantined,
-                filed_insurer: String::new(),
+                filed_insurer: CompactString::default(),
                 resolved_insurer: None,
                 person_id: None,
                 match_weight: None,

@@ -10,6 +10,7 @@ use arrow::array::{
     UInt8Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use compact_str::CompactString;
 
 use super::parquet_file::write_parquet_parallel;
 use super::ReportError;
@@ -27,9 +28,9 @@ pub struct ReceiptRow {
     pub line: u64,
     pub tier: u8,
     pub status: Status,
-    pub filed_insurer: String,
+    pub filed_insurer: CompactString,
     pub resolved_insurer: Option<InsurerNumber>,
-    pub person_id: Option<String>,
+    pub person_id: Option<CompactString>,
     pub match_weight: Option<f64>,
     pub match_probability: Option<f64>,
     /// 合計点数 × 10; `None` when the points could not be read.

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey};
@@ -96,10 +97,11 @@ pub struct Resolution {
     /// (quarantined before it could be).
     pub tier: u8,
     pub status: Status,
-    /// HO 保険者番号 as filed (filler included).
-    pub filed_insurer: String,
+    /// HO 保険者番号 as filed (filler included); short text is kept inline (a month is
+    /// millions of resolutions).
+    pub filed_insurer: CompactString,
     pub resolved_insurer: Option<InsurerNumber>,
-    pub person_id: Option<String>,
+    pub person_id: Option<CompactString>,
     /// Roster line of the period chosen.
     pub period_line: Option<u64>,
     /// The chosen period's `copay_percent`, which wins over the receipt's.

@@ -60,7 +60,7 @@ pub fn resolve_tier3(
                 key: r.key,
                 tier: 3,
                 status: Status::NoMatch,
-                filed_insurer: filed_insurer(r).to_string(),
+                filed_insurer: filed_insurer(r).into(),
                 resolved_insurer: None,
                 person_id: None,
                 period_line: None,
@@ -76,7 +76,7 @@ pub fn resolve_tier3(
             };
             match (result.decision, best) {
                 (Decision::Matched, Some(best)) => {
-                    out.person_id = Some(best.person_id.clone());
+                    out.person_id = Some(best.person_id.as_str().into());
                     let periods: Vec<Period> = index.person(&best.person_id).collect();
                     match period_on(&periods, case.declared.confirmation_date, r.care_month) {
                         Some(p) => {

@@ -130,7 +130,7 @@ fn unresolved(c: &Claim, tier: u8, status: Status, reason: String) -> Resolution
         key: c.key,
         tier,
         status,
-        filed_insurer: patient.filed_insurer.to_string(),
+        filed_insurer: patient.filed_insurer.into(),
         resolved_insurer: None,
         person_id: None,
         period_line: None,

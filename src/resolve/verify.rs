@@ -131,7 +131,7 @@ pub fn resolve_card(
         key: receipt.key,
         tier: 1,
         status: Status::NoMatch,
-        filed_insurer: receipt.filed_insurer.to_string(),
+        filed_insurer: receipt.filed_insurer.into(),
         resolved_insurer: None,
         person_id: None,
         period_line: None,
@@ -180,7 +180,7 @@ pub fn resolve_card(
             }
         },
     };
-    out.person_id = Some(person.to_string());
+    out.person_id = Some(person.into());
     let on_card_in_month = rows
         .iter()
         .filter(|p| p.person_id == person && p.overlaps(first, last))
