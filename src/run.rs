@@ -22,7 +22,8 @@ use crate::ingest::declarations::{read_declarations, DeclarationRead};
 use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, Roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
-use crate::ingest::uke::{read_uke_files, ClinicHeader, Receipt};
+use crate::ingest::uke::writer::UkeWriteError;
+use crate::ingest::uke::{read_uke_files, ClinicHeader};
 use crate::ingest::IngestError;
 use crate::manifest::{
     sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, Manifest,
@@ -706,7 +707,7 @@ fn ledger_entries(
         return Ok(Vec::new());
     }
     let keys: HashSet<ReceiptKey> = open.iter().filter_map(|r| r.key).collect();
-    let receipts = open_receipts(ingested, &keys, config)?;
+    let mut texts = open_receipt_texts(ingested, &keys, config)?;
     let mut entries = Vec::with_capacity(open.len());
     for row in open {
         let fail = |message: String| RunError::Ledger {
@@ -716,9 +717,9 @@ fn ledger_entries(
         let key = row
             .key
             .ok_or_else(|| fail("an open receipt without a key".into()))?;
-        let (&(ref receipt, header), Some(age)) = (
-            receipts
-                .get(&key)
+        let (uke, Some(age)) = (
+            texts
+                .remove(&key)
                 .ok_or_else(|| fail(format!("open receipt {key} not found")))?,
             ages.get(&key),
         ) else {
@@ -734,8 +735,7 @@ fn ledger_entries(
             cost_yen: row.cost_yen.unwrap_or_default(),
             insurer_share_yen: row.insurer_share_yen.unwrap_or_default(),
             reason: row.reason.clone(),
-            uke: uke_text(header, receipt)
-                .map_err(|e| fail(format!("receipt {key} cannot be written as UKE: {e}")))?,
+            uke: uke.map_err(|e| fail(format!("receipt {key} cannot be written as UKE: {e}")))?,
             declaration: forms.get(&key).cloned(),
             header: None,
         });
@@ -744,33 +744,36 @@ fn ledger_entries(
     Ok(entries)
 }
 
-/// The receipts with these keys, parsed (held ones read again from their files, file by
-/// file in parallel), with the IR of their file (the ledger's receipts with their own).
-fn open_receipts<'a>(
-    ingested: &'a Ingested,
+/// An open receipt as the ledger's UKE text, or why it cannot be written.
+type UkeText = Result<String, UkeWriteError>;
+
+/// The receipts with these keys written as the ledger's UKE text (or why one cannot
+/// be), with the IR of their file (the ledger's receipts with their own). Held receipts
+/// are read again from their files, file by file in parallel, and each file's are
+/// written as soon as read: a month with millions of open receipts never holds them
+/// all parsed.
+fn open_receipt_texts(
+    ingested: &Ingested,
     keys: &HashSet<ReceiptKey>,
     config: &Config,
-) -> Result<HashMap<ReceiptKey, (Cow<'a, Receipt>, &'a ClinicHeader)>, RunError> {
-    let month: Vec<Vec<(Receipt, &ClinicHeader)>> = ingested
+) -> Result<HashMap<ReceiptKey, UkeText>, RunError> {
+    let month: Vec<Vec<(ReceiptKey, UkeText)>> = ingested
         .files
         .par_iter()
         .filter_map(|f| f.file.header.as_ref().map(|h| (f, h)))
         .map(|(f, h)| {
             let receipts = f.receipts(|c| keys.contains(&c.key), &config.ingest)?;
-            Ok(receipts.into_iter().map(|r| (r, h)).collect())
+            Ok(receipts.iter().map(|r| (r.key, uke_text(h, r))).collect())
         })
         .collect::<Result<_, IngestError>>()?;
-    let mut out: HashMap<ReceiptKey, (Cow<'a, Receipt>, &ClinicHeader)> = month
-        .into_iter()
-        .flatten()
-        .map(|(r, h)| (r.key, (Cow::Owned(r), h)))
+    let carried: Vec<(&Claim, &ClinicHeader)> = ledger_headers(ingested)
+        .filter(|(c, _)| keys.contains(&c.key))
         .collect();
-    out.extend(
-        ledger_headers(ingested)
-            .filter(|(c, _)| keys.contains(&c.key))
-            .filter_map(|(c, h)| c.parsed().map(|r| (c.key, (Cow::Borrowed(r), h)))),
-    );
-    Ok(out)
+    let carried: Vec<(ReceiptKey, UkeText)> = carried
+        .par_iter()
+        .filter_map(|&(c, h)| c.parsed().map(|r| (c.key, uke_text(h, r))))
+        .collect();
+    Ok(month.into_iter().flatten().chain(carried).collect())
 }
 
 /// The ledger's receipts with the IR each carries.
