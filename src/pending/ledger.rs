@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Int64Builder, RecordBatch, StringArray, StringBuilder, UInt32Builder, UInt8Builder,
+    ArrayRef, Int64Builder, StringArray, StringBuilder, UInt32Builder, UInt8Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use encoding_rs::SHIFT_JIS;
@@ -26,7 +26,7 @@ use crate::ingest::parquet_table::{opt_str, Batch, Table};
 use crate::ingest::uke::writer::{encode_line, uke_lines, DateStyle, UkeWriteError};
 use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
 use crate::ingest::IngestError;
-use crate::report::{write_parquet, ReportError};
+use crate::report::{write_parquet_parallel, ReportError};
 use crate::resolve::outcome::Status;
 use crate::validate::{QuarantineRow, Scope};
 
@@ -169,6 +169,15 @@ fn form_fields(d: &Declaration) -> [Option<String>; 13] {
 
 /// Writes the ledger, rows in the order given (the run gives receipt-key order).
 pub fn write_ledger(path: &Path, entries: &[LedgerEntry]) -> Result<(), ReportError> {
+    // Built and encoded in chunks, in parallel: a month left largely open puts
+    // millions of receipts' UKE text on the ledger.
+    write_parquet_parallel(path, ledger_schema(), entries.len(), |range| {
+        ledger_columns(&entries[range])
+    })
+}
+
+/// The columns of `entries`, in [`ledger_schema`] order.
+fn ledger_columns(entries: &[LedgerEntry]) -> Vec<ArrayRef> {
     let mut organization = UInt8Builder::new();
     let mut clinic = StringBuilder::new();
     let mut month = StringBuilder::new();
@@ -221,12 +230,7 @@ pub fn write_ledger(path: &Path, entries: &[LedgerEntry]) -> Result<(), ReportEr
         Arc::new(has_form.finish()),
     ];
     columns.extend(form.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    let batch =
-        RecordBatch::try_new(ledger_schema(), columns).map_err(|source| ReportError::Arrow {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    write_parquet(path, &batch)
+    columns
 }
 
 /// A ledger read back: its receipts, parsed as if they were a UKE file named after the
