@@ -284,6 +284,10 @@ pub fn match_patients(
     }
 
     lap("scan");
+    tracing::debug!(
+        hits = found.hits.len(),
+        "scan: roster rows in a patient's block"
+    );
     // Pass 2: the persons hit or sampled.
     let cols: Vec<Option<Cols<'_>>> = roster.batches.iter().map(Cols::of).collect();
     let pid_at = |b: u32, r: u32| -> &str {
