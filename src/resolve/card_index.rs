@@ -270,12 +270,13 @@ impl<'r> RowCols<'r> {
     fn of(batch: &'r RecordBatch) -> Option<RowCols<'r>> {
         let date = |c: usize| batch.columns().get(c)?.as_primitive_opt::<Date32Type>();
         let small = |c: usize| batch.columns().get(c)?.as_primitive_opt::<UInt8Type>();
+        let text = |c: usize| batch.columns().get(c)?.as_string_opt::<i32>();
         Some(RowCols {
             card: CardCols {
-                person: batch.column(idx::PERSON_ID).as_string_opt::<i32>()?,
+                person: text(idx::PERSON_ID)?,
                 insurer: TextColumn::of(batch, idx::INSURER_NUMBER)?,
                 symbol: TextColumn::of(batch, idx::SYMBOL)?,
-                number: batch.column(idx::NUMBER).as_string_opt::<i32>()?,
+                number: text(idx::NUMBER)?,
             },
             birth: date(idx::BIRTH_DATE)?,
             from: date(idx::VALID_FROM)?,
