@@ -3,6 +3,7 @@
 //! employer names reduced to what identifies them. All through [`crate::resolve::normalize`].
 
 use chrono::{Datelike, NaiveDate};
+use compact_str::{format_compact, CompactString};
 
 use crate::domain::{InsuranceKind, InsurerNumber, Sex};
 use crate::resolve::normalize::{
@@ -17,9 +18,9 @@ use super::Patient;
 /// written with a space between them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct NameKey {
-    pub full: String,
-    pub family: Option<String>,
-    pub given: Option<String>,
+    pub full: CompactString,
+    pub family: Option<CompactString>,
+    pub given: Option<CompactString>,
     /// The characters of `full`, sorted (see [`char_bag`]).
     pub bag: Box<[char]>,
 }
@@ -34,7 +35,7 @@ impl NameKey {
     pub fn kanji_cached(raw: &str, cache: &mut PartCache) -> Option<NameKey> {
         let (family, given) = split_kanji_name(raw);
         let key = if given.is_empty() {
-            let full = normalize_kanji_name(raw);
+            let full = CompactString::from(normalize_kanji_name(raw));
             NameKey {
                 bag: char_bag(&full),
                 full,
@@ -44,7 +45,7 @@ impl NameKey {
         } else {
             let family = cache.kanji(family);
             let given = cache.kanji(given);
-            let full = format!("{family}{given}");
+            let full = format_compact!("{family}{given}");
             NameKey {
                 bag: char_bag(&full),
                 full,
@@ -60,10 +61,10 @@ impl NameKey {
 /// voiced marks stripped.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct KanaKey {
-    pub full: String,
-    pub family: Option<String>,
-    pub given: Option<String>,
-    pub full_unvoiced: String,
+    pub full: CompactString,
+    pub family: Option<CompactString>,
+    pub given: Option<CompactString>,
+    pub full_unvoiced: CompactString,
     /// The characters of `full`, sorted.
     pub bag: Box<[char]>,
 }
@@ -80,14 +81,14 @@ impl KanaKey {
     pub fn cached(raw: &str, cache: &mut PartCache) -> Option<KanaKey> {
         let (family, given) = split_kana_name(raw);
         let (full, family, given) = if given.is_empty() {
-            (normalize_kana(raw), None, None)
+            (normalize_kana(raw).into(), None, None)
         } else {
             let f = cache.kana(family);
             let g = cache.kana(given);
             let full = if kana_parts_join(given, &g) {
-                format!("{f}{g}")
+                format_compact!("{f}{g}")
             } else {
-                normalize_kana(raw)
+                normalize_kana(raw).into()
             };
             (
                 full,
@@ -99,7 +100,7 @@ impl KanaKey {
             return None;
         }
         Some(KanaKey {
-            full_unvoiced: kana_strip_voicing(&full),
+            full_unvoiced: kana_strip_voicing(&full).into(),
             bag: char_bag(&full),
             full,
             family,
@@ -128,12 +129,13 @@ fn plain_large_kana(c: char) -> bool {
 const PART_CACHE_LIMIT: usize = 200_000;
 
 /// Normalized family and given names by what was written: names repeat on a roster,
-/// and normalizing (NFKC, variant tables) costs more than a lookup.
+/// and normalizing (NFKC, variant tables) costs more than a lookup. Values are short
+/// (inline), so a hit copies without allocating.
 #[derive(Debug, Default)]
 pub(crate) struct PartCache {
     enabled: bool,
-    kanji: FxMap<String, String>,
-    kana: FxMap<String, String>,
+    kanji: FxMap<String, CompactString>,
+    kana: FxMap<String, CompactString>,
 }
 
 impl PartCache {
@@ -150,25 +152,25 @@ impl PartCache {
 
     fn get(
         enabled: bool,
-        map: &mut FxMap<String, String>,
+        map: &mut FxMap<String, CompactString>,
         raw: &str,
         f: fn(&str) -> String,
-    ) -> String {
+    ) -> CompactString {
         if let Some(v) = map.get(raw) {
             return v.clone();
         }
-        let v = f(raw);
+        let v = CompactString::from(f(raw));
         if enabled && map.len() < PART_CACHE_LIMIT {
             map.insert(raw.to_string(), v.clone());
         }
         v
     }
 
-    pub fn kanji(&mut self, raw: &str) -> String {
+    pub fn kanji(&mut self, raw: &str) -> CompactString {
         Self::get(self.enabled, &mut self.kanji, raw, normalize_kanji_name)
     }
 
-    pub fn kana(&mut self, raw: &str) -> String {
+    pub fn kana(&mut self, raw: &str) -> CompactString {
         Self::get(self.enabled, &mut self.kana, raw, normalize_kana)
     }
 }

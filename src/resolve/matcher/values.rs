@@ -76,7 +76,7 @@ pub(crate) struct KanaValues<'a> {
 impl<'a> KanaValues<'a> {
     pub fn of(key: &'a KanaKey) -> KanaValues<'a> {
         let unvoiced =
-            |part: &Option<String>| part.as_deref().map(kana_strip_voicing).map(Cow::Owned);
+            |part: &Option<CompactString>| part.as_deref().map(kana_strip_voicing).map(Cow::Owned);
         KanaValues {
             full: Joined::whole(&key.full),
             full_unvoiced: Joined::whole(&key.full_unvoiced),
