@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use rayon::prelude::*;
 
 use crate::apportion::{apportion_month, MonthApportionment, ShareRow};
@@ -45,7 +46,6 @@ use crate::resolve::outcome::{Resolution, Status};
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
-use compact_str::CompactString;
 
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
