@@ -118,27 +118,10 @@ pub mod idx {
     pub const SOURCE_LINE: usize = 14;
 }
 
-/// Positions in [`INPUT_COLUMNS`] (and so in one row's values before validation).
-mod input {
-    pub const PERSON_ID: usize = 0;
-    pub const INSURER_NUMBER: usize = 1;
-    pub const SYMBOL: usize = 2;
-    pub const NUMBER: usize = 3;
-    pub const BRANCH: usize = 4;
-    pub const NAME: usize = 5;
-    pub const NAME_KANA: usize = 6;
-    pub const BIRTH_DATE: usize = 7;
-    pub const SEX: usize = 8;
-    // 9: postal_code, read by no stage.
-    pub const ADDRESS: usize = 10;
-    pub const EMPLOYER: usize = 11;
-    pub const VALID_FROM: usize = 12;
-    pub const VALID_TO: usize = 13;
-    pub const COPAY_PERCENT: usize = 14;
-}
-
-/// The 15 input columns in contract order.
-const INPUT_COLUMNS: [&str; 15] = [
+/// The input columns read, in the order of [`roster_schema`] (so a row's values before
+/// validation are indexed by [`idx`]). `postal_code` is accepted in the input but not
+/// read: no stage uses it (addresses are compared without it).
+const INPUT_COLUMNS: [&str; READ] = [
     col::PERSON_ID,
     col::INSURER_NUMBER,
     col::SYMBOL,
@@ -148,7 +131,6 @@ const INPUT_COLUMNS: [&str; 15] = [
     col::NAME_KANA,
     col::BIRTH_DATE,
     col::SEX,
-    col::POSTAL_CODE,
     col::ADDRESS,
     col::EMPLOYER,
     col::VALID_FROM,
@@ -156,19 +138,15 @@ const INPUT_COLUMNS: [&str; 15] = [
     col::COPAY_PERCENT,
 ];
 
+/// How many input columns are read: the schema's columns but `source_line`.
+const READ: usize = idx::SOURCE_LINE;
+
 /// The type of the roster's text columns whose values repeat from row to row (one
 /// insurer's rows come together, a family shares its address, a company's employees its
 /// name): a dictionary per batch keeps each value once. At 10 M persons (16.7 M rows)
 /// this, with `postal_code` no longer kept, took the roster from 4.1 to 2.9 GB.
 fn text_dictionary() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
-}
-
-/// Where each of [`INPUT_COLUMNS`] is in the input, `None` for those it lacks and for
-/// `postal_code`: accepted in the input, but no stage reads it (addresses are compared
-/// without it), so it is neither read nor kept.
-fn read_positions(header: &text::Header) -> [Option<usize>; 15] {
-    INPUT_COLUMNS.map(|c| (c != col::POSTAL_CODE).then(|| header.find(c)).flatten())
 }
 
 /// The validated roster's schema (documented in `schemas/roster.md`).
@@ -439,7 +417,7 @@ struct ValidRow<'a> {
     copay_percent: Option<u8>,
 }
 
-fn required_text<'a>(v: &[Value<'a>; 15], i: usize) -> Result<&'a str, Rejection> {
+fn required_text<'a>(v: &[Value<'a>; READ], i: usize) -> Result<&'a str, Rejection> {
     v[i].as_str()
         .ok_or_else(|| Rejection::new(INPUT_COLUMNS[i], v[i], "is empty; a value is required"))
 }
@@ -449,7 +427,7 @@ fn required_text<'a>(v: &[Value<'a>; 15], i: usize) -> Result<&'a str, Rejection
 const FIRST_DAY: i32 = -37_255;
 const LAST_DAY: i32 = 2_932_896;
 
-fn date(v: &[Value<'_>; 15], i: usize) -> Result<Option<i32>, Rejection> {
+fn date(v: &[Value<'_>; READ], i: usize) -> Result<Option<i32>, Rejection> {
     match v[i] {
         Value::Null => Ok(None),
         Value::Date(d) if (FIRST_DAY..=LAST_DAY).contains(&d) => Ok(Some(d)),
@@ -486,9 +464,9 @@ fn insurer_from_int(n: i64) -> String {
     }
 }
 
-fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
-    let person_id = required_text(v, input::PERSON_ID)?;
-    let insurer_number = match v[input::INSURER_NUMBER] {
+fn validate<'a>(v: &[Value<'a>; READ]) -> Result<ValidRow<'a>, Rejection> {
+    let person_id = required_text(v, idx::PERSON_ID)?;
+    let insurer_number = match v[idx::INSURER_NUMBER] {
         Value::Text(s) => InsurerNumber::parse(s),
         Value::Int(n) => InsurerNumber::parse(&insurer_from_int(n)),
         other => Err(crate::domain::DomainError::Malformed {
@@ -496,39 +474,39 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
             found: other.shown(),
         }),
     }
-    .map_err(|e| Rejection::new(col::INSURER_NUMBER, v[input::INSURER_NUMBER], e.to_string()))?;
-    let symbol = v[input::SYMBOL].as_str().unwrap_or("");
-    let number = required_text(v, input::NUMBER)?;
-    let name = required_text(v, input::NAME)?;
-    let birth_date = date(v, input::BIRTH_DATE)?.ok_or_else(|| {
+    .map_err(|e| Rejection::new(col::INSURER_NUMBER, v[idx::INSURER_NUMBER], e.to_string()))?;
+    let symbol = v[idx::SYMBOL].as_str().unwrap_or("");
+    let number = required_text(v, idx::NUMBER)?;
+    let name = required_text(v, idx::NAME)?;
+    let birth_date = date(v, idx::BIRTH_DATE)?.ok_or_else(|| {
         Rejection::new(
             col::BIRTH_DATE,
             Value::Null,
             "is empty; a birth date is required",
         )
     })?;
-    let sex = match small_code(v[input::SEX]) {
+    let sex = match small_code(v[idx::SEX]) {
         Some(s @ (1 | 2)) => s as u8,
         _ => {
             return Err(Rejection::new(
                 col::SEX,
-                v[input::SEX],
+                v[idx::SEX],
                 "expected sex 1 (male) or 2 (female)",
             ))
         }
     };
-    let valid_from = date(v, input::VALID_FROM)?.ok_or_else(|| {
+    let valid_from = date(v, idx::VALID_FROM)?.ok_or_else(|| {
         Rejection::new(
             col::VALID_FROM,
             Value::Null,
             "is empty; the start of the period is required",
         )
     })?;
-    let valid_to = date(v, input::VALID_TO)?;
+    let valid_to = date(v, idx::VALID_TO)?;
     if let Some(to) = valid_to.filter(|&to| to < valid_from) {
         return Err(Rejection::new(
             col::VALID_TO,
-            v[input::VALID_TO],
+            v[idx::VALID_TO],
             format!(
                 "valid_to {} is before valid_from {}",
                 show_date(to),
@@ -536,7 +514,7 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
             ),
         ));
     }
-    let copay_percent = match v[input::COPAY_PERCENT] {
+    let copay_percent = match v[idx::COPAY_PERCENT] {
         Value::Null => None,
         other => match small_code(other) {
             Some(c @ (10 | 20 | 30)) => Some(c as u8),
@@ -554,13 +532,13 @@ fn validate<'a>(v: &[Value<'a>; 15]) -> Result<ValidRow<'a>, Rejection> {
         insurer_number,
         symbol,
         number,
-        branch: v[input::BRANCH].as_str(),
+        branch: v[idx::BRANCH].as_str(),
         name,
-        name_kana: v[input::NAME_KANA].as_str(),
+        name_kana: v[idx::NAME_KANA].as_str(),
         birth_date,
         sex,
-        address: v[input::ADDRESS].as_str(),
-        employer: v[input::EMPLOYER].as_str(),
+        address: v[idx::ADDRESS].as_str(),
+        employer: v[idx::EMPLOYER].as_str(),
         valid_from,
         valid_to,
         copay_percent,
@@ -609,7 +587,7 @@ impl<'d> RosterBuilder<'d> {
     }
 
     /// Validates one input row and appends it, or quarantines it.
-    fn push(&mut self, line: u64, values: &[Value<'_>; 15]) -> Result<(), IngestError> {
+    fn push(&mut self, line: u64, values: &[Value<'_>; READ]) -> Result<(), IngestError> {
         self.rows_read += 1;
         let row = match validate(values) {
             Ok(row) => row,
@@ -709,7 +687,7 @@ fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterR
     let mut reader = text::csv_reader(&decoded.text);
     let header = text::read_header(path, &mut reader)?;
     header.require(path, REQUIRED_COLUMNS)?;
-    let positions = read_positions(&header);
+    let positions: [Option<usize>; READ] = INPUT_COLUMNS.map(|c| header.find(c));
 
     let mut builder = RosterBuilder::new(display);
     let mut record = csv::StringRecord::new();
@@ -855,7 +833,7 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
     let header = text::Header::new(path, schema.fields().iter().map(|f| f.name().as_str()))?;
     header.require(path, REQUIRED_COLUMNS)?;
     // Input column (contract order) → field index in the file's schema.
-    let positions = read_positions(&header);
+    let positions: [Option<usize>; READ] = INPUT_COLUMNS.map(|c| header.find(c));
     let mut bad_types = Vec::new();
     for (name, pos) in INPUT_COLUMNS.iter().zip(positions.iter()) {
         if let Some(p) = pos {
@@ -872,7 +850,8 @@ fn read_parquet(path: &Path, display: &str) -> Result<RosterRead, IngestError> {
             format!("unusable column types: {}", bad_types.join("; ")),
         ));
     }
-    let names: [Option<String>; 15] = positions.map(|p| p.map(|p| schema.field(p).name().clone()));
+    let names: [Option<String>; READ] =
+        positions.map(|p| p.map(|p| schema.field(p).name().clone()));
     let projected = positions.iter().flatten().copied().collect::<Vec<_>>();
     let metadata = reader_metadata.metadata();
     // Row groups are read and validated in parallel, each from its own file handle;
@@ -928,7 +907,7 @@ fn read_batches(
     path: &Path,
     display: &str,
     reader: impl Iterator<Item = Result<RecordBatch, arrow::error::ArrowError>>,
-    names: &[Option<String>; 15],
+    names: &[Option<String>; READ],
     first_row: u64,
 ) -> Result<RosterRead, IngestError> {
     let arrow_err = |source| IngestError::Arrow {
@@ -939,7 +918,7 @@ fn read_batches(
     let mut row_index = first_row;
     for batch in reader {
         let batch = batch.map_err(arrow_err)?;
-        let mut columns: Vec<Column> = Vec::with_capacity(15);
+        let mut columns: Vec<Column> = Vec::with_capacity(READ);
         for (i, name) in names.iter().enumerate() {
             let column = match name.as_deref().and_then(|n| batch.column_by_name(n)) {
                 Some(array) => prepare(array, accepts(INPUT_COLUMNS[i])).map_err(arrow_err)?,
@@ -948,7 +927,7 @@ fn read_batches(
             columns.push(column);
         }
         for r in 0..batch.num_rows() {
-            let values: [Value<'_>; 15] = std::array::from_fn(|c| columns[c].value(r));
+            let values: [Value<'_>; READ] = std::array::from_fn(|c| columns[c].value(r));
             out.push(row_index + 2, &values)?;
             row_index += 1;
         }
@@ -1137,8 +1116,8 @@ fn overlap_notices(roster: &Roster, display: &str) -> (Vec<QuarantineRow>, u64) 
 mod tests {
     use super::*;
 
-    fn row<'a>(pairs: &[(&str, &'a str)]) -> [Value<'a>; 15] {
-        let mut v = [Value::Null; 15];
+    fn row<'a>(pairs: &[(&str, &'a str)]) -> [Value<'a>; READ] {
+        let mut v = [Value::Null; READ];
         for (name, value) in pairs {
             let i = INPUT_COLUMNS.iter().position(|c| c == name).unwrap();
             v[i] = Value::text(value);
