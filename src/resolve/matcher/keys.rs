@@ -387,6 +387,24 @@ pub(crate) fn date_digits(d: NaiveDate) -> [u8; 8] {
     out
 }
 
+/// Kana names whose whole may normalize otherwise than its parts apart (small kana,
+/// sound marks and long vowels starting the given name, オ after a long o, hiragana,
+/// half-width): the cases the keys' and the scan's joining rule must get right.
+#[cfg(test)]
+pub(crate) const AWKWARD_KANA: [&str; 11] = [
+    "サト オサム",
+    "ｻﾄ ｵｻﾑ",
+    "カトウ ユウコ",
+    "イトウ ーコ",
+    "ヤマダ ｯﾀ",
+    "ヴ ァイオリン",
+    "スズキ ﾞイチロウ",
+    "さとう はなこ",
+    "オオノ オトハ",
+    "キ ョウコ",
+    "タナカ　イチロー",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,19 +433,7 @@ mod tests {
     #[test]
     fn joined_kana_parts_equal_the_whole_normalized() {
         let mut cache = PartCache::new();
-        for raw in [
-            "サト オサム",
-            "ｻﾄ ｵｻﾑ",
-            "カトウ ユウコ",
-            "イトウ ーコ",
-            "ヤマダ ｯﾀ",
-            "ヴ ァイオリン",
-            "スズキ ﾞイチロウ",
-            "さとう はなこ",
-            "オオノ オトハ",
-            "キ ョウコ",
-            "タナカ　イチロー",
-        ] {
+        for raw in AWKWARD_KANA {
             for _ in 0..2 {
                 let k = KanaKey::cached(raw, &mut cache).unwrap();
                 assert_eq!(k.full, normalize_kana(raw), "{raw}");

@@ -351,6 +351,7 @@ fn part<'p, P>(p: &'p P, key: &str) -> Option<&'p P> {
 #[cfg(test)]
 mod tests {
     use super::super::blocking::tf_hashes;
+    use super::super::keys::AWKWARD_KANA;
     use super::*;
 
     fn joined(j: Joined<'_>) -> String {
@@ -369,23 +370,10 @@ mod tests {
             "山田 　花子",
             "ｻﾄｳ ﾊﾅｺ",
         ];
-        let kanas = [
-            "サト オサム",
-            "ｻﾄ ｵｻﾑ",
-            "カトウ ユウコ",
-            "イトウ ーコ",
-            "ヤマダ ｯﾀ",
-            "ヴ ァイオリン",
-            "スズキ ﾞイチロウ",
-            "さとう はなこ",
-            "オオノ オトハ",
-            "キ ョウコ",
-            "タナカ　イチロー",
-            "ﾔﾏｻﾞｷ ﾀﾛｳ",
-            "ヤマザキタロウ",
-            "",
-            "　",
-        ];
+        let kanas: Vec<&str> = AWKWARD_KANA
+            .into_iter()
+            .chain(["ﾔﾏｻﾞｷ ﾀﾛｳ", "ヤマザキタロウ", "", "　"])
+            .collect();
         // Slots for the values of some of them, as patients would have them.
         let mut tf = TfSlots::default();
         for (i, raw) in names.iter().enumerate().step_by(2) {
