@@ -10,9 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use compact_str::CompactString;
 use rayon::prelude::*;
 
 use crate::apportion::{apportion_month, MonthApportionment, ShareRow};
@@ -40,12 +38,14 @@ use crate::report::{
     write_statements_csv, write_statements_parquet, MatchEntry, ReceiptRow, Statement,
 };
 use crate::resolve::claim::{Claim, ClaimFile};
-use crate::resolve::copay::receipt_money;
 use crate::resolve::matcher::{MatchModel, PatientResult};
-use crate::resolve::outcome::{Resolution, Status};
+use crate::resolve::outcome::Status;
 use crate::resolve::tier3::MatchContext;
 use crate::resolve::tiers::{resolve_receipts, Declarations, Resolved};
 use crate::validate::{quarantine_duplicate_keys, write_quarantine_csv, QuarantineRow, Scope};
+
+mod rows;
+use rows::{share_row, Reasons, RowBook, RowTotals};
 
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
@@ -365,21 +365,30 @@ pub fn run_with(
     let clock = std::time::Instant::now();
     progress.start("pending ledger and apportionment", None);
     let ages = hold(&mut resolved, &ingested, run_month, config);
-    let mut rows = receipt_rows(&ingested, &mut resolved, &ages);
-    tracing::info!(rows = rows.len(), "receipt rows built");
-    let shares: Vec<ShareRow> = rows.iter().filter_map(share_row).collect();
+    let shares: Vec<ShareRow> = RowBook::new(&ingested, &resolved.resolutions, &ages)
+        .map_files(Reasons::None, |rows| {
+            rows.iter().filter_map(share_row).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
     let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
-    let unapportionable = mark_apportioned(&mut rows, &month);
     let failed: HashSet<ReceiptKey> = month.failed.iter().map(|(k, _)| *k).collect();
     for r in &mut resolved.resolutions {
         if failed.contains(&r.key) {
             r.status = Status::FinalUnresolved;
         }
     }
-    ingested.notices.extend(unapportionable);
     let statements = statements(&shares, &month, &ingested.insurers.master);
+    drop(shares);
     tracing::info!(apportioned = month.receipts.len(), "apportioned");
-    let ledger = ledger_entries(&ingested, &rows, &ages, &forms, run_month, config)?;
+    let mut book = RowBook::new(&ingested, &resolved.resolutions, &ages);
+    book.mark(&month);
+    tracing::info!(rows = book.len(), "receipt rows");
+    let carried = ledger_keys(&ingested);
+    let (totals, open, unapportionable) = row_totals(&book, &carried);
+    let ledger = ledger_entries(&ingested, &open, &ages, &forms, run_month, config)?;
+    drop(open);
     progress.finish();
     timings.lap("pending and apportion", clock);
 
@@ -393,13 +402,17 @@ pub fn run_with(
         &MonthFacts {
             run_month,
             pending: options.pending,
-            rows: &rows,
+            totals: &totals,
             month: &month,
             statements: &statements,
             ledger: &ledger,
+            unapportionable: &unapportionable,
         },
     )?;
-    write_receipts_parquet(&dir.join(RECEIPTS_FILE), &rows)?;
+    write_receipts_parquet(&dir.join(RECEIPTS_FILE), book.len(), |range| {
+        book.rows(range)
+    })?;
+    drop(book);
     tracing::info!(file = RECEIPTS_FILE, "written");
     write_match_report(&dir.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
     tracing::info!(file = MATCH_REPORT_FILE, "written");
@@ -415,7 +428,7 @@ pub fn run_with(
         path: copy.clone(),
         source,
     })?;
-    let mut quarantine = all_quarantine_rows(&ingested);
+    let mut quarantine = all_quarantine_rows(&ingested, &unapportionable);
     let qpath = dir.join(QUARANTINE_FILE);
     write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {
         path: qpath.clone(),
@@ -628,68 +641,54 @@ fn hold(
     ages
 }
 
-/// The apportionment's outcome on the receipts' rows: an apportioned receipt's reason
-/// says how it was split; one that no insurer can share in is `final_unresolved`, and
-/// gets a notice.
-fn mark_apportioned(rows: &mut [ReceiptRow], month: &MonthApportionment) -> Vec<QuarantineRow> {
-    let split: HashMap<ReceiptKey, &crate::apportion::Allocation> = month
-        .receipts
-        .iter()
-        .map(|r| (r.key, &r.allocation))
-        .collect();
-    let failed: HashMap<ReceiptKey, String> = month
-        .failed
-        .iter()
-        .map(|(k, e)| (*k, e.to_string()))
-        .collect();
-    let mut notices = Vec::new();
-    for row in rows.iter_mut() {
-        let Some(key) = row.key else { continue };
-        if let Some(a) = split.get(&key) {
-            row.reason = format!(
-                "{}; apportioned among {} insurer(s), basis {}, scope {}{}",
-                row.reason,
-                a.parts.len(),
-                a.basis_used.as_str(),
-                a.scope_used.as_str(),
-                if a.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", a.reason)
-                }
-            );
-        } else if let Some(why) = failed.get(&key) {
-            row.status = Status::FinalUnresolved;
-            row.reason = format!("{}; cannot be apportioned: {why}", row.reason);
-            notices.push(
-                QuarantineRow::new(
-                    &row.file,
-                    row.line,
-                    "apportionment",
-                    "-",
-                    "",
-                    format!("final-unresolved receipt cannot be apportioned: {why}"),
-                    Scope::Notice,
+/// The manifest's totals of the rows, the rows still open (with their reasons, for the
+/// ledger), and a notice for each final-unresolved receipt no insurer can share in; in
+/// one pass over the rows.
+fn row_totals(
+    book: &RowBook<'_>,
+    carried: &HashSet<ReceiptKey>,
+) -> (RowTotals, Vec<ReceiptRow>, Vec<QuarantineRow>) {
+    let per_file = book.map_files(Reasons::Open, |rows| {
+        let totals = RowTotals::of(&rows, carried);
+        let notices: Vec<QuarantineRow> = rows
+            .iter()
+            .filter_map(|r| {
+                let key = r.key?;
+                let why = book.unapportionable(key)?;
+                Some(
+                    QuarantineRow::new(
+                        &r.file,
+                        r.line,
+                        "apportionment",
+                        "-",
+                        "",
+                        format!("final-unresolved receipt cannot be apportioned: {why}"),
+                        Scope::Notice,
+                    )
+                    .with_receipt(key),
                 )
-                .with_receipt(key),
-            );
-        }
+            })
+            .collect();
+        let open: Vec<ReceiptRow> = rows.into_iter().filter(|r| r.status.is_open()).collect();
+        (totals, open, notices)
+    });
+    let mut all = (RowTotals::default(), Vec::new(), Vec::new());
+    for (totals, open, notices) in per_file {
+        all.0 = all.0.merge(totals);
+        all.1.extend(open);
+        all.2.extend(notices);
     }
-    notices
+    all
 }
 
-/// What apportionment and statements need of a receipt's row (rows without a key are
-/// quarantined and need nothing).
-fn share_row(r: &ReceiptRow) -> Option<ShareRow> {
-    Some(ShareRow {
-        key: r.key?,
-        status: r.status,
-        resolved_insurer: r.resolved_insurer,
-        insurer_share: r.insurer_share_yen.unwrap_or_default(),
-        copay_diff: r.copay_diff_yen.unwrap_or_default(),
-        prefecture: r.clinic_prefecture,
-        declared_kind: r.declared_kind,
-    })
+/// The keys of the ledger's receipts.
+fn ledger_keys(ingested: &Ingested) -> HashSet<ReceiptKey> {
+    ingested
+        .ledger
+        .iter()
+        .flat_map(|l| &l.entries)
+        .map(|e| e.key)
+        .collect()
 }
 
 /// The ledger for the next run: every receipt still open, in receipt-key order, with
@@ -819,104 +818,6 @@ fn match_entries(resolved: &Resolved) -> Vec<MatchEntry<'_>> {
         .collect()
 }
 
-/// One row per receipt read, in file and line order (the ledger last, in its row
-/// order): accepted receipts with their resolution, quarantined ones with their first
-/// reason.
-///
-/// The rows take over the resolutions' text; only those of tiers 2 and 3 are kept
-/// (the match report lists them), the rest are dropped: a month is millions of
-/// receipts, and the text would otherwise be held twice.
-fn receipt_rows(
-    ingested: &Ingested,
-    resolved: &mut Resolved,
-    ages: &HashMap<ReceiptKey, Age>,
-) -> Vec<ReceiptRow> {
-    let rows = receipt_rows_taking(ingested, &mut resolved.resolutions, ages);
-    resolved.resolutions.retain(|r| r.tier >= 2);
-    resolved.resolutions.shrink_to_fit();
-    rows
-}
-
-fn receipt_rows_taking(
-    ingested: &Ingested,
-    resolutions: &mut [Resolution],
-    ages: &HashMap<ReceiptKey, Age>,
-) -> Vec<ReceiptRow> {
-    // Resolutions are in the order of the receipts resolved: the files' accepted
-    // receipts, then the ledger's (no map of a month's keys needed).
-    let count = resolutions.len();
-    let mut resolutions = resolutions.iter_mut().peekable();
-    // The ledger's receipts carry their clinic's IR in the ledger; a file's, in the file.
-    let ledger_prefecture: HashMap<ReceiptKey, u8> = ledger_headers(ingested)
-        .map(|(r, h)| (r.key, h.prefecture))
-        .collect();
-    let mut rows = Vec::with_capacity(count);
-    for f in ingested.receipt_files() {
-        let mut file_rows: Vec<ReceiptRow> =
-            Vec::with_capacity(f.claims.len() + f.file.quarantined.len());
-        let file_prefecture = f.file.header.as_ref().map(|h| h.prefecture);
-        let file: Arc<str> = f.file.path.as_str().into();
-        for r in &f.claims {
-            let Some(res) = resolutions.next_if(|res| res.key == r.key) else {
-                continue;
-            };
-            let money = receipt_money(&r.billed(), res.care_date, res.copay_percent);
-            let age = ages.get(&r.key);
-            let kept = res.tier >= 2;
-            let take = |s: &mut String| if kept { s.clone() } else { std::mem::take(s) };
-            file_rows.push(ReceiptRow {
-                key: Some(r.key),
-                receipt_number: Some(r.key.receipt_number),
-                file: file.clone(),
-                line: r.line,
-                tier: res.tier,
-                status: res.status,
-                filed_insurer: res.filed_insurer.clone(),
-                resolved_insurer: res.resolved_insurer,
-                person_id: res.person_id.clone(),
-                match_weight: res.match_weight,
-                match_probability: res.match_probability,
-                cost_yen: Some(money.cost),
-                copay_yen: Some(money.copay),
-                insurer_share_yen: Some(money.insurer_share),
-                copay_diff_yen: Some(money.copay_diff),
-                clinic_prefecture: ledger_prefecture.get(&r.key).copied().or(file_prefecture),
-                declared_kind: res.declared_kind,
-                first_pending_month: age.map(|a| a.first_pending_month),
-                pending_months: age.map(|a| a.months),
-                reason: take(&mut res.reason),
-            });
-        }
-        for q in &f.file.quarantined {
-            file_rows.push(ReceiptRow {
-                key: q.key,
-                receipt_number: q.receipt_number,
-                file: file.clone(),
-                line: q.line,
-                tier: 0,
-                status: Status::Quarantined,
-                filed_insurer: CompactString::default(),
-                resolved_insurer: None,
-                person_id: None,
-                match_weight: None,
-                match_probability: None,
-                cost_yen: q.points.map(|p| p.to_yen()),
-                copay_yen: None,
-                insurer_share_yen: None,
-                copay_diff_yen: None,
-                clinic_prefecture: file_prefecture,
-                declared_kind: crate::domain::InsuranceKind::Unknown,
-                first_pending_month: None,
-                pending_months: None,
-                reason: q.reason.clone(),
-            });
-        }
-        file_rows.sort_by_key(|r| r.line);
-        rows.extend(file_rows);
-    }
-    rows
-}
-
 /// A top-level file that is no input of a month. A pending ledger (`pending.parquet`)
 /// lying in the input directory is not taken silently: it is given with `--pending`.
 fn ignored_notice(display: &str) -> QuarantineRow {
@@ -928,12 +829,18 @@ fn ignored_notice(display: &str) -> QuarantineRow {
     QuarantineRow::new(display, 0, "-", "-", "", reason, Scope::Notice)
 }
 
-fn all_quarantine_rows(ingested: &Ingested) -> Vec<QuarantineRow> {
+/// Every quarantine row and notice of the run; `unapportionable` are apportionment's
+/// notices.
+fn all_quarantine_rows(
+    ingested: &Ingested,
+    unapportionable: &[QuarantineRow],
+) -> Vec<QuarantineRow> {
     let mut rows: Vec<QuarantineRow> = ingested
         .receipt_files()
         .flat_map(|f| f.file.quarantine.iter().cloned())
         .collect();
     rows.extend(ingested.notices.iter().cloned());
+    rows.extend(unapportionable.iter().cloned());
     rows.extend(ingested.roster.quarantine.iter().cloned());
     rows.extend(ingested.insurers.quarantine.iter().cloned());
     if let Some(d) = &ingested.declarations {
@@ -967,10 +874,11 @@ fn table_counts(rows_read: u64, accepted: u64, quarantine: &[QuarantineRow]) -> 
 struct MonthFacts<'a> {
     run_month: Option<YearMonth>,
     pending: Option<&'a Path>,
-    rows: &'a [ReceiptRow],
+    totals: &'a RowTotals,
     month: &'a MonthApportionment,
     statements: &'a [Statement],
     ledger: &'a [LedgerEntry],
+    unapportionable: &'a [QuarantineRow],
 }
 
 fn build_manifest(
@@ -1079,21 +987,14 @@ fn build_manifest(
         }
     }
     yen.yen_in = yen.points_in.to_yen();
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    let mut share = ShareAccount::default();
-    for r in facts.rows {
-        let status = r.status.as_str().to_string();
-        *by_status.entry(status.clone()).or_insert(0) += 1;
-        *yen.by_status.entry(status.clone()).or_default() += r.cost_yen.unwrap_or_default();
-        if r.status != Status::Quarantined {
-            let s = r.insurer_share_yen.unwrap_or_default();
-            share.share_in += s;
-            *share.by_status.entry(status).or_default() += s;
-            if r.status.is_routed() {
-                share.routed += s;
-            }
-        }
-    }
+    let totals = facts.totals;
+    yen.by_status = totals.yen_by_status.clone();
+    let mut share = ShareAccount {
+        share_in: totals.share_in,
+        by_status: totals.share_by_status.clone(),
+        routed: totals.routed,
+        ..ShareAccount::default()
+    };
     share.apportioned = facts.month.total();
     share.apportioned_parts = facts
         .month
@@ -1123,7 +1024,7 @@ fn build_manifest(
             carried_in,
             accepted,
             quarantined,
-            by_status,
+            by_status: totals.by_status.clone(),
             carried_out: facts.ledger.len() as u64,
         },
         yen,
@@ -1133,12 +1034,6 @@ fn build_manifest(
     }
     .check();
 
-    let carried: HashSet<ReceiptKey> = ingested
-        .ledger
-        .iter()
-        .flat_map(|l| &l.entries)
-        .map(|e| e.key)
-        .collect();
     let mut pending = PendingCounts {
         hold_months: config.apportion.hold_months,
         carried_in,
@@ -1147,20 +1042,11 @@ fn build_manifest(
             .as_ref()
             .map_or(0, |l| l.file.quarantined.len() as u64),
         carried_out: facts.ledger.len() as u64,
+        carried_in_resolved: totals.carried_in_resolved,
+        new_open: totals.new_open,
+        made_final: totals.made_final,
         ..PendingCounts::default()
     };
-    for r in facts.rows {
-        let from_ledger = r.key.is_some_and(|k| carried.contains(&k));
-        if from_ledger && r.status.is_routed() {
-            pending.carried_in_resolved += 1;
-        }
-        if !from_ledger && r.status.is_open() {
-            pending.new_open += 1;
-        }
-        if matches!(r.status, Status::Apportioned | Status::FinalUnresolved) {
-            pending.made_final += 1;
-        }
-    }
     for e in facts.ledger {
         *pending.carried_out_by_age.entry(e.age_months).or_insert(0) += 1;
     }
@@ -1208,7 +1094,7 @@ fn build_manifest(
         );
     }
 
-    let rows = all_quarantine_rows(ingested);
+    let rows = all_quarantine_rows(ingested, facts.unapportionable);
     let mut quarantine = QuarantineCounts {
         rows: rows.len() as u64,
         ..Default::default()

@@ -269,10 +269,12 @@ fn spec_for(
                 })
                 .map(|(i, _)| s + i)
                 .collect();
+            // `?` on both arms: a person may have no past card at all (the draw is
+            // made first either way, so the same seed makes the same month).
             let i = if rng.random_bool(0.8) {
                 *old.last()?
             } else {
-                old[rng.random_range(0..old.len())]
+                *old.get(rng.random_range(0..old.len().max(1)))?
             };
             i as u32
         }

@@ -2,6 +2,7 @@
 //! tier, status, insurers, money and the reason in words. Documented in
 //! `schemas/receipts.md`.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -78,11 +79,16 @@ pub fn receipts_schema() -> SchemaRef {
     ]))
 }
 
-/// Writes the rows in the order given (the run gives file, then line order), building
-/// and encoding them in parallel: the same bytes whatever the number of threads.
-pub fn write_receipts_parquet(path: &Path, rows: &[ReceiptRow]) -> Result<(), ReportError> {
-    write_parquet_parallel(path, receipts_schema(), rows.len(), |range| {
-        receipt_columns(&rows[range])
+/// Writes `rows` rows, those of each range as `rows_of` builds them (the run gives file,
+/// then line order): a month's rows are built and encoded a range at a time, in
+/// parallel, never all held. The same bytes whatever the number of threads.
+pub fn write_receipts_parquet(
+    path: &Path,
+    rows: usize,
+    rows_of: impl Fn(Range<usize>) -> Vec<ReceiptRow> + Sync,
+) -> Result<(), ReportError> {
+    write_parquet_parallel(path, receipts_schema(), rows, |range| {
+        receipt_columns(&rows_of(range))
     })
 }
 
