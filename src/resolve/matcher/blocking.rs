@@ -537,16 +537,9 @@ pub(crate) fn person_at(roster: &Roster, (b, r): RowPos) -> &str {
         .unwrap_or("")
 }
 
-/// Gathers every period of the persons named (distinct; `index` gives each one's
-/// position) into one record each, in the same order. Each distinct address, employer
-/// and insurer name is normalized once (households share addresses, companies employ
-/// many) into `Shared`, which records refer to by index.
-pub(crate) fn collect_persons(
-    roster: &Roster,
-    persons: &[&str],
-    index: &FxMap<&str, u32>,
-    insurers: &InsurerMaster,
-) -> (Vec<PersonRecord>, Shared) {
+/// The roster rows of the persons named (`index` gives each one's position among
+/// them), as (person, batch, row), sorted.
+pub(crate) fn person_rows(roster: &Roster, index: &FxMap<&str, u32>) -> Vec<(u32, u32, u32)> {
     let mut rows: Vec<(u32, u32, u32)> = roster
         .batches
         .par_iter()
@@ -565,6 +558,18 @@ pub(crate) fn collect_persons(
         .flatten()
         .collect();
     rows.par_sort_unstable();
+    rows
+}
+
+/// Gathers the periods of each person in `rows` (from [`person_rows`]) into one record, returned with the person's position, in
+/// position order. Each distinct address, employer and insurer name is normalized once
+/// (households share addresses, companies employ many) into `Shared`, which the records
+/// refer to by index.
+pub(crate) fn collect_persons(
+    roster: &Roster,
+    rows: &[(u32, u32, u32)],
+    insurers: &InsurerMaster,
+) -> (Vec<(u32, PersonRecord)>, Shared) {
     let cols: Vec<Option<Cols<'_>>> = roster.batches.iter().map(Cols::of).collect();
     let at = |&(_, b, r): &(u32, u32, u32)| {
         cols.get(b as usize)
@@ -600,39 +605,18 @@ pub(crate) fn collect_persons(
         })
         .collect();
 
-    let mut groups: Vec<&[(u32, u32, u32)]> = Vec::with_capacity(persons.len());
-    let mut start = 0;
-    while start < rows.len() {
-        let p = rows[start].0;
-        let end = start + rows[start..].iter().take_while(|r| r.0 == p).count();
-        groups.push(&rows[start..end]);
-        start = end;
-    }
+    let groups: Vec<&[(u32, u32, u32)]> = rows.chunk_by(|a, b| a.0 == b.0).collect();
     let tables = Tables {
         addresses: &addresses,
         employers: &employers,
         master: &master,
     };
-    let built: Vec<(u32, PersonRecord)> = groups
+    let records: Vec<(u32, PersonRecord)> = groups
         .par_iter()
         .map_init(PartCache::new, |cache, g| {
-            let p = g[0].0;
-            (
-                p,
-                build_person(persons[p as usize], g, &cols, &tables, cache),
-            )
+            (g[0].0, build_person(g, &cols, &tables, cache))
         })
         .collect();
-    let mut records: Vec<PersonRecord> = persons
-        .iter()
-        .map(|p| PersonRecord {
-            person_id: (*p).to_string(),
-            ..PersonRecord::default()
-        })
-        .collect();
-    for (i, rec) in built {
-        records[i as usize] = rec;
-    }
     (records, shared)
 }
 
@@ -674,7 +658,6 @@ fn sorted_dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 fn build_person(
-    person_id: &str,
     rows: &[(u32, u32, u32)],
     cols: &[Option<Cols<'_>>],
     tables: &Tables<'_, '_>,
@@ -722,7 +705,6 @@ fn build_person(
         }
     }
     PersonRecord {
-        person_id: person_id.to_string(),
         names: sorted_dedup(
             sorted_dedup(names)
                 .into_iter()

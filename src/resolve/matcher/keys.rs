@@ -341,7 +341,6 @@ impl PatientKeys {
 /// (a person may have married, moved, changed jobs and insurers), each list sorted.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PersonRecord {
-    pub person_id: String,
     pub names: Vec<NameKey>,
     pub kanas: Vec<KanaKey>,
     pub birth_dates: Vec<NaiveDate>,

@@ -45,8 +45,8 @@ use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::Roster;
 
 use blocking::{
-    collect_persons, person_at, rule_key, scan, tf_hashes, BlockValues, Blocks, Cols, ScanPlan,
-    TfSlots, TfTable, TF_TABLES,
+    collect_persons, person_at, person_rows, rule_key, scan, tf_hashes, BlockValues, Blocks, Cols,
+    ScanPlan, TfSlots, TfTable, TF_TABLES,
 };
 use compare::{compare, Field, Levels, N_FIELDS};
 use decide::{decide, rank, score, Empty};
@@ -266,7 +266,7 @@ pub fn match_patients(
     } else {
         0
     };
-    let found = scan(
+    let mut found = scan(
         roster,
         &ScanPlan {
             rules: &rules,
@@ -314,37 +314,56 @@ pub fn match_patients(
         }
     }
     lap("wanted persons");
-    let (persons, shared) = collect_persons(roster, &wanted, &person_index, insurers);
-    lap("collect persons");
-    let blocks = Blocks::build(&found.hits, |h| {
-        person_index.get(pid_at(h.batch, h.row)).copied()
-    });
-
-    lap("blocks");
-    // Candidates and their comparison vectors.
-    let per_patient: Vec<PatientPairs> = (0..patients.len())
-        .into_par_iter()
-        .map(|i| {
-            candidate_pairs(
-                &keys[i],
-                &block_keys[i],
-                &blocks,
-                &persons,
-                &shared,
-                config.max_block_size,
-            )
-        })
+    let hits = std::mem::take(&mut found.hits);
+    let blocks = Blocks::build(&hits, |h| person_index.get(pid_at(h.batch, h.row)).copied());
+    drop(hits);
+    let sampled: Vec<u32> = found
+        .sample
+        .iter()
+        .filter_map(|(_, pos)| person_index.get(person_at(roster, *pos)).copied())
         .collect();
+    let rows = person_rows(roster, &person_index);
+    drop(person_index);
+    lap("blocks");
+    // Candidates: each patient's from the blocks, then compared with the persons a
+    // chunk of persons at a time (the records of a national month's candidates would
+    // not fit together).
+    let mut per_patient: Vec<PatientPairs> = (0..patients.len())
+        .into_par_iter()
+        .map(|i| candidate_pairs(&keys[i], &block_keys[i], &blocks, config.max_block_size))
+        .collect();
+    drop(blocks);
+    let mut persons_loaded = 0;
+    for chunk in rows.chunk_by(|a, b| a.0 / PERSON_CHUNK == b.0 / PERSON_CHUNK) {
+        let (records, shared) = collect_persons(roster, chunk, insurers);
+        persons_loaded += records.len();
+        per_patient
+            .par_iter_mut()
+            .zip(&keys)
+            .for_each(|(pp, k)| pp.compare_with(k, &records, &shared));
+    }
+    per_patient
+        .par_iter_mut()
+        .for_each(PatientPairs::keep_compared);
     let blocking = blocking_counts(&rules, &per_patient, &block_keys);
     let candidate_pairs: u64 = per_patient.iter().map(|p| p.pairs.len() as u64).sum();
 
     lap("compare candidates");
-    // The model.
-    let sample: Vec<&PersonRecord> = found
-        .sample
+    // The model: u from the sampled persons' records.
+    let mut sampled_rows: Vec<(u32, u32, u32)> = {
+        let wanted_sample: IdSet<u32> = sampled.iter().copied().collect();
+        rows.iter()
+            .filter(|r| wanted_sample.contains(&r.0))
+            .copied()
+            .collect()
+    };
+    drop(rows);
+    sampled_rows.sort_unstable();
+    let (sample_records, shared) = collect_persons(roster, &sampled_rows, insurers);
+    let no_rows = PersonRecord::default();
+    let sample: Vec<&PersonRecord> = sampled
         .iter()
-        .filter_map(|(_, pos)| person_index.get(person_at(roster, *pos)))
-        .map(|&i| &persons[i as usize])
+        .map(|i| record_of(&sample_records, *i).unwrap_or(&no_rows))
         .collect();
     let thresholds = Thresholds {
         accept_probability: config.accept_probability,
@@ -401,7 +420,10 @@ pub fn match_patients(
                     score(
                         &params,
                         &tf[i],
-                        &persons[pair.person as usize].person_id,
+                        wanted
+                            .get(pair.person as usize)
+                            .copied()
+                            .unwrap_or_default(),
                         &pair.levels,
                     )
                 })
@@ -416,7 +438,7 @@ pub fn match_patients(
     tracing::info!(
         patients = patients.len(),
         roster_rows = roster.num_rows(),
-        persons_loaded = persons.len(),
+        persons_loaded,
         candidate_pairs,
         matched = count(Decision::Matched),
         review = count(Decision::Review),
@@ -454,12 +476,65 @@ struct PatientPairs {
     empty: Empty,
 }
 
+/// Persons whose records are built and compared together.
+const PERSON_CHUNK: u32 = 1 << 19;
+
+/// The record of person `i` among `records` (sorted by person).
+fn record_of(records: &[(u32, PersonRecord)], i: u32) -> Option<&PersonRecord> {
+    let at = records.binary_search_by_key(&i, |r| r.0).ok()?;
+    records.get(at).map(|r| &r.1)
+}
+
+impl PatientPairs {
+    /// Compares the patient with those of their candidates whose records are given
+    /// (one chunk of persons); a candidate outside the patient's insurer is marked to be
+    /// left out (no rules).
+    fn compare_with(
+        &mut self,
+        keys: &PatientKeys,
+        records: &[(u32, PersonRecord)],
+        shared: &keys::Shared,
+    ) {
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return;
+        };
+        let from = self.pairs.partition_point(|p| p.person < first.0);
+        let to = self.pairs.partition_point(|p| p.person <= last.0);
+        for pair in &mut self.pairs[from..to] {
+            let Some(person) = record_of(records, pair.person) else {
+                continue;
+            };
+            if keys
+                .within_insurer
+                .is_none_or(|ins| person.has_insurer(&ins))
+            {
+                pair.levels = compare(keys, person, shared);
+            } else {
+                pair.rules = 0;
+            }
+        }
+    }
+
+    /// Drops the candidates left out by the insurer, and counts the pairs each rule
+    /// generated.
+    fn keep_compared(&mut self) {
+        self.pairs.retain(|p| p.rules != 0);
+        for (r, count) in self.per_rule.iter_mut().enumerate() {
+            count.0 = self
+                .pairs
+                .iter()
+                .filter(|p| p.rules & (1u64 << r) != 0)
+                .count() as u64;
+        }
+    }
+}
+
+/// A patient's candidates from their blocks, by person index, not yet compared (see
+/// [`PatientPairs::compare_with`]).
 fn candidate_pairs(
     keys: &PatientKeys,
     block_keys: &[Option<u64>],
     blocks: &Blocks,
-    persons: &[PersonRecord],
-    shared: &keys::Shared,
     max_block_size: usize,
 ) -> PatientPairs {
     let mut found: Vec<(u32, u64)> = Vec::new();
@@ -478,16 +553,12 @@ fn candidate_pairs(
         any_open = true;
         for &p in block {
             any_blocked = true;
-            let allowed = keys
-                .within_insurer
-                .is_none_or(|ins| persons[p as usize].has_insurer(&ins));
-            if allowed {
-                found.push((p, 1u64 << r));
-                per_rule[r].0 += 1;
-            }
+            found.push((p, 1u64 << r));
         }
     }
     found.sort_unstable();
+    // As compared with a person of whom nothing is known, until compared.
+    let unknown = compare(keys, &PersonRecord::default(), &keys::Shared::default());
     let mut pairs: Vec<Pair> = Vec::new();
     for (p, bit) in found {
         match pairs.last_mut() {
@@ -495,7 +566,7 @@ fn candidate_pairs(
             _ => pairs.push(Pair {
                 person: p,
                 rules: bit,
-                levels: compare(keys, &persons[p as usize], shared),
+                levels: unknown,
             }),
         }
     }
@@ -811,7 +882,6 @@ pub mod bench_support {
             PreparedPair {
                 patient: PatientKeys::new(patient),
                 person: PersonRecord {
-                    person_id: "P".into(),
                     names: NameKey::kanji(name).into_iter().collect(),
                     kanas: KanaKey::new(kana).into_iter().collect(),
                     birth_dates: vec![birth],
