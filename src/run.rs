@@ -634,7 +634,8 @@ fn hold(
                 config.apportion.hold_months,
                 r.status,
                 r.reason
-            );
+            )
+            .into();
             r.status = Status::Apportioned;
         }
     }
@@ -803,7 +804,7 @@ fn match_entries(resolved: &Resolved) -> Vec<MatchEntry<'_>> {
                 tier: r.tier,
                 status: r.status,
                 decision: result.decision.as_str(),
-                reason: &result.reason,
+                reason: Cow::Borrowed(&result.reason),
                 candidates: &result.candidates,
             },
             None => MatchEntry {
@@ -811,7 +812,7 @@ fn match_entries(resolved: &Resolved) -> Vec<MatchEntry<'_>> {
                 tier: r.tier,
                 status: r.status,
                 decision: "card",
-                reason: &r.reason,
+                reason: Cow::Owned(r.reason.to_string()),
                 candidates: &[],
             },
         })

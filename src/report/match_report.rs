@@ -5,6 +5,7 @@
 //! field); a receipt without candidates has one row with the decision and empty
 //! candidate columns. Documented in `schemas/match_report.md`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub struct MatchEntry<'a> {
     pub tier: u8,
     pub status: Status,
     pub decision: &'a str,
-    pub reason: &'a str,
+    pub reason: Cow<'a, str>,
     pub candidates: &'a [Candidate],
 }
 
@@ -123,7 +124,7 @@ fn report_columns(
         tier.append_value(e.tier);
         decision.append_value(e.decision);
         status.append_value(e.status.as_str());
-        reason.append_value(e.reason);
+        reason.append_value(&e.reason);
         rank.append_option(evidence.map(|(r, _, _)| r));
         person.append_option(evidence.map(|(_, c, _)| &c.person_id));
         weight.append_option(evidence.map(|(_, c, _)| c.match_weight));

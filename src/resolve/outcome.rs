@@ -3,10 +3,11 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use compact_str::CompactString;
 use serde::Serialize;
 
-use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey};
+use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, YearMonth};
 
 /// Where a receipt stands after resolution (`receipts.parquet` column `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -89,7 +90,10 @@ impl fmt::Display for Status {
     }
 }
 
-/// The decision for one receipt, with its evidence in words (no personal data).
+/// The decision for one receipt, with its evidence in words (no personal data). A
+/// month is tens of millions of resolutions, all held until the outputs are written:
+/// what the receipt itself tells (the insurer filed) is not copied here, and the
+/// commonest reason is kept as its dates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
     pub key: ReceiptKey,
@@ -97,23 +101,93 @@ pub struct Resolution {
     /// (quarantined before it could be).
     pub tier: u8,
     pub status: Status,
-    /// HO 保険者番号 as filed (filler included); short text is kept inline (a month is
-    /// millions of resolutions).
-    pub filed_insurer: CompactString,
     pub resolved_insurer: Option<InsurerNumber>,
+    /// Short ids are kept inline.
     pub person_id: Option<CompactString>,
-    /// Roster line of the period chosen.
-    pub period_line: Option<u64>,
     /// The chosen period's `copay_percent`, which wins over the receipt's.
     pub copay_percent: Option<u8>,
     /// The day eligibility is judged on: the declaration's confirmation date for tier 3
     /// when given, else the first day of the care month.
-    pub care_date: chrono::NaiveDate,
-    /// Tier 3: the best candidate's match weight (log2 odds) and probability.
-    pub match_weight: Option<f64>,
-    pub match_probability: Option<f64>,
+    pub care_date: NaiveDate,
+    /// Tier 3: the best candidate's match weight and probability.
+    pub score: Option<Box<MatchScore>>,
     /// The insurance kind the patient declared (tier 3), `Unknown` otherwise: it
     /// narrows who shares if the receipt is ever apportioned.
     pub declared_kind: InsuranceKind,
-    pub reason: String,
+    pub reason: Reason,
+}
+
+/// A tier-3 receipt's best candidate, as scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchScore {
+    /// log2 odds.
+    pub weight: f64,
+    pub probability: f64,
+}
+
+/// Why a receipt went where it went, in words.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Reason {
+    #[default]
+    None,
+    /// Tier 1 on a card with one person: the card's period valid in the care month.
+    CardValid {
+        month: YearMonth,
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    },
+    Text(Box<str>),
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Reason {
+        Reason::Text(text.into_boxed_str())
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::None => Ok(()),
+            Reason::CardValid { month, from, to } => {
+                write!(f, "card valid in {month} (period from {from}")?;
+                if let Some(to) = to {
+                    write!(f, " to {to}")?;
+                }
+                f.write_str(")")
+            }
+            Reason::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_valid_reason_reads_as_its_dates() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let month = YearMonth::new(2026, 5).expect("month");
+        let open = Reason::CardValid {
+            month,
+            from: day("2024-12-12"),
+            to: None,
+        };
+        assert_eq!(
+            open.to_string(),
+            "card valid in 2026-05 (period from 2024-12-12)"
+        );
+        let closed = Reason::CardValid {
+            month,
+            from: day("2024-12-12"),
+            to: Some(day("2026-05-20")),
+        };
+        assert_eq!(
+            closed.to_string(),
+            "card valid in 2026-05 (period from 2024-12-12 to 2026-05-20)"
+        );
+        assert_eq!(Reason::from("x".to_string()).to_string(), "x");
+        assert_eq!(Reason::None.to_string(), "");
+    }
 }

@@ -9,8 +9,7 @@ use chrono::NaiveDate;
 use super::card_index::{CardIndex, Period};
 use super::declared::Declared;
 use super::matcher::{match_patients, Decision, MatchConfig, MatchModel, MatchRun, Patient};
-use super::outcome::{Resolution, Status};
-use super::verify::filed_insurer;
+use super::outcome::{MatchScore, Resolution, Status};
 use crate::domain::{InsurerNumber, YearMonth};
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::roster::Roster;
@@ -60,19 +59,21 @@ pub fn resolve_tier3(
                 key: r.key,
                 tier: 3,
                 status: Status::NoMatch,
-                filed_insurer: filed_insurer(r).into(),
                 resolved_insurer: None,
                 person_id: None,
-                period_line: None,
                 copay_percent: None,
                 care_date: case
                     .declared
                     .confirmation_date
                     .unwrap_or_else(|| r.care_month.first_day()),
-                match_weight: best.map(|c| c.match_weight),
-                match_probability: best.map(|c| c.match_probability),
+                score: best.map(|c| {
+                    Box::new(MatchScore {
+                        weight: c.match_weight,
+                        probability: c.match_probability,
+                    })
+                }),
                 declared_kind: case.declared.insurance_kind,
-                reason: result.reason.clone(),
+                reason: result.reason.clone().into(),
             };
             match (result.decision, best) {
                 (Decision::Matched, Some(best)) => {
@@ -82,7 +83,6 @@ pub fn resolve_tier3(
                         Some(p) => {
                             out.status = Status::Matched;
                             out.resolved_insurer = Some(p.insurer);
-                            out.period_line = Some(p.source_line);
                             out.copay_percent = p.copay_percent;
                             out.reason = format!(
                                 "{}; period at {} from {}{}",
@@ -90,7 +90,8 @@ pub fn resolve_tier3(
                                 p.insurer,
                                 p.valid_from,
                                 p.valid_to.map(|d| format!(" to {d}")).unwrap_or_default()
-                            );
+                            )
+                            .into();
                         }
                         None => {
                             out.status = Status::Pending;
@@ -107,7 +108,8 @@ pub fn resolve_tier3(
                                         ": the latest ended {d}, the new insurer has not registered yet"
                                     ))
                                     .unwrap_or_default()
-                            );
+                            )
+                            .into();
                         }
                     }
                 }

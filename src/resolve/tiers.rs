@@ -9,7 +9,7 @@ use super::card_index::CardIndex;
 use super::claim::Claim;
 use super::declared::{declared, join_declarations};
 use super::matcher::MatchRun;
-use super::outcome::{Resolution, Status};
+use super::outcome::{Reason, Resolution, Status};
 use super::tier3::{resolve_tier3, MatchContext, Tier3Case};
 use super::verify::{resolve_card, Filed};
 use crate::ingest::declarations::Declaration;
@@ -92,11 +92,9 @@ pub fn resolve_receipts<'r>(
             },
         })
         .collect();
-    let (tier3_resolutions, match_run) = resolve_tier3(&cases, matching);
-    tracing::info!(patients = cases.len(), "tier 3 matched");
-
-    // One vector, tier-3 places filled in after (a month is millions of receipts: no
-    // second copy of them).
+    // Tiers 0–2 first, and the card index dropped before matching: a national month's
+    // index and the matcher's candidates would not fit together. One vector, tier-3
+    // places filled in after (a month is millions of receipts: no second copy of them).
     let mut resolutions: Vec<Resolution> = receipts
         .par_iter()
         .map(|c| match (card_of(c), &c.filed) {
@@ -105,11 +103,16 @@ pub fn resolve_receipts<'r>(
                 c,
                 0,
                 Status::PublicOnly,
-                "no HO record: a 公費-only receipt, paid by its public payer".into(),
+                "no HO record: a 公費-only receipt, paid by its public payer"
+                    .to_string()
+                    .into(),
             ),
-            (None, _) => unresolved(c, 3, Status::NoMatch, String::new()),
+            (None, _) => unresolved(c, 3, Status::NoMatch, Reason::None),
         })
         .collect();
+    drop(index);
+    let (tier3_resolutions, match_run) = resolve_tier3(&cases, matching);
+    tracing::info!(patients = cases.len(), "tier 3 matched");
     for (&(i, _), res) in tier3.iter().zip(tier3_resolutions) {
         resolutions[i] = res;
     }
@@ -124,20 +127,16 @@ pub fn resolve_receipts<'r>(
     }
 }
 
-fn unresolved(c: &Claim, tier: u8, status: Status, reason: String) -> Resolution {
-    let patient = c.card_patient();
+fn unresolved(c: &Claim, tier: u8, status: Status, reason: Reason) -> Resolution {
     Resolution {
         key: c.key,
         tier,
         status,
-        filed_insurer: patient.filed_insurer.into(),
         resolved_insurer: None,
         person_id: None,
-        period_line: None,
         copay_percent: None,
-        care_date: patient.care_month.first_day(),
-        match_weight: None,
-        match_probability: None,
+        care_date: c.card_patient().care_month.first_day(),
+        score: None,
         declared_kind: crate::domain::InsuranceKind::Unknown,
         reason,
     }

@@ -16,7 +16,7 @@ use compact_str::CompactString;
 
 use super::card_index::{CardIndex, CardKey};
 use super::normalize::{normalize_kana, normalize_kanji_name};
-use super::outcome::{Resolution, Status};
+use super::outcome::{Reason, Resolution, Status};
 use crate::config::IngestConfig;
 use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, Sex, YearMonth};
 use crate::ingest::uke::{InsurerField, Receipt};
@@ -131,16 +131,13 @@ pub fn resolve_card(
         key: receipt.key,
         tier: 1,
         status: Status::NoMatch,
-        filed_insurer: receipt.filed_insurer.into(),
         resolved_insurer: None,
         person_id: None,
-        period_line: None,
         copay_percent: None,
         care_date: first,
-        match_weight: None,
-        match_probability: None,
+        score: None,
         declared_kind: InsuranceKind::Unknown,
-        reason: String::new(),
+        reason: Reason::None,
     };
     let rows: Vec<_> = index
         .card(key)
@@ -152,7 +149,8 @@ pub fn resolve_card(
             "the card is on the roster, but no one with its 枝番".to_string()
         } else {
             "the card (insurer number, 記号, 番号) is not on the roster".to_string()
-        };
+        }
+        .into();
         return out;
     }
     // The persons on the card; a family shares one card when 枝番 is missing.
@@ -175,7 +173,8 @@ pub fn resolve_card(
                 out.reason = format!(
                     "{} persons share the card and no 枝番 was given; none (or more than one) matches the patient's birth date and sex",
                     persons.len()
-                );
+                )
+                .into();
                 return out;
             }
         },
@@ -185,21 +184,27 @@ pub fn resolve_card(
         .iter()
         .filter(|p| p.person_id == person && p.overlaps(first, last))
         .max_by_key(|p| p.valid_from);
-    let with_note = |reason: String| match &family_note {
-        Some(n) => format!("{reason}; {n}"),
-        None => reason,
+    let with_note = |reason: String| -> Reason {
+        match &family_note {
+            Some(n) => format!("{reason}; {n}"),
+            None => reason,
+        }
+        .into()
     };
     if let Some(p) = on_card_in_month {
         out.status = Status::Verified;
         out.resolved_insurer = Some(p.insurer);
-        out.period_line = Some(p.source_line);
         out.copay_percent = p.copay_percent;
-        out.reason = with_note(format!(
-            "card valid in {} (period from {}{})",
-            receipt.care_month,
-            p.valid_from,
-            until(p.valid_to)
-        ));
+        let valid = Reason::CardValid {
+            month: receipt.care_month,
+            from: p.valid_from,
+            to: p.valid_to,
+        };
+        out.reason = if family_note.is_some() {
+            with_note(valid.to_string())
+        } else {
+            valid
+        };
         return out;
     }
     out.tier = 2;
@@ -216,7 +221,6 @@ pub fn resolve_card(
     {
         out.status = Status::Rerouted;
         out.resolved_insurer = Some(p.insurer);
-        out.period_line = Some(p.source_line);
         out.copay_percent = p.copay_percent;
         out.reason = with_note(format!(
             "past card (ended {}); the person's period valid in {} is at {} from {}{}",

@@ -157,11 +157,11 @@ impl<'a> RowBook<'a> {
                 line: r.line,
                 tier: res.tier,
                 status: res.status,
-                filed_insurer: res.filed_insurer.clone(),
+                filed_insurer: r.card_patient().filed_insurer.into(),
                 resolved_insurer: res.resolved_insurer,
                 person_id: res.person_id.clone(),
-                match_weight: res.match_weight,
-                match_probability: res.match_probability,
+                match_weight: res.score.as_ref().map(|s| s.weight),
+                match_probability: res.score.as_ref().map(|s| s.probability),
                 cost_yen: Some(money.cost),
                 copay_yen: Some(money.copay),
                 insurer_share_yen: Some(money.insurer_share),
@@ -182,7 +182,7 @@ impl<'a> RowBook<'a> {
                 Reasons::None => false,
             };
             if text {
-                row.reason.clone_from(&res.reason);
+                row.reason = res.reason.to_string();
             }
             self.mark_row(&mut row, r.key, text);
             rows.push(row);
