@@ -304,7 +304,6 @@ pub fn ingest(
         },
     );
     let mut files = files?;
-    files.par_iter_mut().for_each(ClaimFile::compact);
     let (roster, insurers, declarations, mut ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
     let ledger_claims = ledger
