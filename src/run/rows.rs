@@ -336,3 +336,72 @@ impl RowTotals {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::progress::Silent;
+    use crate::run::{ingest, resolve, Inputs};
+
+    /// The sample month's rows, every one of its files, as the writer asks for them: a
+    /// range at a time, ranges cutting files anywhere.
+    #[test]
+    fn rows_of_any_range_are_those_of_the_files_in_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+        let inputs = Inputs::discover(&dir).expect("sample inputs");
+        let config = Config::default();
+        let mut ingested = ingest(&inputs, &config, None, &Silent).expect("ingest");
+        let (resolved, _) = resolve(&mut ingested, &inputs, &config, None);
+        let ages = HashMap::new();
+        let book = RowBook::new(&ingested, &resolved.resolutions, &ages);
+        let all: Vec<ReceiptRow> = book
+            .map_files(Reasons::All, |rows| rows)
+            .into_iter()
+            .flatten()
+            .collect();
+        assert!(book.files.len() > 1, "the sample month has several files");
+        assert_eq!(all.len(), book.len());
+        assert!(all.iter().all(|r| !r.reason.is_empty()));
+        for size in [1, 7, 64, all.len() - 1, all.len(), all.len() + 5] {
+            let mut again = Vec::new();
+            for start in (0..all.len()).step_by(size) {
+                again.extend(book.rows(start..(start + size).min(all.len())));
+            }
+            assert!(again == all, "ranges of {size} rows");
+        }
+        assert!(book.rows(3..3).is_empty());
+
+        // Without reasons the rows are the same but for their text; with the open
+        // ones', only those have it.
+        let bare: Vec<ReceiptRow> = book
+            .map_files(Reasons::None, |rows| rows)
+            .into_iter()
+            .flatten()
+            .collect();
+        let open: Vec<ReceiptRow> = book
+            .map_files(Reasons::Open, |rows| rows)
+            .into_iter()
+            .flatten()
+            .collect();
+        assert!(open.iter().any(|r| r.status.is_open()));
+        for ((full, bare), open) in all.iter().zip(&bare).zip(&open) {
+            assert!(bare.reason.is_empty());
+            assert_eq!(
+                ReceiptRow {
+                    reason: full.reason.clone(),
+                    ..bare.clone()
+                },
+                *full
+            );
+            let want = if full.status.is_open() {
+                full.reason.as_str()
+            } else {
+                ""
+            };
+            assert_eq!(open.reason, want);
+        }
+    }
+}
