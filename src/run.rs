@@ -364,7 +364,9 @@ pub fn run_with(
     let clock = std::time::Instant::now();
     progress.start("pending ledger and apportionment", None);
     let ages = hold(&mut resolved, &ingested, run_month, config);
-    let shares: Vec<ShareRow> = RowBook::new(&ingested, &resolved.resolutions, &ages)
+    let mut book = RowBook::new(&ingested, &resolved.resolutions, &ages);
+    tracing::info!(rows = book.len(), "receipt rows");
+    let shares: Vec<ShareRow> = book
         .map_files(Reasons::None, |rows| {
             rows.iter().filter_map(share_row).collect::<Vec<_>>()
         })
@@ -372,18 +374,10 @@ pub fn run_with(
         .flatten()
         .collect();
     let month = apportion_month(&shares, &ingested.insurers.master, &config.apportion);
-    let failed: HashSet<ReceiptKey> = month.failed.iter().map(|(k, _)| *k).collect();
-    for r in &mut resolved.resolutions {
-        if failed.contains(&r.key) {
-            r.status = Status::FinalUnresolved;
-        }
-    }
     let statements = statements(&shares, &month, &ingested.insurers.master);
     drop(shares);
     tracing::info!(apportioned = month.receipts.len(), "apportioned");
-    let mut book = RowBook::new(&ingested, &resolved.resolutions, &ages);
     book.mark(&month);
-    tracing::info!(rows = book.len(), "receipt rows");
     let carried = ledger_keys(&ingested);
     let (totals, open, unapportionable) = row_totals(&book, &carried);
     let ledger = ledger_entries(&ingested, &open, &ages, &forms, run_month, config)?;
@@ -413,6 +407,14 @@ pub fn run_with(
     })?;
     drop(book);
     tracing::info!(file = RECEIPTS_FILE, "written");
+    // The match report tells the status of the receipts apportionment could not split,
+    // as the rows did.
+    let failed: HashSet<ReceiptKey> = month.failed.iter().map(|(k, _)| *k).collect();
+    for r in &mut resolved.resolutions {
+        if failed.contains(&r.key) {
+            r.status = Status::FinalUnresolved;
+        }
+    }
     write_match_report(&dir.join(MATCH_REPORT_FILE), &match_entries(&resolved))?;
     tracing::info!(file = MATCH_REPORT_FILE, "written");
     write_json(&dir.join(MATCH_MODEL_FILE), &resolved.match_run.model)?;
