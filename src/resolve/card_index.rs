@@ -80,8 +80,6 @@ pub struct Period<'r> {
     /// Inclusive; `None` while still valid.
     pub valid_to: Option<NaiveDate>,
     pub copay_percent: Option<u8>,
-    /// Line of the roster input, as evidence.
-    pub source_line: u64,
     batch: &'r RecordBatch,
     row: usize,
 }
@@ -131,7 +129,6 @@ impl std::fmt::Debug for Period<'_> {
             .field("insurer", &self.insurer)
             .field("valid_from", &self.valid_from)
             .field("valid_to", &self.valid_to)
-            .field("source_line", &self.source_line)
             .finish_non_exhaustive()
     }
 }
@@ -461,7 +458,6 @@ impl<'r> CardIndex<'r> {
                 None => None,
             },
             copay_percent: slot.copay,
-            source_line: slot.line,
             batch,
             row,
         })

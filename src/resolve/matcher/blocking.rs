@@ -561,10 +561,10 @@ pub(crate) fn person_rows(roster: &Roster, index: &FxMap<&str, u32>) -> Vec<(u32
     rows
 }
 
-/// Gathers the periods of each person in `rows` (from [`person_rows`]) into one record, returned with the person's position, in
-/// position order. Each distinct address, employer and insurer name is normalized once
-/// (households share addresses, companies employ many) into `Shared`, which the records
-/// refer to by index.
+/// Gathers the periods of each person in `rows` (from [`person_rows`]) into one record,
+/// returned with the person's position, in position order. Each distinct address,
+/// employer and insurer name is normalized once (households share addresses, companies
+/// employ many) into `Shared`, which the records refer to by index.
 pub(crate) fn collect_persons(
     roster: &Roster,
     rows: &[(u32, u32, u32)],
