@@ -241,10 +241,8 @@ pub struct Ingested {
     pub declarations: Option<DeclarationRead>,
     pub roster: RosterRead,
     pub insurers: InsurerRead,
-    /// The previous run's pending ledger, its receipts read back (in `ledger_claims`).
-    pub ledger: Option<LedgerRead>,
-    /// The ledger's receipts as claims, in the order of its entries.
-    pub ledger_claims: Option<ClaimFile>,
+    /// The previous run's pending ledger, its receipts read back.
+    pub ledger: Option<CarriedLedger>,
     /// Inputs the run does not read (reported, never silently skipped).
     pub notices: Vec<QuarantineRow>,
     /// Set by resolution: tier-3 receipts, and those without a declaration form.
@@ -254,10 +252,25 @@ pub struct Ingested {
     pub roster_accepted: u64,
 }
 
+/// The previous run's pending ledger: its entries, and its receipts as claims.
+pub struct CarriedLedger {
+    /// As read; its receipts are in `claims` (`read.file.receipts` is empty).
+    pub read: LedgerRead,
+    /// The receipts, in the order of `read.entries`.
+    pub claims: ClaimFile,
+}
+
 impl Ingested {
     /// The month's UKE files, then the ledger (as a file of receipts).
     fn receipt_files(&self) -> impl Iterator<Item = &ClaimFile> {
-        self.files.iter().chain(&self.ledger_claims)
+        self.files
+            .iter()
+            .chain(self.ledger.as_ref().map(|l| &l.claims))
+    }
+
+    /// The entries of the ledger carried in (none without one).
+    fn carried_entries(&self) -> impl Iterator<Item = &LedgerEntry> {
+        self.ledger.iter().flat_map(|l| &l.read.entries)
     }
 }
 
@@ -304,11 +317,12 @@ pub fn ingest(
         },
     );
     let mut files = files?;
-    let (roster, insurers, declarations, mut ledger) = tables?;
+    let (roster, insurers, declarations, ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
-    let ledger_claims = ledger
-        .as_mut()
-        .map(|l| ClaimFile::new(std::mem::take(&mut l.file), None, &config.ingest));
+    let ledger = ledger.map(|mut read| CarriedLedger {
+        claims: ClaimFile::new(std::mem::take(&mut read.file), None, &config.ingest),
+        read,
+    });
     let roster_accepted = roster.roster.num_rows() as u64;
     Ok(Ingested {
         roster_accepted,
@@ -317,7 +331,6 @@ pub fn ingest(
         roster,
         insurers,
         ledger,
-        ledger_claims,
         notices: inputs
             .ignored
             .iter()
@@ -378,7 +391,7 @@ pub fn run_with(
     drop(shares);
     tracing::info!(apportioned = month.receipts.len(), "apportioned");
     book.mark(&month);
-    let carried = ledger_keys(&ingested);
+    let carried: HashSet<ReceiptKey> = ingested.carried_entries().map(|e| e.key).collect();
     let (totals, open, unapportionable) = row_totals(&book, &carried);
     let ledger = ledger_entries(&ingested, &open, &ages, &forms, run_month, config)?;
     drop(open);
@@ -477,7 +490,7 @@ fn check_ledger(
                 .into(),
         ));
     };
-    if let Some(written) = ledger.ledger_month.filter(|&m| m >= run_month) {
+    if let Some(written) = ledger.read.ledger_month.filter(|&m| m >= run_month) {
         return Err(fail(format!(
             "it was written by the {written} run, and this run's month is {run_month}: give the ledger of an earlier month"
         )));
@@ -492,10 +505,10 @@ fn check_ledger(
                 .chain(f.file.quarantined.iter().filter_map(|q| q.key))
         })
         .collect();
-    if let Some(r) = ingested
-        .ledger_claims
+    if let Some(r) = ledger
+        .claims
+        .claims
         .iter()
-        .flat_map(|l| &l.claims)
         .find(|r| month_keys.contains(&r.key))
     {
         return Err(fail(format!(
@@ -584,6 +597,7 @@ fn all_declarations(ingested: &Ingested) -> Cow<'_, [Declaration]> {
     let Some(ledger) = ingested
         .ledger
         .as_ref()
+        .map(|l| &l.read)
         .filter(|l| l.declarations().next().is_some())
     else {
         return Cow::Borrowed(month);
@@ -612,9 +626,7 @@ fn hold(
     config: &Config,
 ) -> HashMap<ReceiptKey, Age> {
     let first: HashMap<ReceiptKey, YearMonth> = ingested
-        .ledger
-        .iter()
-        .flat_map(|l| &l.entries)
+        .carried_entries()
         .map(|e| (e.key, e.first_pending_month))
         .collect();
     let mut ages = HashMap::new();
@@ -681,16 +693,6 @@ fn row_totals(
         all.2.extend(notices);
     }
     all
-}
-
-/// The keys of the ledger's receipts.
-fn ledger_keys(ingested: &Ingested) -> HashSet<ReceiptKey> {
-    ingested
-        .ledger
-        .iter()
-        .flat_map(|l| &l.entries)
-        .map(|e| e.key)
-        .collect()
 }
 
 /// The ledger for the next run: every receipt still open, in receipt-key order, with
@@ -779,10 +781,10 @@ fn open_receipt_texts(
 
 /// The ledger's receipts with the IR each carries.
 fn ledger_headers(ingested: &Ingested) -> impl Iterator<Item = (&Claim, &ClinicHeader)> {
-    let claims = ingested.ledger_claims.iter().flat_map(|l| &l.claims);
-    let entries = ingested.ledger.iter().flat_map(|l| &l.entries);
-    claims
-        .zip(entries)
+    ingested
+        .ledger
+        .iter()
+        .flat_map(|l| l.claims.claims.iter().zip(&l.read.entries))
         .filter_map(|(c, e)| e.header.as_ref().map(|h| (c, h)))
 }
 
@@ -927,12 +929,12 @@ fn build_manifest(
         "insurers",
         Some(&ingested.insurers.encoding),
     )?);
-    if let (Some(l), Some(p)) = (&ingested.ledger_claims, facts.pending) {
+    if let (Some(l), Some(p)) = (&ingested.ledger, facts.pending) {
         input_files.push(InputFile {
             path: ledger_display(p),
             kind: "pending",
-            bytes: l.file.bytes,
-            sha256: l.file.sha256.clone(),
+            bytes: l.claims.file.bytes,
+            sha256: l.claims.file.sha256.clone(),
             encoding: None,
         });
     }
@@ -963,9 +965,9 @@ fn build_manifest(
     let mut quarantined = 0u64;
     for f in ingested.receipt_files() {
         let from_ledger = ingested
-            .ledger_claims
+            .ledger
             .as_ref()
-            .is_some_and(|l| std::ptr::eq(f, l));
+            .is_some_and(|l| std::ptr::eq(f, &l.claims));
         accepted += f.claims.len() as u64;
         quarantined += f.file.quarantined.len() as u64;
         for r in &f.claims {
@@ -1018,7 +1020,7 @@ fn build_manifest(
             );
         }
     }
-    let carried_in = ingested.ledger.as_ref().map_or(0, |l| l.rows_read);
+    let carried_in = ingested.ledger.as_ref().map_or(0, |l| l.read.rows_read);
     let conservation = Conservation {
         receipts: ReceiptAccount {
             receipts_in: uke.records.get("RE").copied().unwrap_or(0) + carried_in,
@@ -1040,9 +1042,9 @@ fn build_manifest(
         hold_months: config.apportion.hold_months,
         carried_in,
         carried_in_quarantined: ingested
-            .ledger_claims
+            .ledger
             .as_ref()
-            .map_or(0, |l| l.file.quarantined.len() as u64),
+            .map_or(0, |l| l.claims.file.quarantined.len() as u64),
         carried_out: facts.ledger.len() as u64,
         carried_in_resolved: totals.carried_in_resolved,
         new_open: totals.new_open,
