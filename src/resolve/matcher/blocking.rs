@@ -739,11 +739,12 @@ pub(crate) struct Blocks {
 }
 
 impl Blocks {
-    /// `hits` sorted; `person_of` gives a hit's person index.
-    pub fn build(hits: &[Hit], person_of: impl Fn(&Hit) -> Option<u32>) -> Blocks {
+    /// `hits` sorted; `persons` gives each hit's person index.
+    pub fn build(hits: &[Hit], persons: &[Option<u32>]) -> Blocks {
         let mut triples: Vec<(u8, u64, u32)> = hits
             .iter()
-            .filter_map(|h| person_of(h).map(|p| (h.rule, h.key, p)))
+            .zip(persons)
+            .filter_map(|(h, p)| p.map(|p| (h.rule, h.key, p)))
             .collect();
         triples.par_sort_unstable();
         triples.dedup();

@@ -306,22 +306,22 @@ pub fn match_patients(
         .par_iter()
         .map(|h| pid_at(h.batch, h.row))
         .collect();
-    let sampled = found.sample.iter().map(|(_, pos)| person_at(roster, *pos));
-    for p in hit_persons.into_iter().chain(sampled) {
-        if !p.is_empty() && !person_index.contains_key(p) {
-            person_index.insert(p, wanted.len() as u32);
-            wanted.push(p);
-        }
-    }
-    lap("wanted persons");
-    let hits = std::mem::take(&mut found.hits);
-    let blocks = Blocks::build(&hits, |h| person_index.get(pid_at(h.batch, h.row)).copied());
-    drop(hits);
+    // Each hit's person, as an index (the roster is not read twice for it).
+    let hit_persons: Vec<Option<u32>> = hit_persons
+        .into_iter()
+        .map(|p| number_person(p, &mut person_index, &mut wanted))
+        .collect();
     let sampled: Vec<u32> = found
         .sample
         .iter()
-        .filter_map(|(_, pos)| person_index.get(person_at(roster, *pos)).copied())
+        .filter_map(|(_, pos)| {
+            number_person(person_at(roster, *pos), &mut person_index, &mut wanted)
+        })
         .collect();
+    lap("wanted persons");
+    let hits = std::mem::take(&mut found.hits);
+    let blocks = Blocks::build(&hits, &hit_persons);
+    drop((hits, hit_persons));
     let rows = person_rows(roster, &person_index);
     drop(person_index);
     lap("blocks");
@@ -474,6 +474,21 @@ struct PatientPairs {
     per_rule: Vec<(u64, bool)>,
     /// Why there are none, when there are none.
     empty: Empty,
+}
+
+/// The number of person `p` (none for an empty id): the next one when first seen.
+fn number_person<'a>(
+    p: &'a str,
+    index: &mut FxMap<&'a str, u32>,
+    wanted: &mut Vec<&'a str>,
+) -> Option<u32> {
+    if p.is_empty() {
+        return None;
+    }
+    Some(*index.entry(p).or_insert_with(|| {
+        wanted.push(p);
+        (wanted.len() - 1) as u32
+    }))
 }
 
 /// Persons whose records are built and compared together.
