@@ -126,9 +126,8 @@ pub struct MatchScore {
 }
 
 /// Why a receipt went where it went, in words.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
-    #[default]
     None,
     /// Tier 1 on a card with one person: the card's period valid in the care month.
     CardValid {
@@ -136,6 +135,8 @@ pub enum Reason {
         from: NaiveDate,
         to: Option<NaiveDate>,
     },
+    /// Words that do not depend on the receipt.
+    Fixed(&'static str),
     Text(Box<str>),
 }
 
@@ -156,6 +157,7 @@ impl fmt::Display for Reason {
                 }
                 f.write_str(")")
             }
+            Reason::Fixed(text) => f.write_str(text),
             Reason::Text(text) => f.write_str(text),
         }
     }
@@ -188,6 +190,7 @@ mod tests {
             "card valid in 2026-05 (period from 2024-12-12 to 2026-05-20)"
         );
         assert_eq!(Reason::from("x".to_string()).to_string(), "x");
+        assert_eq!(Reason::Fixed("y").to_string(), "y");
         assert_eq!(Reason::None.to_string(), "");
     }
 }

@@ -103,9 +103,7 @@ pub fn resolve_receipts<'r>(
                 c,
                 0,
                 Status::PublicOnly,
-                "no HO record: a 公費-only receipt, paid by its public payer"
-                    .to_string()
-                    .into(),
+                Reason::Fixed("no HO record: a 公費-only receipt, paid by its public payer"),
             ),
             (None, _) => unresolved(c, 3, Status::NoMatch, Reason::None),
         })

@@ -145,12 +145,11 @@ pub fn resolve_card(
         .collect();
     if rows.is_empty() {
         out.tier = 2;
-        out.reason = if branch.is_some() && index.card(key).next().is_some() {
-            "the card is on the roster, but no one with its 枝番".to_string()
+        out.reason = Reason::Fixed(if branch.is_some() && index.card(key).next().is_some() {
+            "the card is on the roster, but no one with its 枝番"
         } else {
-            "the card (insurer number, 記号, 番号) is not on the roster".to_string()
-        }
-        .into();
+            "the card (insurer number, 記号, 番号) is not on the roster"
+        });
         return out;
     }
     // The persons on the card; a family shares one card when 枝番 is missing.
