@@ -16,6 +16,7 @@ pub mod generate;
 pub mod ingest;
 pub mod manifest;
 pub mod output_dir;
+pub mod pause;
 pub mod pending;
 pub mod progress;
 pub mod purge;

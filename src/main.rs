@@ -31,10 +31,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser, Debug)]
 #[command(name = "reseclear", version, about, long_about = None)]
 struct Cli {
-    /// Log level for diagnostics on stderr (error, warn, info, debug, trace).
+    /// Log level for diagnostics on stderr.
     /// Logs never carry names, kana, addresses or phone numbers.
-    #[arg(long, global = true, default_value = "warn")]
-    log_level: String,
+    #[arg(long, global = true, value_enum, default_value = "warn")]
+    log_level: LogLevel,
     /// Log lines as text or as JSON objects (one per line), for nightly runs.
     #[arg(long, global = true, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -43,6 +43,28 @@ struct Cli {
     quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    fn filter(self) -> tracing::level_filters::LevelFilter {
+        use tracing::level_filters::LevelFilter;
+        match self {
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,7 +162,7 @@ enum Command {
         /// are retried against this month's roster, and apportioned after the hold.
         #[arg(long)]
         pending: Option<PathBuf>,
-        /// Replace --out if it already holds a run (or anything else).
+        /// Replace --out if it holds an earlier run (never anything else).
         #[arg(long)]
         force: bool,
     },
@@ -159,7 +181,7 @@ enum Command {
         scope: Option<Scope>,
         #[arg(long)]
         out: PathBuf,
-        /// Replace --out if it already holds outputs.
+        /// Replace --out if it holds an earlier `apportion` output.
         #[arg(long)]
         force: bool,
     },
@@ -244,27 +266,85 @@ enum Command {
         billing_month: String,
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it holds an earlier generated month.
+        #[arg(long)]
+        force: bool,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    private_files();
+    use std::io::IsTerminal;
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(cli.log_level.filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    match cli.log_format {
+    let format = cli.log_format;
+    match format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
     match dispatch(cli.command, cli.quiet) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match format {
+                LogFormat::Text => eprintln!("error: {e:#}"),
+                LogFormat::Json => eprintln!(
+                    "{}",
+                    serde_json::json!({
+                        "level": "ERROR",
+                        "code": error_code(&e),
+                        "message": format!("{e:#}"),
+                    })
+                ),
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// Every file and directory a command creates is private from the start (0600 / 0700):
+/// the outputs hold personal data, and a staging file must not be readable while it is
+/// written.
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file mode creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// A stable code for a fatal error, for machines reading `--log-format json`
+/// (documented in the README).
+fn error_code(e: &anyhow::Error) -> &'static str {
+    use reseclear::output_dir::OutputError;
+    use reseclear::reapportion::ReapportionError;
+    use reseclear::run::RunError;
+    for cause in e.chain() {
+        if let Some(e) = cause.downcast_ref::<OutputError>() {
+            return e.code();
+        }
+        match cause.downcast_ref::<RunError>() {
+            Some(RunError::Output(e)) => return e.code(),
+            Some(RunError::Unbalanced(_)) => return "unbalanced",
+            Some(RunError::Inputs { .. }) => return "input_missing",
+            Some(RunError::Ledger { .. }) => return "ledger_refused",
+            _ => {}
+        }
+        match cause.downcast_ref::<ReapportionError>() {
+            Some(ReapportionError::Output(e)) => return e.code(),
+            Some(ReapportionError::Unbalanced(_)) => return "unbalanced",
+            _ => {}
+        }
+        if let Some(reseclear::generate::GenerateError::Output(e)) = cause.downcast_ref() {
+            return e.code();
+        }
+        if cause.is::<reseclear::ingest::IngestError>() {
+            return "input_invalid";
+        }
+    }
+    "error"
 }
 
 fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -424,6 +504,7 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             broken_files,
             billing_month,
             out,
+            force,
         } => {
             let billing_month = YearMonth::parse_iso(&billing_month)
                 .with_context(|| format!("--billing-month {billing_month}"))?;
@@ -437,6 +518,7 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
                 roster_csv,
                 broken_files,
                 billing_month,
+                force,
             })?;
             say(&format!(
                 "wrote a synthetic month to {}\n{summary}\n",

@@ -16,7 +16,7 @@ use crate::domain::Yen;
 use crate::ingest::insurers::read_insurers;
 use crate::ingest::IngestError;
 use crate::manifest::sha256_file;
-use crate::output_dir::{OutputError, Staging};
+use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 use crate::report::{
     statements, write_apportionment, write_statements_csv, write_statements_parquet, ReportError,
 };
@@ -27,6 +27,14 @@ use crate::run::{
 
 /// The small manifest of a re-run apportionment.
 pub const APPORTION_MANIFEST_FILE: &str = "apportion.json";
+
+/// An `apportion` output directory: complete when its apportion.json (written last)
+/// is there.
+pub const APPORTION_OUTPUT: OutputKind = OutputKind {
+    command: "apportion",
+    marker: APPORTION_MANIFEST_FILE,
+    signature: Signature::JsonKey("source_manifest_sha256"),
+};
 
 /// Why apportionment could not be re-run.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +93,8 @@ pub fn reapportion(
 ) -> Result<ApportionManifest, ReapportionError> {
     let manifest_path = run_dir.join(MANIFEST_FILE);
     let config = run_config(&manifest_path)?;
-    let staging = Staging::begin(out, APPORTION_MANIFEST_FILE, overrides.force)?;
-    let dir = staging.path().to_path_buf();
+    let staging = Staging::begin(out, APPORTION_OUTPUT, overrides.force, &[run_dir])?;
+    let dir = staging.path();
     let mut apportion = config.apportion.clone();
     apportion.basis = overrides.basis.unwrap_or(apportion.basis);
     apportion.scope = overrides.scope.unwrap_or(apportion.scope);

@@ -29,7 +29,7 @@ use crate::manifest::{
     MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount, TableCounts,
     UkeCounts, YenAccount, MANIFEST_VERSION,
 };
-use crate::output_dir::{OutputError, Staging};
+use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
 use crate::progress::{Progress, Silent};
 use crate::report::html::{write_report_html, HtmlOptions, HtmlReportError, REPORT_HTML_FILE};
@@ -50,6 +50,13 @@ use rows::{share_row, Reasons, RowBook, RowTotals};
 /// Names of the files a run writes.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// A run's output directory: complete when its manifest (written last) is there.
+pub const RUN_OUTPUT: OutputKind = OutputKind {
+    command: "run",
+    marker: MANIFEST_FILE,
+    signature: Signature::JsonKey("engine"),
+};
 pub const RECEIPTS_FILE: &str = "receipts.parquet";
 pub const MATCH_REPORT_FILE: &str = "match_report.parquet";
 pub const MATCH_MODEL_FILE: &str = "match_model.json";
@@ -356,8 +363,10 @@ pub fn run_with(
 ) -> Result<RunOutcome, RunError> {
     let inputs = Inputs::discover(input)?;
     tracing::info!(uke_files = inputs.uke.len(), "inputs found");
-    let staging = Staging::begin(out, MANIFEST_FILE, options.force)?;
-    let dir = staging.path().to_path_buf();
+    let mut reads = vec![input];
+    reads.extend(options.pending);
+    let staging = Staging::begin(out, RUN_OUTPUT, options.force, &reads)?;
+    let dir = staging.path();
     let progress = options.progress.unwrap_or(&Silent);
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
@@ -438,10 +447,13 @@ pub fn run_with(
     write_ledger(&dir.join(LEDGER_FILE), &ledger)?;
     tracing::info!(file = LEDGER_FILE, "written");
     let copy = dir.join(INSURERS_FILE);
-    std::fs::copy(&inputs.insurers, &copy).map_err(|source| RunError::Write {
-        path: copy.clone(),
-        source,
-    })?;
+    // Read and written, not `fs::copy`, which would carry the input's permissions over.
+    std::fs::read(&inputs.insurers)
+        .and_then(|bytes| std::fs::write(&copy, bytes))
+        .map_err(|source| RunError::Write {
+            path: copy.clone(),
+            source,
+        })?;
     let mut quarantine = all_quarantine_rows(&ingested, &unapportionable);
     let qpath = dir.join(QUARANTINE_FILE);
     write_quarantine_csv(&qpath, &mut quarantine).map_err(|source| RunError::Write {

@@ -598,68 +598,6 @@ fn an_out_holding_a_run_is_refused_unless_forced() {
 }
 
 #[test]
-fn a_killed_run_leaves_no_partial_output_and_a_rerun_succeeds() {
-    let input = tempfile::tempdir().expect("tempdir");
-    run_ok(
-        bin()
-            .args([
-                "generate",
-                "--persons",
-                "100000",
-                "--receipts",
-                "40000",
-                "--seed",
-                "5",
-                "--out",
-            ])
-            .arg(input.path()),
-    );
-    let parent = tempfile::tempdir().expect("tempdir");
-    let out = parent.path().join("run");
-    let staging = parent.path().join(".run.partial");
-    let mut child = bin()
-        .args(["run", "--input"])
-        .arg(input.path())
-        .arg("--out")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Kill it while it works: once its staging directory exists, a moment later.
-    let start = std::time::Instant::now();
-    while !staging.exists() {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "the run never started writing"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        child.try_wait().expect("wait").is_none(),
-        "the run finished before it could be killed; give it a bigger month"
-    );
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
-    assert!(!out.exists(), "a killed run left a partial --out");
-
-    run_ok(
-        bin()
-            .args(["run", "--input"])
-            .arg(input.path())
-            .arg("--out")
-            .arg(&out),
-    );
-    assert!(out.join("manifest.json").exists());
-    assert!(
-        !staging.exists(),
-        "the leftover staging directory is cleared"
-    );
-    assert_eq!(manifest(&out)["conservation"]["balanced"], true);
-}
-
-#[test]
 fn quiet_runs_print_nothing_and_json_logs_are_json_lines() {
     let out = tempfile::tempdir().expect("tempdir");
     let quiet = run_ok(

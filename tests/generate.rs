@@ -745,7 +745,15 @@ fn options_are_checked() {
     o.persons = 300;
     o.receipts = 20;
     run(&o);
-    assert!(generate(&o).is_err());
+    let err = generate(&o)
+        .expect_err("a second run is refused")
+        .to_string();
+    assert!(
+        err.contains("already holds a generate output (its truth.parquet); give another --out, or --force to replace it"),
+        "{err}"
+    );
+    o.force = true;
+    run(&o);
 }
 
 #[test]

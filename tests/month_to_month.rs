@@ -44,8 +44,9 @@ fn month(dir: &Path, seed: u64, billing: &str) {
         tier3: 0.2,
         out: dir.to_path_buf(),
         roster_csv: false,
-        broken_files: seed % 2 == 0,
+        broken_files: seed.is_multiple_of(2),
         billing_month: YearMonth::parse_iso(billing).expect("month"),
+        force: false,
     })
     .expect("generate");
 }

@@ -768,7 +768,7 @@ fn kyosai_employer(rng: &mut ChaCha8Rng, law: u8, insurer: &str, pref: u8, e: us
     match law {
         31 => {
             let ministry = insurer.trim_end_matches("共済組合");
-            if e % 2 == 0 {
+            if e.is_multiple_of(2) {
                 ministry.to_string()
             } else {
                 format!("{ministry}　{}事務所", pref_e.short())

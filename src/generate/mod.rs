@@ -42,6 +42,7 @@ use crate::domain::{Organization, ReceiptKey, YearMonth};
 use crate::ingest::uke::writer::{
     assign_lines, write_bytes, write_uke, UkeWriteError, WriteFileError,
 };
+use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 
 pub use truth::truth_schema;
 
@@ -64,6 +65,8 @@ pub struct GenerateOptions {
     pub broken_files: bool,
     /// 請求年月; the care month is the month before.
     pub billing_month: YearMonth,
+    /// Replace `out` if it holds an earlier generated month.
+    pub force: bool,
 }
 
 impl Default for GenerateOptions {
@@ -78,9 +81,18 @@ impl Default for GenerateOptions {
             roster_csv: false,
             broken_files: false,
             billing_month: default_billing_month(),
+            force: false,
         }
     }
 }
+
+/// A generated month: complete when its truth.parquet is there (only the generator
+/// writes one).
+pub const GENERATE_OUTPUT: OutputKind = OutputKind {
+    command: "generate",
+    marker: "truth.parquet",
+    signature: Signature::Parquet,
+};
 
 /// 2026-06 (care month 2026-05).
 pub fn default_billing_month() -> YearMonth {
@@ -169,6 +181,8 @@ impl fmt::Display for GenerateSummary {
 pub enum GenerateError {
     #[error("invalid options: {0}")]
     Options(String),
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -253,18 +267,6 @@ fn check(opts: &GenerateOptions) -> Result<(), GenerateError> {
             opts.tier2 + opts.tier3
         ));
     }
-    let uke = opts.out.join("uke");
-    if uke.is_dir()
-        && std::fs::read_dir(&uke)
-            .map_err(|e| GenerateError::io(&uke, e))?
-            .next()
-            .is_some()
-    {
-        return bad(format!(
-            "{} already has files; generate into an empty directory",
-            uke.display()
-        ));
-    }
     Ok(())
 }
 
@@ -276,8 +278,8 @@ fn stream(seed: u64, name: u64) -> ChaCha8Rng {
 /// Generates a claim month into `opts.out`.
 pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     check(opts)?;
-    let out = &opts.out;
-    std::fs::create_dir_all(out).map_err(|e| GenerateError::io(out, e))?;
+    let staging = Staging::begin(&opts.out, GENERATE_OUTPUT, opts.force, &[])?;
+    let out = &staging.path();
     let dates = people::Dates::new(opts.billing_month);
     let mut summary = GenerateSummary::default();
     let started = std::time::Instant::now();
@@ -401,6 +403,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError
         elapsed_ms = started.elapsed().as_millis() as u64,
         "generate: receipts, truth and declarations written"
     );
+    staging.commit()?;
     Ok(summary)
 }
 

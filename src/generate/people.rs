@@ -183,7 +183,7 @@ impl World {
         ];
         let s = &self.persons[p];
         let h = mix(p as u64 ^ self.id_salt);
-        if s.role == Role::Child || h % 5 == 0 {
+        if s.role == Role::Child || h.is_multiple_of(5) {
             let hh = mix(u64::from(s.household) ^ self.id_salt);
             let pref = self.addresses[s.address as usize].prefecture();
             let area = AREA[usize::from(pref.clamp(1, 47)) - 1];
