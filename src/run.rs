@@ -505,15 +505,25 @@ fn check_ledger(
                 .chain(f.file.quarantined.iter().filter_map(|q| q.key))
         })
         .collect();
-    if let Some(r) = ledger
+    // Rows that cannot be retried count too: quarantined, they would still be counted
+    // beside the month's own receipt.
+    if let Some((key, line)) = ledger
         .claims
         .claims
         .iter()
-        .find(|r| month_keys.contains(&r.key))
+        .map(|r| (r.key, r.line))
+        .chain(
+            ledger
+                .claims
+                .file
+                .quarantined
+                .iter()
+                .filter_map(|q| q.key.map(|k| (k, q.line))),
+        )
+        .find(|(key, _)| month_keys.contains(key))
     {
         return Err(fail(format!(
-            "receipt {} (row {}) is also in this month's files: a receipt is either new or carried, not both",
-            r.key, r.line
+            "receipt {key} (row {line}) is also in this month's files: a receipt is either new or carried, not both"
         )));
     }
     Ok(())
@@ -1139,5 +1149,6 @@ fn build_manifest(
         pending,
         apportionment,
         conservation,
+        outputs: Vec::new(),
     })
 }

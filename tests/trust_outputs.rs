@@ -230,6 +230,156 @@ fn windows_31j_characters_and_commas_in_an_open_receipt_are_carried_and_never_qu
     assert_eq!(m["pending"]["carried_in"], ledger.rows_read);
 }
 
+/// The sample month (June) and July run with its ledger; returns (june, july input).
+fn june_and_july(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (june, july_in, july_out) = (dir.join("m1"), dir.join("in2"), dir.join("m2"));
+    assert!(run(&sample(), &june, None).status.success());
+    july(&july_in);
+    run_ok(
+        bin()
+            .args(["run", "--quiet", "--input"])
+            .arg(&july_in)
+            .arg("--out")
+            .arg(&july_out)
+            .arg("--pending")
+            .arg(june.join("pending.parquet")),
+    );
+    (june, july_in, july_out)
+}
+
+fn purge(run: &Path, next: &Path) -> Output {
+    bin()
+        .args(["purge", "--run"])
+        .arg(run)
+        .arg("--superseded-by")
+        .arg(next)
+        .output()
+        .expect("purge")
+}
+
+#[test]
+fn a_purge_that_fails_half_way_leaves_the_run_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (june, _, july_out) = june_and_july(dir.path());
+    // The page cannot be drawn again: the purge fails after purging the ledger.
+    std::fs::write(june.join("match_report.parquet"), b"not parquet").expect("damage");
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&june)
+        .expect("list")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                std::fs::read(&p).expect("read"),
+            )
+        })
+        .collect();
+    let failed = purge(&june, &july_out);
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("match_report.parquet"), "{err}");
+    for (name, bytes) in &before {
+        assert_eq!(
+            &std::fs::read(june.join(name)).expect("read"),
+            bytes,
+            "{name} changed by a purge that failed"
+        );
+    }
+    assert!(!june.join("purge_log.csv").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_purged_ledger_is_refused_by_its_own_month_and_carried_whole_into_the_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (june, july_in, july_out) = june_and_july(dir.path());
+    let rows = read_ledger(
+        &june.join("pending.parquet"),
+        "pending.parquet",
+        &IngestConfig::default(),
+    )
+    .expect("ledger")
+    .rows_read;
+    let done = purge(&june, &july_out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let ledger = june.join("pending.parquet");
+
+    // Birth dates go too: the form's, and the receipt's day and month.
+    let read = read_ledger(&ledger, "pending.parquet", &IngestConfig::default()).expect("ledger");
+    assert!(
+        read.file.quarantined.is_empty(),
+        "{:?}",
+        read.file.quarantine
+    );
+    assert!(read
+        .entries
+        .iter()
+        .all(|e| e
+            .declaration
+            .as_ref()
+            .is_none_or(|d| d.birth_date.is_none() && d.name.is_none() && d.phone.is_none())));
+    for e in &read.entries {
+        let re = e
+            .uke
+            .split("\r\n")
+            .find(|l| l.starts_with("RE,"))
+            .expect("RE");
+        let f: Vec<&str> = re.split(',').collect();
+        assert_eq!(f[4], reseclear::purge::PURGED_NAME, "{re}");
+        assert!(f[6].ends_with("0101"), "{re}");
+        assert_eq!(f[36], "", "{re}");
+    }
+
+    // June again, with the purged June ledger: refused.
+    let again = run(&sample(), &dir.path().join("again"), Some(&ledger));
+    assert_eq!(again.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("pending.parquet") && err.contains("2026-06 run"),
+        "{err}"
+    );
+
+    // Into July: every claim is retried, none quarantined.
+    let out = dir.path().join("m2-again");
+    let carried = run(&july_in, &out, Some(&ledger));
+    assert!(
+        carried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&carried.stderr)
+    );
+    let m = manifest(&out);
+    assert_eq!(m["pending"]["carried_in"], rows);
+    assert_eq!(
+        m["pending"]["carried_in_quarantined"], 0,
+        "{}",
+        m["pending"]
+    );
+
+    // The purge left a run that verifies, its new hashes in the manifest.
+    let v = bin()
+        .args(["verify", "--run"])
+        .arg(&june)
+        .output()
+        .expect("verify");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let m = manifest(&june);
+    let purges = m["purges"].as_array().expect("purges");
+    assert_eq!(purges.len(), 1);
+    assert!(purges[0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .any(|f| f["file"] == "pending.parquet"));
+}
+
 /// The fuzz target `ledger_roundtrip` on its seeds (`fuzz/seeds/ledger_roundtrip`, the
 /// one with Windows-31J characters, user-defined-area characters, commas and quotes
 /// in a CO text among them): every receipt the reader accepts is written to the ledger

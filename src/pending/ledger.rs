@@ -304,7 +304,8 @@ pub struct LedgerRead {
     /// Entries of the accepted receipts, in the order of `file.receipts`.
     pub entries: Vec<LedgerEntry>,
     pub rows_read: u64,
-    /// The month of the run that wrote the ledger (the latest `ledger_month`).
+    /// The month of the run that wrote the ledger (the latest `ledger_month` of any row,
+    /// quarantined rows included).
     pub ledger_month: Option<YearMonth>,
 }
 
@@ -363,6 +364,11 @@ pub fn read_ledger(
         for i in 0..batch.num_rows() {
             out.rows_read += 1;
             let row = out.rows_read;
+            // The writing run's month counts even for a row that cannot be retried: a
+            // ledger is refused for its own month whatever its rows hold.
+            let written =
+                opt_str(columns.ledger_month, i).and_then(|s| YearMonth::parse_iso(s).ok());
+            out.ledger_month = out.ledger_month.max(written);
             match columns
                 .entry(i)
                 .and_then(|e| match seen.get(&e.key) {
