@@ -450,6 +450,14 @@ pub fn run_with(
     })?;
     write_json(&dir.join(MANIFEST_FILE), &manifest)?;
     write_report_html(&dir, &dir.join(REPORT_HTML_FILE), &HtmlOptions::default())?;
+    // The page was drawn from the manifest without the hashes; the manifest is written
+    // again with the hash of every output, the page's included.
+    let mut manifest = manifest;
+    manifest.outputs = crate::manifest::output_files(&dir).map_err(|source| RunError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    write_json(&dir.join(MANIFEST_FILE), &manifest)?;
     progress.finish();
     timings.lap("report", clock);
     write_json(&dir.join(TIMINGS_FILE), &timings)?;

@@ -380,6 +380,121 @@ fn a_purged_ledger_is_refused_by_its_own_month_and_carried_whole_into_the_next()
         .any(|f| f["file"] == "pending.parquet"));
 }
 
+fn verify(run: &Path) -> (bool, String) {
+    let v = bin()
+        .args(["verify", "--run"])
+        .arg(run)
+        .output()
+        .expect("verify");
+    (
+        v.status.success(),
+        String::from_utf8_lossy(&v.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_manifest_hashes_every_output_and_verify_checks_them_in_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    assert!(run(&sample(), &out, None).status.success());
+    let m = manifest(&out);
+    let listed: Vec<(String, String)> = m["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().expect("path").to_string(),
+                o["sha256"].as_str().expect("sha256").to_string(),
+            )
+        })
+        .collect();
+    let mut present: Vec<String> = std::fs::read_dir(&out)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "manifest.json" && n != "timings.json")
+        .collect();
+    present.sort();
+    let names: Vec<String> = listed.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names, present);
+    for (name, sha) in &listed {
+        let bytes = std::fs::read(out.join(name)).expect("read");
+        assert_eq!(&reseclear::manifest::sha256_bytes(&bytes), sha, "{name}");
+    }
+    let (ok, text) = verify(&out);
+    assert!(ok, "{text}");
+    assert!(
+        !text.contains('{') && !text.contains("Some("),
+        "debug output: {text}"
+    );
+
+    // A changed page fails the hash check, naming the file.
+    let page = dir.path().join("page");
+    copy_dir(&out, &page);
+    let mut html = std::fs::read(page.join("report.html")).expect("page");
+    html.extend_from_slice(b"<!-- edited -->");
+    std::fs::write(page.join("report.html"), html).expect("write");
+    let (ok, text) = verify(&page);
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("report.html")),
+        "{text}"
+    );
+
+    // A statements.parquet that owes one yen more: both the hash and the figures.
+    let stmt = dir.path().join("stmt");
+    copy_dir(&out, &stmt);
+    let insurer = bump_owed(&stmt.join("statements.parquet"));
+    let (ok, text) = verify(&stmt);
+    assert!(!ok, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("FAIL") && l.contains("statements.csv = statements.parquet"))
+        .unwrap_or_else(|| panic!("no statements.parquet check failed: {text}"));
+    assert!(
+        line.contains(&insurer) && line.contains("statements.parquet has"),
+        "{line}"
+    );
+    assert!(!text.contains('{'), "debug output: {text}");
+}
+
+/// Adds one yen to `owed_yen` of the first insurer owing something; returns its number.
+fn bump_owed(path: &Path) -> String {
+    use arrow::array::{ArrayRef, AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+    use std::sync::Arc;
+    let file = std::fs::File::open(path).expect("open");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
+    let schema = batch.schema();
+    let owed_at = schema.index_of("owed_yen").expect("owed_yen");
+    let owed = batch.column(owed_at).as_primitive::<Int64Type>();
+    let row = (0..owed.len())
+        .find(|&i| owed.value(i) != 0)
+        .expect("an insurer owing");
+    let bumped: Int64Array = (0..owed.len())
+        .map(|i| Some(owed.value(i) + i64::from(i == row)))
+        .collect();
+    let insurer = batch
+        .column(schema.index_of("insurer_number").expect("insurer_number"))
+        .as_string::<i32>()
+        .value(row)
+        .to_string();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    columns[owed_at] = Arc::new(bumped);
+    let batch = arrow::array::RecordBatch::try_new(schema.clone(), columns).expect("batch");
+    let file = std::fs::File::create(path).expect("create");
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    insurer
+}
+
 /// The fuzz target `ledger_roundtrip` on its seeds (`fuzz/seeds/ledger_roundtrip`, the
 /// one with Windows-31J characters, user-defined-area characters, commas and quotes
 /// in a CO text among them): every receipt the reader accepts is written to the ledger
