@@ -54,9 +54,8 @@ pub struct OutputFile {
 /// run to run.
 pub const UNHASHED_OUTPUTS: [&str; 2] = [crate::run::MANIFEST_FILE, crate::run::TIMINGS_FILE];
 
-/// The files of the run directory `dir` but [`UNHASHED_OUTPUTS`], by name, with their
-/// sizes and sha256.
-pub fn output_files(dir: &Path) -> std::io::Result<Vec<OutputFile>> {
+/// The names of the files of the run directory `dir` but [`UNHASHED_OUTPUTS`], sorted.
+pub fn output_names(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -64,18 +63,28 @@ pub fn output_files(dir: &Path) -> std::io::Result<Vec<OutputFile>> {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
-        if UNHASHED_OUTPUTS.contains(&name.as_str()) {
-            continue;
+        if !UNHASHED_OUTPUTS.contains(&name.as_str()) {
+            out.push(name);
         }
-        let path = entry.path();
-        out.push(OutputFile {
-            bytes: entry.metadata()?.len(),
-            sha256: sha256_file(&path)?,
-            path: name,
-        });
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.sort();
     Ok(out)
+}
+
+/// The files of the run directory `dir` but [`UNHASHED_OUTPUTS`], by name, with their
+/// sizes and sha256.
+pub fn output_files(dir: &Path) -> std::io::Result<Vec<OutputFile>> {
+    output_names(dir)?
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            Ok(OutputFile {
+                bytes: std::fs::metadata(&path)?.len(),
+                sha256: sha256_file(&path)?,
+                path: name,
+            })
+        })
+        .collect()
 }
 
 /// The pending ledger: what came in from the previous run, what became of it, and what

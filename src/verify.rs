@@ -192,12 +192,12 @@ fn check_outputs(dir: &Path, manifest: &serde_json::Value, v: &mut Verification)
             Err(e) => problems.push(format!("{name} cannot be read ({e})")),
         }
     }
-    match crate::manifest::output_files(dir) {
+    match crate::manifest::output_names(dir) {
         Ok(present) => problems.extend(
             present
                 .iter()
-                .filter(|f| !names.contains(&f.path))
-                .map(|f| format!("{} is not listed in {MANIFEST_FILE}", f.path)),
+                .filter(|f| !names.contains(*f))
+                .map(|f| format!("{f} is not listed in {MANIFEST_FILE}")),
         ),
         Err(e) => problems.push(format!("{} cannot be listed ({e})", dir.display())),
     }

@@ -442,6 +442,19 @@ fn the_manifest_hashes_every_output_and_verify_checks_them_in_words() {
         "{text}"
     );
 
+    // A file the run did not write is named too.
+    std::fs::remove_file(page.join("report.html")).expect("remove");
+    std::fs::copy(out.join("report.html"), page.join("report.html")).expect("copy");
+    std::fs::write(page.join("extra.csv"), b"a,b\n").expect("write");
+    let (ok, text) = verify(&page);
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("extra.csv is not listed")
+            && !l.contains("report.html")),
+        "{text}"
+    );
+
     // A statements.parquet that owes one yen more: both the hash and the figures.
     let stmt = dir.path().join("stmt");
     copy_dir(&out, &stmt);
