@@ -34,6 +34,57 @@ pub struct Manifest {
     pub pending: PendingCounts,
     pub apportionment: ApportionmentCounts,
     pub conservation: Conservation,
+    /// Every output file of the run (but the manifest itself and `timings.json`), by
+    /// name, with its size and sha256, as it was put in place; `verify` checks them.
+    /// Written last, once every other output is; a purge replaces it (see `purges`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputFile>,
+}
+
+/// One output file of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputFile {
+    /// The file's name in the run directory.
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The outputs a manifest does not hash: itself, and the timings, which differ from
+/// run to run.
+pub const UNHASHED_OUTPUTS: [&str; 2] = [crate::run::MANIFEST_FILE, crate::run::TIMINGS_FILE];
+
+/// The names of the files of the run directory `dir` but [`UNHASHED_OUTPUTS`], sorted.
+pub fn output_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !UNHASHED_OUTPUTS.contains(&name.as_str()) {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The files of the run directory `dir` but [`UNHASHED_OUTPUTS`], by name, with their
+/// sizes and sha256.
+pub fn output_files(dir: &Path) -> std::io::Result<Vec<OutputFile>> {
+    output_names(dir)?
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            Ok(OutputFile {
+                bytes: std::fs::metadata(&path)?.len(),
+                sha256: sha256_file(&path)?,
+                path: name,
+            })
+        })
+        .collect()
 }
 
 /// The pending ledger: what came in from the previous run, what became of it, and what

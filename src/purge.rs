@@ -3,18 +3,28 @@
 //! from patients' declarations is removed from its outputs; the money and the decisions
 //! stay, so the run still passes `reseclear verify`.
 //!
-//! Of a run's outputs only the pending ledger holds declaration-derived personal data:
-//! the form's fields (`form_name`, `form_name_kana`, `form_address`,
+//! Of a run's outputs only the pending ledger holds personal data: the form's fields
+//! (`form_name`, `form_name_kana`, `form_birth_date`, `form_address`,
 //! `form_other_residence`, `form_phone`, `form_employer`) and, in the receipt's UKE
-//! text, the RE name (RE 5) and kana (RE 37) and the 摘要 free-text comments (CO 5),
-//! where clinics write what the patient declared. `receipts.parquet`, the match report
-//! and statements hold none; `quarantine.csv` masks what it quotes. `report.html` is
-//! written again with its defaults (masked), in case `report --show-pii` wrote it.
+//! text, the RE name (RE 5), birth date (RE 7) and kana (RE 37) and the 摘要 free-text
+//! comments (CO 5), where clinics write what the patient declared. The reader needs a
+//! name and a birth date to read a receipt, so a purged receipt keeps
+//! [`PURGED_NAME`] for its name and 1 January of its birth year for its birth date (the
+//! age, which sets the copay, within a year; the day that identifies gone): a purged
+//! ledger still reads back, and carried into another month its claims are retried, not
+//! quarantined. `receipts.parquet`, the match report and statements hold none;
+//! `quarantine.csv` masks what it quotes. `report.html` is written again with its
+//! defaults (masked), in case `report --show-pii` wrote it.
 //!
 //! A ledger with open claims is what the next month retries them from, so it is purged
 //! only when the next run has read it: `--superseded-by NEXT_RUN` must name a run whose
 //! manifest lists this ledger (by sha256) as its pending input. Every purge appends a
 //! line to `purge_log.csv` in the run directory.
+//!
+//! A purge is staged like a run: the run is copied to a staging directory beside it,
+//! the copy is purged, its manifest's `outputs` are hashed again (and the purge recorded
+//! in its `purges`), and the copy is put in place of the run by [`Staging::commit`]. A
+//! purge killed half-way leaves the run as it was.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,7 +34,8 @@ use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 
 use crate::ingest::parquet_table::Table;
 use crate::ingest::IngestError;
-use crate::manifest::sha256_file;
+use crate::manifest::{output_files, sha256_file, OutputFile};
+use crate::output_dir::{OutputError, Staging};
 use crate::report::html::{write_report_html, HtmlOptions, HtmlReportError, REPORT_HTML_FILE};
 use crate::report::{write_parquet, ReportError};
 use crate::run::{LEDGER_FILE, MANIFEST_FILE};
@@ -32,10 +43,14 @@ use crate::run::{LEDGER_FILE, MANIFEST_FILE};
 /// The log of purges, in the run directory.
 pub const PURGE_LOG_FILE: &str = "purge_log.csv";
 
+/// The name a purged receipt keeps in RE 5 (the reader refuses an empty 氏名).
+pub const PURGED_NAME: &str = "消去済";
+
 /// The ledger's form columns that hold declared personal data.
-const FORM_COLUMNS: [&str; 6] = [
+const FORM_COLUMNS: [&str; 7] = [
     "form_name",
     "form_name_kana",
+    "form_birth_date",
     "form_address",
     "form_other_residence",
     "form_phone",
@@ -50,6 +65,8 @@ pub enum PurgeError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Html(#[from] HtmlReportError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("{path}: {message}")]
     Refused { path: PathBuf, message: String },
     #[error("{path}: {source}")]
@@ -60,7 +77,7 @@ pub enum PurgeError {
 }
 
 /// What a purge did to one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Purged {
     pub file: String,
     pub rows: u64,
@@ -68,6 +85,17 @@ pub struct Purged {
     pub values: u64,
     pub sha256_before: String,
     pub sha256_after: String,
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> PurgeError + '_ {
+    move |source| PurgeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn sha(path: &Path) -> Result<String, PurgeError> {
+    sha256_file(path).map_err(io_at(path))
 }
 
 /// Purges the run in `dir`. `superseded_by` is the next run, required when the ledger
@@ -82,10 +110,7 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
         });
     }
     let ledger = dir.join(LEDGER_FILE);
-    let before = sha256_file(&ledger).map_err(|source| PurgeError::Io {
-        path: ledger.clone(),
-        source,
-    })?;
+    let before = sha(&ledger)?;
     let table = Table::read(&ledger, &FORM_COLUMNS)?;
     let batches: Vec<RecordBatch> = table.batches().map(|b| b.record_batch().clone()).collect();
     let (purged, values) = purge_batches(&batches).map_err(|source| ReportError::Arrow {
@@ -96,23 +121,21 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
         check_superseded(&ledger, &before, superseded_by)?;
     }
     let rows = table.num_rows() as u64;
+    drop(table);
+
+    // The run is copied and the copy purged; the copy replaces the run at the end.
+    let staging = Staging::begin(dir, MANIFEST_FILE, true)?;
+    let stage = staging.path().to_path_buf();
+    copy_files(dir, &stage)?;
+    let staged_ledger = stage.join(LEDGER_FILE);
     let after = if values > 0 {
-        let staged = dir.join(format!(".{LEDGER_FILE}.purging"));
         let batch = arrow::compute::concat_batches(&crate::pending::ledger_schema(), &purged)
             .map_err(|source| ReportError::Arrow {
                 path: ledger.clone(),
                 source,
             })?;
-        write_parquet(&staged, &batch)?;
-        private(&staged)?;
-        std::fs::rename(&staged, &ledger).map_err(|source| PurgeError::Io {
-            path: ledger.clone(),
-            source,
-        })?;
-        sha256_file(&ledger).map_err(|source| PurgeError::Io {
-            path: ledger.clone(),
-            source,
-        })?
+        write_parquet(&staged_ledger, &batch)?;
+        sha(&staged_ledger)?
     } else {
         before.clone()
     };
@@ -124,16 +147,10 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
         sha256_after: after,
     }];
     // A page written with `report --show-pii` is written again, masked.
-    let page = dir.join(REPORT_HTML_FILE);
+    let page = stage.join(REPORT_HTML_FILE);
     if page.exists() {
-        let sha = |p: &Path| {
-            sha256_file(p).map_err(|source| PurgeError::Io {
-                path: p.to_path_buf(),
-                source,
-            })
-        };
         let before = sha(&page)?;
-        write_report_html(dir, &page, &HtmlOptions::default())?;
+        write_report_html(&stage, &page, &HtmlOptions::default())?;
         let after = sha(&page)?;
         done.push(Purged {
             file: REPORT_HTML_FILE.to_string(),
@@ -143,8 +160,88 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
             sha256_after: after,
         });
     }
-    append_log(dir, manifest["run_month"].as_str().unwrap_or(""), &done)?;
+    append_log(&stage, manifest["run_month"].as_str().unwrap_or(""), &done)?;
+    rehash_manifest(&stage, &manifest, &done)?;
+    staging.commit()?;
     Ok(done)
+}
+
+/// Copies the files of `from` (and of its directories) into `to`.
+fn copy_files(from: &Path, to: &Path) -> Result<(), PurgeError> {
+    for entry in std::fs::read_dir(from).map_err(io_at(from))? {
+        let entry = entry.map_err(io_at(from))?;
+        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(io_at(&path))?.is_dir() {
+            std::fs::create_dir_all(&target).map_err(io_at(&target))?;
+            copy_files(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(io_at(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// One purge as the manifest records it: the files it changed, with their sha256
+/// before and after (keys in alphabetical order, as earlier purges read back).
+#[derive(serde::Serialize)]
+struct PurgeRecord<'a> {
+    files: Vec<PurgeRecordFile<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct PurgeRecordFile<'a> {
+    file: &'a str,
+    sha256_after: &'a str,
+    sha256_before: &'a str,
+    values_blanked: u64,
+}
+
+/// The manifest's fields a purge writes, last in the manifest.
+#[derive(serde::Serialize)]
+struct ManifestTail {
+    outputs: Vec<OutputFile>,
+    purges: Vec<serde_json::Value>,
+}
+
+/// Writes the staged run's manifest again with the sha256 of every output as the purge
+/// left it (`outputs`) and the purge appended to `purges`. Everything before `outputs`
+/// is kept byte for byte.
+fn rehash_manifest(
+    stage: &Path,
+    manifest: &serde_json::Value,
+    done: &[Purged],
+) -> Result<(), PurgeError> {
+    let path = stage.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).map_err(io_at(&path))?;
+    // `outputs` and `purges` are the manifest's last fields; an older manifest has none.
+    let head = text
+        .find(",\n  \"outputs\": ")
+        .or_else(|| text.find(",\n  \"purges\": "))
+        .map_or_else(
+            || text.trim_end().trim_end_matches('}').trim_end(),
+            |at| &text[..at],
+        );
+    let record = PurgeRecord {
+        files: done
+            .iter()
+            .filter(|p| p.sha256_before != p.sha256_after)
+            .map(|p| PurgeRecordFile {
+                file: &p.file,
+                sha256_after: &p.sha256_after,
+                sha256_before: &p.sha256_before,
+                values_blanked: p.values,
+            })
+            .collect(),
+    };
+    let mut purges = manifest["purges"].as_array().cloned().unwrap_or_default();
+    purges.push(serde_json::to_value(&record).map_err(|e| io_at(&path)(e.into()))?);
+    let tail = ManifestTail {
+        outputs: output_files(stage).map_err(io_at(stage))?,
+        purges,
+    };
+    let tail = serde_json::to_string_pretty(&tail).map_err(|e| io_at(&path)(e.into()))?;
+    let body = tail.strip_prefix('{').unwrap_or(&tail);
+    std::fs::write(&path, format!("{head},{body}\n")).map_err(io_at(&path))
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, PurgeError> {
@@ -226,8 +323,9 @@ fn purge_batches(
     Ok((out, values))
 }
 
-/// The UKE text without the patient's name (RE 5), kana (RE 37) and the text of
-/// free-text comments (CO 5 of comment code 810000001), and how many non-empty values
+/// The UKE text without the patient's name (RE 5, [`PURGED_NAME`] kept in its place),
+/// the day and month of birth (RE 7, 1 January of the year kept), the kana (RE 37) and
+/// the text of free-text comments (CO 5 of comment code 810000001), and how many values
 /// were blanked.
 pub fn purge_uke_text(text: &str) -> (String, u64) {
     let mut blanked = 0u64;
@@ -238,16 +336,36 @@ pub fn purge_uke_text(text: &str) -> (String, u64) {
             Some("CO") => line.splitn(5, ',').map(str::to_string).collect(),
             _ => line.split(',').map(str::to_string).collect(),
         };
-        let targets: &[usize] = match fields.first().map(String::as_str) {
-            Some("RE") => &[4, 36],
-            Some("CO") if fields.get(3).map(String::as_str) == Some("810000001") => &[4],
-            _ => &[],
-        };
-        for &i in targets {
-            if let Some(f) = fields.get_mut(i).filter(|f| !f.is_empty()) {
-                f.clear();
-                blanked += 1;
+        match fields.first().map(String::as_str) {
+            Some("RE") => {
+                if let Some(f) = fields
+                    .get_mut(4)
+                    .filter(|f| !f.is_empty() && *f != PURGED_NAME)
+                {
+                    *f = PURGED_NAME.to_string();
+                    blanked += 1;
+                }
+                // YYYYMMDD: the ledger writes Western dates (1 January of an era
+                // year need not be in the era, so an era date would not read back).
+                if let Some(f) = fields
+                    .get_mut(6)
+                    .filter(|f| f.len() == 8 && f.is_ascii() && &f[4..] != "0101")
+                {
+                    f.replace_range(4.., "0101");
+                    blanked += 1;
+                }
+                if let Some(f) = fields.get_mut(36).filter(|f| !f.is_empty()) {
+                    f.clear();
+                    blanked += 1;
+                }
             }
+            Some("CO") if fields.get(3).map(String::as_str) == Some("810000001") => {
+                if let Some(f) = fields.get_mut(4).filter(|f| !f.is_empty()) {
+                    f.clear();
+                    blanked += 1;
+                }
+            }
+            _ => {}
         }
         lines.push(fields.join(","));
     }
@@ -334,13 +452,13 @@ mod tests {
         .join("\r\n");
         let text = text.as_str();
         let (clean, n) = purge_uke_text(text);
-        assert_eq!(n, 3);
-        for gone in ["小林", "コバヤシ", "港区", "03-0000"] {
+        assert_eq!(n, 4);
+        for gone in ["小林", "コバヤシ", "港区", "03-0000", "19650930"] {
             assert!(!clean.contains(gone), "{gone} left in {clean}");
         }
         for kept in [
             "みなと内科",
-            "19650930",
+            "RE,6,1112,202604,消去済,1,19650101,",
             "HO,77777777",
             "CO,11,1,820100001,コード",
             "GO,1,1234,99",

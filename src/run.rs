@@ -462,6 +462,14 @@ pub fn run_with(
     })?;
     write_json(&dir.join(MANIFEST_FILE), &manifest)?;
     write_report_html(&dir, &dir.join(REPORT_HTML_FILE), &HtmlOptions::default())?;
+    // The page was drawn from the manifest without the hashes; the manifest is written
+    // again with the hash of every output, the page's included.
+    let mut manifest = manifest;
+    manifest.outputs = crate::manifest::output_files(&dir).map_err(|source| RunError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    write_json(&dir.join(MANIFEST_FILE), &manifest)?;
     progress.finish();
     timings.lap("report", clock);
     write_json(&dir.join(TIMINGS_FILE), &timings)?;
@@ -517,15 +525,25 @@ fn check_ledger(
                 .chain(f.file.quarantined.iter().filter_map(|q| q.key))
         })
         .collect();
-    if let Some(r) = ledger
+    // Rows that cannot be retried count too: quarantined, they would still be counted
+    // beside the month's own receipt.
+    if let Some((key, line)) = ledger
         .claims
         .claims
         .iter()
-        .find(|r| month_keys.contains(&r.key))
+        .map(|r| (r.key, r.line))
+        .chain(
+            ledger
+                .claims
+                .file
+                .quarantined
+                .iter()
+                .filter_map(|q| q.key.map(|k| (k, q.line))),
+        )
+        .find(|(key, _)| month_keys.contains(key))
     {
         return Err(fail(format!(
-            "receipt {} (row {}) is also in this month's files: a receipt is either new or carried, not both",
-            r.key, r.line
+            "receipt {key} (row {line}) is also in this month's files: a receipt is either new or carried, not both"
         )));
     }
     Ok(())
@@ -1151,5 +1169,6 @@ fn build_manifest(
         pending,
         apportionment,
         conservation,
+        outputs: Vec::new(),
     })
 }

@@ -1,8 +1,10 @@
 //! `reseclear verify --run DIR`: the conservation checks recomputed from a finished
 //! run's files, independently of the run that wrote them — for auditors, and after a
 //! retention purge, which must leave every account as it was. Each check reads the
-//! files themselves (`receipts.parquet`, `apportionment.parquet`, `statements.csv`,
-//! `pending.parquet`) and compares them with one another and with `manifest.json`.
+//! files themselves (`receipts.parquet`, `apportionment.parquet`, `statements.parquet`
+//! and `statements.csv`, `pending.parquet`) and compares them with one another and with
+//! `manifest.json`, whose sha256 of every output file it checks too. A check that fails
+//! says, in words, which file and which figure disagree.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,7 +17,10 @@ use crate::ingest::parquet_table::{opt_str, Table};
 use crate::ingest::IngestError;
 use crate::report::read_apportionment_totals;
 use crate::resolve::outcome::Status;
-use crate::run::{APPORTIONMENT_FILE, LEDGER_FILE, MANIFEST_FILE, RECEIPTS_FILE, STATEMENTS_CSV};
+use crate::run::{
+    APPORTIONMENT_FILE, LEDGER_FILE, MANIFEST_FILE, RECEIPTS_FILE, STATEMENTS_CSV,
+    STATEMENTS_PARQUET,
+};
 
 /// One check: what was compared, and whether it held.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,12 +139,78 @@ fn json_yen(v: &serde_json::Value) -> BTreeMap<String, Yen> {
         .unwrap_or_default()
 }
 
-fn same<T: PartialEq + fmt::Debug>(file: &T, manifest: &T) -> (bool, String) {
-    if file == manifest {
-        (true, format!("{file:?}"))
-    } else {
-        (false, format!("files {file:?} ≠ manifest {manifest:?}"))
+/// A figure per status (or insurer) of a file against the manifest's, in words: "ok"
+/// with the figures, or each one that differs, naming both files.
+fn same<T: PartialEq + fmt::Display + Copy>(
+    what: &str,
+    file: (&str, &BTreeMap<String, T>),
+    manifest: &BTreeMap<String, T>,
+) -> (bool, String) {
+    let (file_name, figures) = file;
+    if figures == manifest {
+        let list: Vec<String> = figures.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        return (true, list.join(", "));
     }
+    let keys: std::collections::BTreeSet<&String> = figures.keys().chain(manifest.keys()).collect();
+    let differ: Vec<String> = keys
+        .into_iter()
+        .filter(|k| figures.get(*k) != manifest.get(*k))
+        .map(|k| {
+            let show = |v: Option<&T>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
+            format!(
+                "{what} {k}: {file_name} has {}, {MANIFEST_FILE} says {}",
+                show(figures.get(k)),
+                show(manifest.get(k))
+            )
+        })
+        .collect();
+    (false, differ.join("; "))
+}
+
+/// Each output file listed in the manifest against the file as it is, and the files
+/// the manifest does not list.
+fn check_outputs(dir: &Path, manifest: &serde_json::Value, v: &mut Verification) {
+    let Some(listed) = manifest["outputs"].as_array() else {
+        v.check(
+            "output files = the manifest's sha256",
+            false,
+            format!("{MANIFEST_FILE} lists no output files (a run older than the hashes): run the month again to have them hashed"),
+        );
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for o in listed {
+        let name = o["path"].as_str().unwrap_or_default();
+        names.insert(name.to_string());
+        let want = o["sha256"].as_str().unwrap_or_default();
+        match crate::manifest::sha256_file(&dir.join(name)) {
+            Ok(sha) if sha == want => {}
+            Ok(_) => problems.push(format!(
+                "{name} is not the file the manifest hashed (its sha256 differs): it was changed after the run"
+            )),
+            Err(e) => problems.push(format!("{name} cannot be read ({e})")),
+        }
+    }
+    match crate::manifest::output_names(dir) {
+        Ok(present) => problems.extend(
+            present
+                .iter()
+                .filter(|f| !names.contains(*f))
+                .map(|f| format!("{f} is not listed in {MANIFEST_FILE}")),
+        ),
+        Err(e) => problems.push(format!("{} cannot be listed ({e})", dir.display())),
+    }
+    let ok = problems.is_empty();
+    v.check(
+        "output files = the manifest's sha256",
+        ok,
+        if ok {
+            format!("{} files", listed.len())
+        } else {
+            problems.join("; ")
+        },
+    );
 }
 
 /// Recomputes the accounts of the run in `dir` from its files.
@@ -154,12 +225,23 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
     v.check(
         "manifest says balanced",
         c["balanced"] == serde_json::Value::Bool(true),
-        format!("problems: {}", c["problems"]),
+        match c["problems"].as_array() {
+            Some(p) if p.is_empty() => "no equation fails".to_string(),
+            Some(p) => p
+                .iter()
+                .map(|q| q.as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("; "),
+            None => format!("{MANIFEST_FILE} has no conservation.problems"),
+        },
     );
+
+    check_outputs(dir, &manifest, &mut v);
 
     let receipts = receipts_by_status(&dir.join(RECEIPTS_FILE))?;
     let (ok, detail) = same(
-        &receipts.receipts,
+        "receipts",
+        (RECEIPTS_FILE, &receipts.receipts),
         &json_counts(&c["receipts"]["by_status"]),
     );
     v.check("receipts by status", ok, detail);
@@ -168,11 +250,21 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
     v.check(
         "receipts in = Σ rows of receipts.parquet",
         in_total == receipts_in,
-        format!("{in_total} rows, {receipts_in} in"),
+        format!(
+            "{RECEIPTS_FILE} has {in_total} rows, {MANIFEST_FILE} says {receipts_in} receipts in"
+        ),
     );
-    let (ok, detail) = same(&receipts.cost, &json_yen(&c["yen"]["by_status"]));
+    let (ok, detail) = same(
+        "cost yen",
+        (RECEIPTS_FILE, &receipts.cost),
+        &json_yen(&c["yen"]["by_status"]),
+    );
     v.check("cost yen by status", ok, detail);
-    let (ok, detail) = same(&receipts.share, &json_yen(&c["insurer_share"]["by_status"]));
+    let (ok, detail) = same(
+        "insurer share yen",
+        (RECEIPTS_FILE, &receipts.share),
+        &json_yen(&c["insurer_share"]["by_status"]),
+    );
     v.check("insurer share by status", ok, detail);
 
     let parts = read_apportionment_totals(&dir.join(APPORTIONMENT_FILE))?;
@@ -180,7 +272,7 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         "each receipt's parts sum to its amount",
         parts.receipts_not_summing == 0,
         format!(
-            "{} of {} receipts do not",
+            "{APPORTIONMENT_FILE}: {} of {} receipts do not",
             parts.receipts_not_summing, parts.receipts
         ),
     );
@@ -189,12 +281,46 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         "apportioned receipts = receipts apportioned",
         parts.receipts == apportioned_receipts && parts.claims_yen == receipts.apportioned_share,
         format!(
-            "apportionment {} receipts {} yen; receipts.parquet {} apportioned, {} yen",
+            "{APPORTIONMENT_FILE} has {} receipts, {} yen; {RECEIPTS_FILE} has {} apportioned, {} yen",
             parts.receipts, parts.claims_yen, apportioned_receipts, receipts.apportioned_share
         ),
     );
 
-    let statements = read_statements(&dir.join(STATEMENTS_CSV))?;
+    let statements = read_statements_parquet(&dir.join(STATEMENTS_PARQUET))?;
+    let csv = read_statements(&dir.join(STATEMENTS_CSV))?;
+    let csv_differ: Vec<String> = statements
+        .keys()
+        .chain(csv.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| statements.get(*k) != csv.get(*k))
+        .map(|k| {
+            let show = |v: Option<&(Yen, Yen, Yen)>| {
+                v.map_or_else(
+                    || "no row".to_string(),
+                    |(r, a, o)| format!("routed {r}, apportioned {a}, owed {o}"),
+                )
+            };
+            format!(
+                "insurer {k}: {STATEMENTS_PARQUET} has {}, {STATEMENTS_CSV} has {}",
+                show(statements.get(k)),
+                show(csv.get(k))
+            )
+        })
+        .collect();
+    v.check(
+        "statements.csv = statements.parquet",
+        csv_differ.is_empty(),
+        if csv_differ.is_empty() {
+            format!("{} insurers", statements.len())
+        } else {
+            csv_differ
+                .into_iter()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    );
     let mut wrong = Vec::new();
     let mut owed_total = Yen(0);
     for (insurer, (routed, apportioned, owed)) in &statements {
@@ -208,7 +334,9 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
             || *apportioned != expect_apportioned
             || *owed != *routed + *apportioned
         {
-            wrong.push(insurer.clone());
+            wrong.push(format!(
+                "{insurer}: {STATEMENTS_PARQUET} routed {routed}, apportioned {apportioned}, owed {owed}; {RECEIPTS_FILE} routed {expect_routed}, {APPORTIONMENT_FILE} {expect_apportioned}"
+            ));
         }
         owed_total += *owed;
     }
@@ -221,7 +349,7 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         "statements = receipts + parts, per insurer",
         wrong.is_empty() && missing == 0,
         format!(
-            "{} insurers; {} differ{}; {missing} routed insurers without a statement",
+            "{} insurers; {} differ{}; {missing} routed insurers of {RECEIPTS_FILE} without a statement",
             statements.len(),
             wrong.len(),
             if wrong.is_empty() {
@@ -229,7 +357,7 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
             } else {
                 format!(
                     " ({})",
-                    wrong.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                    wrong.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
                 )
             }
         ),
@@ -238,7 +366,7 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
     v.check(
         "Σ owed of statements = manifest owed",
         owed_total == owed,
-        format!("{owed_total} / {owed}"),
+        format!("{STATEMENTS_PARQUET} owes {owed_total} yen, {MANIFEST_FILE} says {owed}"),
     );
 
     let ledger_rows = Table::read(&dir.join(LEDGER_FILE), &["last_status"])?.num_rows() as u64;
@@ -250,9 +378,40 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
     v.check(
         "pending ledger rows = open receipts",
         ledger_rows == open && ledger_rows == carried_out,
-        format!("{ledger_rows} rows, {open} open, {carried_out} carried out"),
+        format!("{LEDGER_FILE} has {ledger_rows} rows, {RECEIPTS_FILE} {open} open receipts, {MANIFEST_FILE} {carried_out} carried out"),
     );
     Ok(v)
+}
+
+/// `statements.parquet`: insurer → (routed, apportioned, owed).
+fn read_statements_parquet(path: &Path) -> Result<BTreeMap<String, (Yen, Yen, Yen)>, IngestError> {
+    let table = Table::read(
+        path,
+        &[
+            "insurer_number",
+            "routed_yen",
+            "apportioned_yen",
+            "owed_yen",
+        ],
+    )?;
+    let mut out = BTreeMap::new();
+    for b in table.batches() {
+        let insurer = b.utf8("insurer_number")?;
+        let (r, a, o) = (
+            b.i64("routed_yen")?,
+            b.i64("apportioned_yen")?,
+            b.i64("owed_yen")?,
+        );
+        let yen =
+            |c: &arrow::array::Int64Array, i: usize| Yen(if c.is_null(i) { 0 } else { c.value(i) });
+        for i in 0..b.num_rows() {
+            out.insert(
+                opt_str(insurer, i).unwrap_or_default().to_string(),
+                (yen(r, i), yen(a, i), yen(o, i)),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// `statements.csv`: insurer → (routed, apportioned, owed).

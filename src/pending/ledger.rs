@@ -23,7 +23,7 @@ use crate::domain::{
 };
 use crate::ingest::declarations::{CardIssued, Declaration};
 use crate::ingest::parquet_table::{opt_str, Batch, Table};
-use crate::ingest::uke::writer::{encode_line, uke_lines, DateStyle, UkeWriteError};
+use crate::ingest::uke::writer::{uke_lines, DateStyle, UkeWriteError};
 use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
 use crate::ingest::IngestError;
 use crate::report::{write_parquet_parallel, ReportError};
@@ -64,6 +64,12 @@ pub struct LedgerEntry {
 /// records the engine reads (RE, HO, KO, SN, CO) and GO. Nothing is invented: fields
 /// the engine does not keep (IR 10 telephone, RE 22 診療科, which the writer would make
 /// up) are left empty, and records it does not keep (SY, SI, IY …) are left out.
+///
+/// Whatever the reader accepted is written as it was read: Windows-31J characters
+/// (髙, ①, ㈱, the user-defined area), and the commas and quotes of a CO free text,
+/// which the reader takes whole as the record's last field. Unlike a UKE file written
+/// for intake ([`encode_line`](crate::ingest::uke::writer::encode_line)), the text is
+/// not narrowed to JIS X 0208. The errors name the record and field, never the text.
 pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeWriteError> {
     let mut receipt = receipt.clone();
     receipt.other_records.clear();
@@ -82,12 +88,68 @@ pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeW
             }
         }
     }
-    let mut bytes = Vec::new();
+    let mut text = String::new();
     for line in &lines {
-        encode_line(line, &mut bytes)?;
+        let last = line.fields.len().saturating_sub(1);
+        for (i, f) in line.fields.iter().enumerate() {
+            // Only a CO text, the record's last field, may hold a comma.
+            let comma_ok = line.id() == "CO" && i == last && i == 4;
+            if f.contains(['\r', '\n', '\u{1A}']) || (!comma_ok && f.contains(',')) {
+                return Err(UkeWriteError::Separator {
+                    line: line.line,
+                    field: i + 1,
+                    text: String::new(),
+                });
+            }
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(f);
+        }
+        text.push_str("\r\n");
     }
-    let (text, _, _) = SHIFT_JIS.decode(&bytes);
-    Ok(text.into_owned())
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.fields.iter().any(|f| encode_cp932(f).is_none()))
+    {
+        return Err(UkeWriteError::Unencodable {
+            line: line.line,
+            text: String::new(),
+        });
+    }
+    Ok(text)
+}
+
+/// `text` as Windows-31J bytes, the inverse of the readers' decoding (encoding_rs's
+/// Shift_JIS, which is Windows-31J): every character it decodes, the user-defined area
+/// (U+E000–U+E757, lead bytes 0xF0–0xF9) included, which encoding_rs decodes but does
+/// not encode. `None` when a character has no Windows-31J form.
+pub fn encode_cp932(text: &str) -> Option<Vec<u8>> {
+    let (bytes, _, unmappable) = SHIFT_JIS.encode(text);
+    if !unmappable {
+        return Some(bytes.into_owned());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let cp = u32::from(c);
+        if (0xE000..=0xE757).contains(&cp) {
+            // WHATWG index pointer 8836 + offset; lead and trail as the decoder reads them.
+            let pointer = 8836 + (cp - 0xE000);
+            let (lead, trail) = (pointer / 188, pointer % 188);
+            let lead = lead + if lead < 0x1F { 0x81 } else { 0xC1 };
+            let trail = trail + if trail < 0x3F { 0x40 } else { 0x41 };
+            out.push(u8::try_from(lead).ok()?);
+            out.push(u8::try_from(trail).ok()?);
+            continue;
+        }
+        let (bytes, _, unmappable) = SHIFT_JIS.encode(c.encode_utf8(&mut buf));
+        if unmappable {
+            return None;
+        }
+        out.extend_from_slice(&bytes);
+    }
+    Some(out)
 }
 
 mod col {
@@ -242,7 +304,8 @@ pub struct LedgerRead {
     /// Entries of the accepted receipts, in the order of `file.receipts`.
     pub entries: Vec<LedgerEntry>,
     pub rows_read: u64,
-    /// The month of the run that wrote the ledger (the latest `ledger_month`).
+    /// The month of the run that wrote the ledger (the latest `ledger_month` of any row,
+    /// quarantined rows included).
     pub ledger_month: Option<YearMonth>,
 }
 
@@ -301,6 +364,11 @@ pub fn read_ledger(
         for i in 0..batch.num_rows() {
             out.rows_read += 1;
             let row = out.rows_read;
+            // The writing run's month counts even for a row that cannot be retried: a
+            // ledger is refused for its own month whatever its rows hold.
+            let written =
+                opt_str(columns.ledger_month, i).and_then(|s| YearMonth::parse_iso(s).ok());
+            out.ledger_month = out.ledger_month.max(written);
             match columns
                 .entry(i)
                 .and_then(|e| match seen.get(&e.key) {
@@ -550,13 +618,12 @@ impl LedgerEntry {
             field: col::UKE,
             message,
         };
-        let (mut bytes, _, unmappable) = SHIFT_JIS.encode(&self.uke);
-        if unmappable {
+        let Some(mut bytes) = encode_cp932(&self.uke) else {
             return Err(bad(
-                "the receipt text has characters Shift_JIS cannot hold".into()
+                "the receipt text has characters Windows-31J cannot hold".into(),
             ));
-        }
-        bytes.to_mut().push(crate::ingest::uke::writer::EOF_BYTE);
+        };
+        bytes.push(crate::ingest::uke::writer::EOF_BYTE);
         let file = parse_uke(display, &bytes, config);
         let problem = file
             .quarantine

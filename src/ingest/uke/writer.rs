@@ -30,9 +30,10 @@ pub enum DateStyle {
 /// Why a file could not be written as valid UKE.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UkeWriteError {
-    #[error("line {line}: {text:?} is not encodable in Shift_JIS within JIS X 0208")]
+    // The messages never quote the text: it is a patient's name, address or phone.
+    #[error("line {line}: a field holds text not encodable in Shift_JIS within JIS X 0208")]
     Unencodable { line: u64, text: String },
-    #[error("line {line}: field {field} {text:?} contains a comma or a line break")]
+    #[error("line {line}: field {field} contains a comma or a line break")]
     Separator {
         line: u64,
         field: usize,
