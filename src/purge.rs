@@ -38,7 +38,7 @@ use crate::manifest::{output_files, sha256_file, OutputFile};
 use crate::output_dir::{OutputError, Staging};
 use crate::report::html::{write_report_html, HtmlOptions, HtmlReportError, REPORT_HTML_FILE};
 use crate::report::{write_parquet, ReportError};
-use crate::run::{LEDGER_FILE, MANIFEST_FILE};
+use crate::run::{LEDGER_FILE, MANIFEST_FILE, RUN_OUTPUT};
 
 /// The log of purges, in the run directory.
 pub const PURGE_LOG_FILE: &str = "purge_log.csv";
@@ -124,8 +124,8 @@ pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, Pu
     drop(table);
 
     // The run is copied and the copy purged; the copy replaces the run at the end.
-    let staging = Staging::begin(dir, MANIFEST_FILE, true)?;
-    let stage = staging.path().to_path_buf();
+    let staging = Staging::begin(dir, RUN_OUTPUT, true, &[])?;
+    let stage = staging.path();
     copy_files(dir, &stage)?;
     let staged_ledger = stage.join(LEDGER_FILE);
     let after = if values > 0 {

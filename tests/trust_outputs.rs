@@ -62,6 +62,7 @@ fn july(dir: &Path) {
         roster_csv: false,
         broken_files: false,
         billing_month: YearMonth::parse_iso("2026-07").expect("month"),
+        force: false,
     })
     .expect("generate");
 }
