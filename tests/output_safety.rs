@@ -505,7 +505,7 @@ fn kill_after(mut cmd: Command, delay: Duration) {
 }
 
 #[test]
-fn two_hundred_random_kills_of_run_and_apportion_each_leave_a_complete_output() {
+fn two_hundred_and_fifty_random_kills_of_run_apportion_and_purge_each_leave_a_complete_output() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let refs = references(tmp.path());
     let configs = [config(tmp.path(), 0), config(tmp.path(), 1)];
@@ -555,6 +555,39 @@ fn two_hundred_random_kills_of_run_and_apportion_each_leave_a_complete_output() 
             now.keys().collect::<Vec<_>>()
         );
     }
+
+    // purge: rewrites the run in place; a kill leaves the run as it was, or purged
+    // once more (its log one entry longer) and still verifiable.
+    let settled = tmp.path().join("settled");
+    ok(run(&sample(), &settled).arg("--config").arg(&configs[0]));
+    let purge = || {
+        let mut cmd = bin();
+        cmd.args(["--quiet", "purge", "--run"]).arg(&settled);
+        cmd
+    };
+    ok(&mut purge());
+    let started = Instant::now();
+    ok(&mut purge());
+    let purge_time = started.elapsed().as_micros() as u64;
+    let mut purged = 0;
+    for i in 0..40 {
+        let before = tree(&settled);
+        kill_after(
+            purge(),
+            Duration::from_micros(rng.below(purge_time + purge_time / 4)),
+        );
+        let now = tree(&settled);
+        if now != before {
+            let (old, new) = (&before["purge_log.csv"], &now["purge_log.csv"]);
+            assert!(
+                new.len() > old.len() && new.starts_with(old),
+                "kill {i}: the purge log lost entries"
+            );
+            purged += 1;
+        }
+        ok(bin().args(["verify", "--run"]).arg(&settled));
+    }
+    assert!(purged < 40, "some purges were killed before they finished");
 }
 
 fn apportion(run: &Path, out: &Path, basis: usize) -> Command {
