@@ -1,0 +1,173 @@
+//! Issue 16, items 7, 8, 9 and 13, end to end through the `reseclear` binary: walking
+//! the input (symbolic links, FIFOs, devices, identical copies), the encoding of a UKE
+//! file decided for the whole file, broken CSV inputs, and CSV cells a spreadsheet
+//! would run as formulas. Every run has a timeout, so a hang fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the sample month into a temporary directory.
+fn sample_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let target = to.join(path.file_name().expect("name"));
+            if path.is_dir() {
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy(&root().join("fixtures/sample"), dir.path());
+    dir
+}
+
+struct Ran {
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Runs `reseclear run` on `input` into `out`, killed after 120 s (a hang is a
+/// failure, not a stuck CI job).
+fn run(input: &Path, out: &Path) -> Ran {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reseclear"))
+        .args(["run", "--quiet", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn reseclear");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stderr = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut stderr)
+                .expect("read stderr");
+            return Ran {
+                code: status.code(),
+                stderr,
+            };
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            child.kill().expect("kill");
+            panic!("reseclear run did not end within 120 s: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run_ok(input: &Path) -> (tempfile::TempDir, serde_json::Value, String) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let ran = run(input, out.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest is JSON");
+    assert_eq!(manifest["conservation"]["balanced"], true, "{manifest}");
+    let quarantine =
+        std::fs::read_to_string(out.path().join("quarantine.csv")).expect("quarantine.csv");
+    (out, manifest, quarantine)
+}
+
+/// The quarantine rows of `file` (its lines of quarantine.csv).
+fn rows_of<'q>(quarantine: &'q str, file: &str) -> Vec<&'q str> {
+    quarantine
+        .lines()
+        .filter(|l| l.starts_with(&format!("{file},")))
+        .collect()
+}
+
+fn n(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+const SAMPLE_FILES: u64 = 18;
+const SAMPLE_RECEIPTS: u64 = 425;
+
+#[test]
+fn symbolic_links_out_of_the_input_or_into_a_loop_are_not_followed() {
+    let input = sample_copy();
+    let d = input.path();
+    // A loop (uke/1/loop → the input directory), a system file dressed as a UKE file,
+    // and a link to nowhere.
+    std::os::unix::fs::symlink(d, d.join("uke/1/loop")).expect("symlink");
+    std::os::unix::fs::symlink("/etc/passwd", d.join("uke/2/PASSWD.UKE")).expect("symlink");
+    std::os::unix::fs::symlink(d.join("gone"), d.join("uke/GONE.UKE")).expect("symlink");
+    let (_out, m, q) = run_ok(d);
+    // Each file once: before, the loop read every file again (41 times in all).
+    assert_eq!(n(&m["uke"]["files"]), SAMPLE_FILES, "{}", m["uke"]);
+    assert_eq!(n(&m["uke"]["receipts_read"]), SAMPLE_RECEIPTS);
+    for (file, says) in [
+        ("uke/1/loop", "already walked"),
+        ("uke/2/PASSWD.UKE", "outside the input directory"),
+        ("uke/GONE.UKE", "cannot be followed"),
+    ] {
+        let rows = rows_of(&q, file);
+        assert_eq!(rows.len(), 1, "{file}: {q}");
+        assert!(
+            rows[0].contains(says) && rows[0].ends_with(",notice,"),
+            "{}",
+            rows[0]
+        );
+    }
+    // Nothing of the system file was read.
+    assert!(!q.contains("root:"), "{q}");
+}
+
+#[test]
+fn a_fifo_or_a_device_is_skipped_with_a_notice_not_read_forever() {
+    let input = sample_copy();
+    let d = input.path();
+    let fifo = d.join("uke/1/STUCK.UKE");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a NUL-terminated path and a mode; mkfifo touches nothing else.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    // /dev/zero through a link inside the input: a device, never ending.
+    std::os::unix::fs::symlink("/dev/zero", d.join("uke/ZERO.UKE")).expect("symlink");
+    let (_out, m, q) = run_ok(d);
+    assert_eq!(n(&m["uke"]["files"]), SAMPLE_FILES);
+    let fifo_rows = rows_of(&q, "uke/1/STUCK.UKE");
+    assert_eq!(fifo_rows.len(), 1, "{q}");
+    assert!(fifo_rows[0].contains("not a regular file (a FIFO)"), "{q}");
+    assert_eq!(rows_of(&q, "uke/ZERO.UKE").len(), 1, "{q}");
+}
+
+#[test]
+fn a_byte_identical_copy_is_read_once_with_a_notice_naming_both() {
+    let input = sample_copy();
+    let d = input.path();
+    std::fs::create_dir_all(d.join("uke/resent/0735431")).expect("mkdir");
+    std::fs::copy(
+        d.join("uke/1/0735431/RECEIPTC.UKE"),
+        d.join("uke/resent/0735431/RECEIPTC.UKE"),
+    )
+    .expect("copy");
+    let (_out, m, q) = run_ok(d);
+    assert_eq!(n(&m["uke"]["files"]), SAMPLE_FILES);
+    assert_eq!(n(&m["uke"]["receipts_read"]), SAMPLE_RECEIPTS);
+    // Not read, so its receipts are not quarantined as duplicates either.
+    assert_eq!(n(&m["uke"]["receipts_quarantined"]), 15);
+    let rows = rows_of(&q, "uke/resent/0735431/RECEIPTC.UKE");
+    assert_eq!(rows.len(), 1, "{q}");
+    assert!(
+        rows[0].contains("byte-identical to uke/1/0735431/RECEIPTC.UKE"),
+        "{}",
+        rows[0]
+    );
+}
