@@ -171,3 +171,86 @@ fn a_byte_identical_copy_is_read_once_with_a_notice_naming_both() {
         rows[0]
     );
 }
+
+/// The sample's file at `rel`, decoded from Shift_JIS.
+fn sample_text(rel: &str) -> String {
+    let bytes = std::fs::read(root().join("fixtures/sample").join(rel)).expect("read");
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    text.into_owned()
+}
+
+/// Receipts (RE records) in a UKE text.
+fn receipts_in(text: &str) -> u64 {
+    text.lines().filter(|l| l.starts_with("RE,")).count() as u64
+}
+
+#[test]
+fn a_utf8_bom_or_mixed_uke_file_is_quarantined_whole_not_read_as_mojibake() {
+    let input = sample_copy();
+    let d = input.path();
+    let (a, b, c) = (
+        "uke/1/2847580/RECEIPTC.UKE",
+        "uke/1/4010013/RECEIPTC.UKE",
+        "uke/2/4568390/RECEIPTC.UKE",
+    );
+    // A UTF-8 file whose IR line happens to be ASCII (the clinic's name in letters):
+    // read line by line, its first lines decode and the rest were mojibake.
+    let text_a = sample_text(a);
+    let ascii_ir: Vec<String> = text_a
+        .split("\r\n")
+        .map(|l| {
+            if l.starts_with("IR,") {
+                let mut f: Vec<&str> = l.split(',').collect();
+                f[6] = "CLINIC";
+                f.join(",")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(d.join(a), ascii_ir.join("\r\n")).expect("write");
+    // A Shift_JIS file behind a UTF-8 byte order mark.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(std::fs::read(d.join(b)).expect("read"));
+    std::fs::write(d.join(b), bom).expect("write");
+    // Shift_JIS, but one RE line (a name) in UTF-8.
+    let text_c = sample_text(c);
+    let mut mixed = Vec::new();
+    let mut done = false;
+    for line in text_c.split_inclusive("\r\n") {
+        if !done && line.starts_with("RE,") && !line.is_ascii() {
+            mixed.extend(line.as_bytes());
+            done = true;
+        } else {
+            mixed.extend(encoding_rs::SHIFT_JIS.encode(line).0.iter());
+        }
+    }
+    assert!(done);
+    std::fs::write(d.join(c), mixed).expect("write");
+
+    let (out, m, q) = run_ok(d);
+    for (file, says) in [
+        (a, "is UTF-8 text (line 2 is its first beyond ASCII)"),
+        (b, "byte order mark"),
+        (c, "mixed encodings"),
+    ] {
+        let whole: Vec<&str> = rows_of(&q, file)
+            .into_iter()
+            .filter(|r| r.contains(",file,"))
+            .collect();
+        assert_eq!(whole.len(), 1, "{file}: {q}");
+        assert!(whole[0].contains(says), "{}", whole[0]);
+    }
+    // Every receipt of the three is counted and quarantined, none accepted.
+    let in_three = receipts_in(&text_a) + receipts_in(&sample_text(b)) + receipts_in(&text_c);
+    assert_eq!(n(&m["uke"]["receipts_read"]), SAMPLE_RECEIPTS);
+    assert_eq!(
+        n(&m["uke"]["receipts_quarantined"]),
+        15 + in_three,
+        "{}",
+        m["uke"]
+    );
+    assert_eq!(n(&m["uke"]["files_quarantined"]), 3 + 3, "{}", m["uke"]);
+    drop(out);
+}

@@ -205,6 +205,16 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                             ),
                         ));
                     }
+                    if let Some(line) = utf8_japanese_line(all) {
+                        return Err(IngestError::invalid(
+                            path,
+                            format!(
+                                "mixed encodings: line {line} is UTF-8 text, but the file is \
+                                 not valid UTF-8 at {bad_utf8}; a file is read in one encoding \
+                                 or not at all (re-export it in UTF-8 or Shift_JIS)"
+                            ),
+                        ));
+                    }
                     match decode_shift_jis(all) {
                         Ok(text) => Ok(DecodedText {
                             text,
@@ -230,6 +240,16 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                      \"shift_jis\" (use \"utf-8\" or \"auto\")",
                 ));
             }
+            if let Some(line) = utf8_japanese_line(all) {
+                return Err(IngestError::invalid(
+                    path,
+                    format!(
+                        "line {line} is UTF-8 text, but ingest.csv_encoding is \"shift_jis\": \
+                         it would be read as mojibake (use \"utf-8\" or \"auto\"; a file of \
+                         mixed encodings must be re-exported in one)"
+                    ),
+                ));
+            }
             decode_shift_jis(all)
                 .map(|text| DecodedText {
                     text,
@@ -247,6 +267,27 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                 })
         }
     }
+}
+
+/// The first line (1-based) that is UTF-8 text holding a character of U+3000 or
+/// above (kana, kanji, full-width forms: Japanese written in UTF-8), if any. Shift_JIS
+/// Japanese text is practically never valid UTF-8 holding such characters (its kana
+/// lead bytes 0x82/0x83 are UTF-8 continuation bytes), so such a line in a file that
+/// is otherwise Shift_JIS means the file mixes encodings.
+pub fn utf8_japanese_line(bytes: &[u8]) -> Option<u64> {
+    let mut line = 0u64;
+    for raw in bytes.split(|&b| b == b'\n') {
+        line += 1;
+        if raw.is_ascii() {
+            continue;
+        }
+        if let Ok(text) = std::str::from_utf8(raw) {
+            if text.chars().any(|c| c >= '\u{3000}') {
+                return Some(line);
+            }
+        }
+    }
+    None
 }
 
 fn bom_len(has_bom: bool) -> usize {
@@ -545,6 +586,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2, byte offset 2"), "{e}");
+    }
+
+    #[test]
+    fn a_utf8_line_in_a_shift_jis_file_is_mixed_encodings_not_mojibake() {
+        let mut bytes = SHIFT_JIS
+            .encode("氏名,カナ\n山田 太郎,ﾔﾏﾀﾞ\n")
+            .0
+            .into_owned();
+        bytes.extend("鈴木 一郎,ｽｽﾞｷ\n".as_bytes());
+        let e = decode_csv(p(), &bytes, CsvEncoding::Auto)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mixed encodings: line 3 is UTF-8"), "{e}");
+        let e = decode_csv(p(), "a\n山田\n".as_bytes(), CsvEncoding::ShiftJis)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2 is UTF-8 text"), "{e}");
+        // Shift_JIS Japanese is not taken for UTF-8.
+        assert_eq!(
+            utf8_japanese_line(&SHIFT_JIS.encode("ｱｲｳ,山田,カナ\n").0),
+            None
+        );
     }
 
     #[test]
