@@ -254,3 +254,89 @@ fn a_utf8_bom_or_mixed_uke_file_is_quarantined_whole_not_read_as_mojibake() {
     assert_eq!(n(&m["uke"]["files_quarantined"]), 3 + 3, "{}", m["uke"]);
     drop(out);
 }
+
+#[test]
+fn an_unterminated_quote_or_a_nul_in_declarations_quarantines_that_row_only() {
+    let input = sample_copy();
+    let d = input.path();
+    let text = std::fs::read_to_string(d.join("declarations.csv")).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rows = lines.len() as u64 - 1;
+    // Line 3: an opening quote never closed; line 6: a NUL byte.
+    lines[2] = lines[2].replacen(",shaho,", ",\"shaho,", 1);
+    lines[5].push('\0');
+    std::fs::write(d.join("declarations.csv"), lines.join("\n") + "\n").expect("write");
+    let (_out, m, q) = run_ok(d);
+    // Before: the quote swallowed every row after line 3 into one field.
+    assert_eq!(
+        n(&m["declarations"]["rows_read"]),
+        rows,
+        "{}",
+        m["declarations"]
+    );
+    assert_eq!(n(&m["declarations"]["rows_quarantined"]), 2);
+    assert_eq!(n(&m["declarations"]["rows_accepted"]), rows - 2);
+    let bad = rows_of(&q, "declarations.csv");
+    assert!(
+        bad.iter()
+            .any(|r| r.starts_with("declarations.csv,3,") && r.contains("unterminated quote")),
+        "{q}"
+    );
+    assert!(
+        bad.iter()
+            .any(|r| r.starts_with("declarations.csv,6,") && r.contains("NUL")),
+        "{q}"
+    );
+    // No personal data of the rows shown.
+    assert!(!q.contains("鈴木"), "{q}");
+}
+
+#[test]
+fn an_unterminated_quote_in_a_csv_roster_does_not_swallow_the_rest() {
+    let input = tempfile::tempdir().expect("tempdir");
+    let generated = Command::new(env!("CARGO_BIN_EXE_reseclear"))
+        .args([
+            "generate",
+            "--persons",
+            "600",
+            "--receipts",
+            "120",
+            "--seed",
+            "5",
+            "--roster-csv",
+            "--quiet",
+            "--out",
+        ])
+        .arg(input.path())
+        .output()
+        .expect("generate");
+    assert!(generated.status.success(), "{generated:?}");
+    let path = input.path().join("roster.csv");
+    let text = std::fs::read_to_string(&path).expect("roster.csv");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rows = lines.len() as u64 - 1;
+    // A quote opened in the name of line 10 and never closed.
+    let mut fields: Vec<String> = lines[9].split(',').map(str::to_string).collect();
+    fields[5] = format!("\"{}", fields[5]);
+    lines[9] = fields.join(",");
+    // A ragged row (a field short) on line 20.
+    let cut = lines[19].rfind(',').expect("comma");
+    lines[19].truncate(cut);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let (_out, m, q) = run_ok(input.path());
+    assert_eq!(n(&m["roster"]["rows_read"]), rows, "{}", m["roster"]);
+    assert_eq!(n(&m["roster"]["rows_quarantined"]), 2, "{}", m["roster"]);
+    assert_eq!(n(&m["roster"]["rows_accepted"]), rows - 2);
+    assert!(
+        rows_of(&q, "roster.csv")
+            .iter()
+            .any(|r| r.starts_with("roster.csv,10,") && r.contains("unterminated quote")),
+        "{q}"
+    );
+    assert!(
+        rows_of(&q, "roster.csv")
+            .iter()
+            .any(|r| r.starts_with("roster.csv,20,") && r.contains("expected 15 fields")),
+        "{q}"
+    );
+}

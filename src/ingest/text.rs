@@ -466,6 +466,65 @@ pub fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
+/// Lines that cannot be a row, found before the `csv` crate splits records: a line
+/// with an odd number of `"` (an unterminated quote, which would otherwise swallow
+/// every row after it into one field — these inputs hold no line breaks inside a
+/// field), or one holding a NUL byte. Each is a quarantined row naming its line, and
+/// is blanked in `text` (an empty line is no record), so the rows after it are read.
+/// A header row with such a fault makes the file unreadable. Returns the rows, in
+/// line order; the caller counts them as rows read.
+pub fn screen_rows(
+    path: &Path,
+    display: &str,
+    record_kind: &str,
+    text: &mut String,
+) -> Result<Vec<crate::validate::QuarantineRow>, IngestError> {
+    let fault = |line: &str| -> Option<&'static str> {
+        if line.contains('\0') {
+            Some("the row holds a NUL byte, which no field of the contract has; row skipped")
+        } else if line.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+            Some("the row has an unterminated quote (an odd number of '\"'; a field may not hold a line break); row skipped, and the rows after it are read")
+        } else {
+            None
+        }
+    };
+    let quotes = memchr::memchr(b'"', text.as_bytes()).is_some();
+    let nul = memchr::memchr(0, text.as_bytes()).is_some();
+    if !nul && (!quotes || !text.lines().any(|l| fault(l).is_some())) {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    let mut kept = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let n = i as u64 + 1;
+        match fault(line) {
+            Some(reason) if n == 1 => {
+                return Err(IngestError::invalid(
+                    path,
+                    format!("line 1 (the header row): {reason}"),
+                ))
+            }
+            Some(reason) => {
+                rows.push(crate::validate::QuarantineRow::new(
+                    display,
+                    n,
+                    record_kind,
+                    "-",
+                    "",
+                    reason,
+                    crate::validate::Scope::Row,
+                ));
+                if line.ends_with('\n') {
+                    kept.push('\n');
+                }
+            }
+            None => kept.push_str(line),
+        }
+    }
+    *text = kept;
+    Ok(rows)
+}
+
 /// Reads the header row of `reader` into a [`Header`].
 pub fn read_header(path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Header, IngestError> {
     let record = reader
@@ -608,6 +667,30 @@ mod tests {
             utf8_japanese_line(&SHIFT_JIS.encode("ｱｲｳ,山田,カナ\n").0),
             None
         );
+    }
+
+    #[test]
+    fn an_unterminated_quote_or_a_nul_is_a_row_and_the_rest_is_read() {
+        let mut text = "a,b\n1,\"x\n2,y\n3,\0\n4,\"q\"\"\"\n".to_string();
+        let rows = screen_rows(p(), "insurers.csv", "insurers", &mut text).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 4],
+            "{rows:?}"
+        );
+        assert!(rows[0].reason.contains("unterminated quote"));
+        assert!(rows[1].reason.contains("NUL"));
+        // The lines are blanked, so the others keep their line numbers.
+        assert_eq!(text, "a,b\n\n2,y\n\n4,\"q\"\"\"\n");
+        let mut lines = csv_reader(&text);
+        let mut record = csv::StringRecord::new();
+        let mut seen = Vec::new();
+        while lines.read_record(&mut record).unwrap() {
+            seen.push((record_line(&record), record[0].to_string()));
+        }
+        assert_eq!(seen, [(3, "2".to_string()), (5, "4".to_string())]);
+        let mut header = "a,\"b\n1,2\n".to_string();
+        assert!(screen_rows(p(), "x", "x", &mut header).is_err());
     }
 
     #[test]
