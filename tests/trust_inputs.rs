@@ -340,3 +340,35 @@ fn an_unterminated_quote_in_a_csv_roster_does_not_swallow_the_rest() {
         "{q}"
     );
 }
+
+#[test]
+fn cells_a_spreadsheet_would_run_are_written_with_a_leading_apostrophe() {
+    let input = sample_copy();
+    let d = input.path();
+    // A file name and a declared clinic code that are formulas.
+    std::fs::write(d.join("=HYPERLINK(\"http-x\").txt"), b"x").expect("write");
+    let text = std::fs::read_to_string(d.join("declarations.csv")).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1] = lines[1].replacen("4010013,", "@SUM(1+1),", 1);
+    std::fs::write(d.join("declarations.csv"), lines.join("\n") + "\n").expect("write");
+    let (_out, _m, q) = run_ok(d);
+    let mut reader = csv::Reader::from_reader(q.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert!(
+        rows.iter()
+            .any(|r| &r[0] == "'=HYPERLINK(\"http-x\").txt" && &r[6] == "notice"),
+        "{q}"
+    );
+    assert!(rows.iter().any(|r| &r[4] == "'@SUM(1+1)"), "{q}");
+    // No cell of the file starts a formula.
+    for r in &rows {
+        for cell in r {
+            assert!(
+                cell == "-"
+                    || !cell.starts_with(['=', '+', '@', '\t', '\r'])
+                        && !(cell.starts_with('-') && cell.parse::<f64>().is_err()),
+                "{cell:?} in {q}"
+            );
+        }
+    }
+}
