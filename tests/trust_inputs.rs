@@ -319,9 +319,9 @@ fn an_unterminated_quote_in_a_csv_roster_does_not_swallow_the_rest() {
     let mut fields: Vec<String> = lines[9].split(',').map(str::to_string).collect();
     fields[5] = format!("\"{}", fields[5]);
     lines[9] = fields.join(",");
-    // A ragged row (a field short) on line 20.
-    let cut = lines[19].rfind(',').expect("comma");
-    lines[19].truncate(cut);
+    // A ragged row (a field short) right after it, on line 11: it must keep its line.
+    let cut = lines[10].rfind(',').expect("comma");
+    lines[10].truncate(cut);
     std::fs::write(&path, lines.join("\n") + "\n").expect("write");
     let (_out, m, q) = run_ok(input.path());
     assert_eq!(n(&m["roster"]["rows_read"]), rows, "{}", m["roster"]);
@@ -336,7 +336,7 @@ fn an_unterminated_quote_in_a_csv_roster_does_not_swallow_the_rest() {
     assert!(
         rows_of(&q, "roster.csv")
             .iter()
-            .any(|r| r.starts_with("roster.csv,20,") && r.contains("expected 15 fields")),
+            .any(|r| r.starts_with("roster.csv,11,") && r.contains("expected 15 fields")),
         "{q}"
     );
 }

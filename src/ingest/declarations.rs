@@ -256,14 +256,17 @@ pub fn read_declarations(
 
     let mut declarations = Vec::new();
     let mut rows_read = screened.len() as u64;
-    let mut quarantine = screened;
+    let mut quarantine = screened.clone();
     // (clinic, month, number) → (organization, first line) of accepted rows.
     let mut seen: BTreeMap<KeyWithoutOrganization, Vec<(Option<Organization>, u64)>> =
         BTreeMap::new();
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, rows_read)? {
-        rows_read += 1;
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
+        rows_read += 1;
         if let Some(row) = text::field_count_problem(display, RECORD, &record, &header) {
             quarantine.push(row);
             continue;

@@ -100,11 +100,14 @@ pub fn read_insurers(
     let mut master = InsurerMaster::default();
     let mut first_line: BTreeMap<InsurerNumber, u64> = BTreeMap::new();
     let mut rows_read = screened.len() as u64;
-    let mut quarantine = screened;
+    let mut quarantine = screened.clone();
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, rows_read)? {
-        rows_read += 1;
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
+        rows_read += 1;
         let row = |field: &str, value: &str, reason: String| {
             QuarantineRow::new(display, line, RECORD, field, value, reason, Scope::Row)
         };

@@ -692,10 +692,13 @@ fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterR
 
     let mut builder = RosterBuilder::new(display);
     builder.rows_read += screened.len() as u64;
-    builder.quarantine.extend(screened);
+    builder.quarantine.extend(screened.iter().cloned());
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, builder.rows_read)? {
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
         if let Some(problem) = text::field_count_problem(display, RECORD, &record, &header) {
             builder.rows_read += 1;
             builder.quarantine.push(problem);

@@ -470,9 +470,10 @@ pub fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 /// with an odd number of `"` (an unterminated quote, which would otherwise swallow
 /// every row after it into one field — these inputs hold no line breaks inside a
 /// field), or one holding a NUL byte. Each is a quarantined row naming its line, and
-/// is blanked in `text` (an empty line is no record), so the rows after it are read.
-/// A header row with such a fault makes the file unreadable. Returns the rows, in
-/// line order; the caller counts them as rows read.
+/// is blanked in `text` (a row of empty fields, which the caller passes over by its
+/// line: see [`screened`]), so the rows after it are read. A header row with such a
+/// fault makes the file unreadable. Returns the rows, in line order; the caller counts
+/// them as rows read.
 pub fn screen_rows(
     path: &Path,
     display: &str,
@@ -494,6 +495,16 @@ pub fn screen_rows(
         return Ok(Vec::new());
     }
     let mut rows = Vec::new();
+    // A skipped line becomes a row of empty fields, one per header column: the csv
+    // crate reads it where it stands (an empty line it would skip, and give the next
+    // record the empty line's number), and the reader passes over it by its line.
+    let header_fields = text
+        .lines()
+        .next()
+        .filter(|l| fault(l).is_none())
+        .map(|l| csv_reader(l).headers().map(|h| h.len()).unwrap_or(1))
+        .unwrap_or(1);
+    let blank = ",".repeat(header_fields.saturating_sub(1));
     let mut kept = String::with_capacity(text.len());
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let n = i as u64 + 1;
@@ -514,6 +525,7 @@ pub fn screen_rows(
                     reason,
                     crate::validate::Scope::Row,
                 ));
+                kept.push_str(&blank);
                 if line.ends_with('\n') {
                     kept.push('\n');
                 }
@@ -523,6 +535,12 @@ pub fn screen_rows(
     }
     *text = kept;
     Ok(rows)
+}
+
+/// Whether the record on `line` is one [`screen_rows`] blanked (its row is already in
+/// the quarantine); `rows` are what it returned.
+pub fn screened(rows: &[crate::validate::QuarantineRow], line: u64) -> bool {
+    !rows.is_empty() && rows.binary_search_by_key(&line, |r| r.line).is_ok()
 }
 
 /// Reads the header row of `reader` into a [`Header`].
@@ -681,12 +699,14 @@ mod tests {
         assert!(rows[0].reason.contains("unterminated quote"));
         assert!(rows[1].reason.contains("NUL"));
         // The lines are blanked, so the others keep their line numbers.
-        assert_eq!(text, "a,b\n\n2,y\n\n4,\"q\"\"\"\n");
+        assert_eq!(text, "a,b\n,\n2,y\n,\n4,\"q\"\"\"\n");
         let mut lines = csv_reader(&text);
         let mut record = csv::StringRecord::new();
         let mut seen = Vec::new();
         while lines.read_record(&mut record).unwrap() {
-            seen.push((record_line(&record), record[0].to_string()));
+            if !screened(&rows, record_line(&record)) {
+                seen.push((record_line(&record), record[0].to_string()));
+            }
         }
         assert_eq!(seen, [(3, "2".to_string()), (5, "4".to_string())]);
         let mut header = "a,\"b\n1,2\n".to_string();
