@@ -192,7 +192,21 @@ impl Inputs {
                     notices,
                 })
             }
-            _ => Err(fail(format!("missing {}", missing.join(", ")))),
+            _ => {
+                // A roster or master behind a link out of the directory (or a FIFO) is
+                // missing because it was not read: say so.
+                let passed_over: Vec<String> = notices
+                    .iter()
+                    .filter(|n| !n.file.contains('/'))
+                    .map(|n| format!("{}: {}", n.file, n.reason))
+                    .collect();
+                let also = if passed_over.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (not read: {})", passed_over.join("; "))
+                };
+                Err(fail(format!("missing {}{also}", missing.join(", "))))
+            }
         }
     }
 

@@ -131,6 +131,34 @@ fn symbolic_links_out_of_the_input_or_into_a_loop_are_not_followed() {
 }
 
 #[test]
+fn a_roster_behind_a_link_out_of_the_input_is_a_clear_error_naming_it() {
+    let input = sample_copy();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let d = input.path();
+    std::fs::rename(
+        d.join("roster.parquet"),
+        elsewhere.path().join("roster.parquet"),
+    )
+    .expect("move");
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("roster.parquet"),
+        d.join("roster.parquet"),
+    )
+    .expect("symlink");
+    let out = tempfile::tempdir().expect("tempdir");
+    let ran = run(d, out.path());
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("missing the roster")
+            && ran
+                .stderr
+                .contains("roster.parquet: a symbolic link to a path outside the input directory"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
 fn a_fifo_or_a_device_is_skipped_with_a_notice_not_read_forever() {
     let input = sample_copy();
     let d = input.path();
