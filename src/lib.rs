@@ -9,6 +9,7 @@
 pub mod apportion;
 pub mod compare;
 pub mod config;
+pub mod csv_cell;
 pub mod domain;
 pub mod evaluate;
 pub mod explain;

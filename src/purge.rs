@@ -413,7 +413,11 @@ fn append_log(dir: &Path, run_month: &str, done: &[Purged]) -> Result<(), PurgeE
         writeln!(
             f,
             "{now},{run_month},{},{},{},{},{}",
-            p.file, p.rows, p.values, p.sha256_before, p.sha256_after
+            crate::csv_cell::neutralize(&p.file),
+            p.rows,
+            p.values,
+            p.sha256_before,
+            p.sha256_after
         )
         .map_err(io)?;
     }

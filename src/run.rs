@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::domain::{ReceiptKey, YearMonth, Yen};
 use crate::ingest::declarations::Declaration;
 use crate::ingest::declarations::{read_declarations, DeclarationRead};
+use crate::ingest::discover;
 use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, Roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
@@ -120,12 +121,17 @@ pub struct Inputs {
     pub insurers: PathBuf,
     /// Top-level files that are none of the above, reported as ignored.
     pub ignored: Vec<PathBuf>,
+    /// Paths the walk did not read (links out or in a loop, FIFOs, devices, copies).
+    pub notices: Vec<QuarantineRow>,
 }
 
 impl Inputs {
     /// Finds the inputs: every `*.UKE` file below `dir` (any depth, any case of the
     /// extension), `declarations.csv` (optional), `roster.parquet` or `roster.csv`,
-    /// and `insurers.csv`. What is missing is named in the error.
+    /// and `insurers.csv`. What is missing is named in the error. The walk
+    /// ([`crate::ingest::discover`]) follows no link out of `dir` or into a loop, reads
+    /// no FIFO, socket or device, and reads a byte-identical UKE file once; each path
+    /// it passes over is a notice.
     pub fn discover(dir: &Path) -> Result<Inputs, RunError> {
         let fail = |message: String| RunError::Inputs {
             path: dir.to_path_buf(),
@@ -134,23 +140,33 @@ impl Inputs {
         if !dir.is_dir() {
             return Err(fail("not a directory".into()));
         }
-        let mut uke = Vec::new();
-        collect_uke(dir, dir, &mut uke).map_err(|e| fail(format!("cannot list: {e}")))?;
-        uke.sort_by(|a, b| a.1.cmp(&b.1));
-        let declarations = Some(dir.join("declarations.csv")).filter(|p| p.is_file());
-        let parquet = dir.join("roster.parquet");
-        let csv = dir.join("roster.csv");
-        let roster = match (parquet.is_file(), csv.is_file()) {
-            (true, false) => Some(parquet),
-            (false, true) => Some(csv),
-            (true, true) => {
+        let walk = discover::walk(dir).map_err(|e| fail(format!("cannot list: {e}")))?;
+        let mut notices = walk.notices;
+        let (mut uke, others): (Vec<_>, Vec<_>) =
+            walk.files.into_iter().partition(discover::is_uke);
+        notices.extend(
+            discover::drop_identical(&mut uke).map_err(|e| fail(format!("cannot read: {e}")))?,
+        );
+        let top: Vec<PathBuf> = others
+            .into_iter()
+            .filter(|f| f.top_level)
+            .map(|f| f.path)
+            .collect();
+        let take = |name: &str| {
+            top.iter()
+                .find(|p| p.file_name() == Some(name.as_ref()))
+                .cloned()
+        };
+        let declarations = take("declarations.csv");
+        let roster = match (take("roster.parquet"), take("roster.csv")) {
+            (Some(_), Some(_)) => {
                 return Err(fail(
                     "holds both roster.parquet and roster.csv: keep one".into(),
                 ))
             }
-            (false, false) => None,
+            (parquet, csv) => parquet.or(csv),
         };
-        let insurers = Some(dir.join("insurers.csv")).filter(|p| p.is_file());
+        let insurers = take("insurers.csv");
         let mut missing = Vec::new();
         if uke.is_empty() {
             missing.push("receipt files (*.UKE)");
@@ -168,55 +184,42 @@ impl Inputs {
                     Some(roster.as_path()),
                     Some(insurers.as_path()),
                 ];
-                let mut ignored: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map_err(|e| fail(format!("cannot list: {e}")))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file())
+                let ignored: Vec<PathBuf> = top
+                    .iter()
                     .filter(|p| !known.contains(&Some(p.as_path())))
-                    .filter(|p| !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("uke")))
+                    .cloned()
                     .collect();
-                ignored.sort();
                 Ok(Inputs {
                     dir: dir.to_path_buf(),
-                    uke,
+                    uke: uke.into_iter().map(|f| (f.path, f.display)).collect(),
                     declarations,
                     roster,
                     insurers,
                     ignored,
+                    notices,
                 })
             }
-            _ => Err(fail(format!("missing {}", missing.join(", ")))),
+            _ => {
+                // A roster or master behind a link out of the directory (or a FIFO) is
+                // missing because it was not read: say so.
+                let passed_over: Vec<String> = notices
+                    .iter()
+                    .filter(|n| !n.file.contains('/'))
+                    .map(|n| format!("{}: {}", n.file, n.reason))
+                    .collect();
+                let also = if passed_over.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (not read: {})", passed_over.join("; "))
+                };
+                Err(fail(format!("missing {}{also}", missing.join(", "))))
+            }
         }
     }
 
     fn display(&self, path: &Path) -> String {
-        relative(&self.dir, path)
+        discover::relative(&self.dir, path)
     }
-}
-
-fn relative(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn collect_uke(base: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_uke(base, &path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("uke"))
-        {
-            let display = relative(base, &path);
-            out.push((path, display));
-        }
-    }
-    Ok(())
 }
 
 /// What a finished run reports back to the CLI.
@@ -342,6 +345,7 @@ pub fn ingest(
             .ignored
             .iter()
             .map(|p| ignored_notice(&inputs.display(p)))
+            .chain(inputs.notices.iter().cloned())
             .collect(),
         tier3_receipts: 0,
         tier3_without_declaration: 0,

@@ -362,3 +362,92 @@ mod money {
         assert_eq!((m.percent_due, m.copay), (30, Yen(2530)));
     }
 }
+
+#[test]
+fn overlapping_periods_of_a_past_card_are_reviewed_not_silently_rerouted() {
+    // P8's card ended in March; in May two periods of the person overlap, at 131045
+    // from April and at 01270016 from mid-April. Re-routing to the later one (as the
+    // run did) would pick an insurer silently.
+    let roster = format!(
+        "{}{}",
+        ROSTER.lines().next().unwrap(),
+        "
+P8,01130012,１２３,4571,00,小林 茜,コバヤシ アカネ,1988-08-08,2,,,,2010-04-01,2026-03-31,30
+P8,131045,国12,346,,小林 茜,コバヤシ アカネ,1988-08-08,2,,,,2026-04-01,,30
+P8,01270016,５,78,00,小林 茜,コバヤシ アカネ,1988-08-08,2,,,,2026-04-15,,30
+"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.csv");
+    std::fs::write(&path, roster).unwrap();
+    let read = read_roster(&path, "roster.csv", CsvEncoding::Auto).unwrap();
+    // The roster reports the overlap too.
+    assert_eq!(read.overlapping_persons, 1);
+    let r = receipt(
+        "01130012",
+        "１２３",
+        "4571",
+        None,
+        "1988-08-08",
+        Sex::Female,
+        "小林　茜",
+    );
+    let Filed::Card { key, branch, .. } = classify(&r, &IngestConfig::default()) else {
+        panic!("a card receipt");
+    };
+    let index = CardIndex::build(&read.roster, &HashSet::from([key.clone()]));
+    let out = resolve_card(&CardPatient::of(&r), &key, branch.as_deref(), &index);
+    assert_eq!(
+        (out.status, out.tier),
+        (Status::Review, 2),
+        "{}",
+        out.reason
+    );
+    assert_eq!(out.resolved_insurer, None);
+    let reason = out.reason.to_string();
+    assert!(
+        reason.contains("overlap") && reason.contains("131045") && reason.contains("01270016"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_change_of_insurer_within_the_month_is_still_rerouted() {
+    // Periods that follow each other (no shared day) are no overlap: the later one is
+    // the person's insurer, as before.
+    let roster = format!(
+        "{}{}",
+        ROSTER.lines().next().unwrap(),
+        "
+P9,01130012,１２３,4572,00,小林 蒼,コバヤシ アオイ,1989-09-09,1,,,,2010-04-01,2026-03-31,30
+P9,131045,国12,347,,小林 蒼,コバヤシ アオイ,1989-09-09,1,,,,2026-04-01,2026-05-14,30
+P9,01270016,５,79,00,小林 蒼,コバヤシ アオイ,1989-09-09,1,,,,2026-05-15,,30
+"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.csv");
+    std::fs::write(&path, roster).unwrap();
+    let read = read_roster(&path, "roster.csv", CsvEncoding::Auto).unwrap();
+    assert_eq!(read.overlapping_persons, 0);
+    let r = receipt(
+        "01130012",
+        "１２３",
+        "4572",
+        None,
+        "1989-09-09",
+        Sex::Male,
+        "小林　蒼",
+    );
+    let Filed::Card { key, branch, .. } = classify(&r, &IngestConfig::default()) else {
+        panic!("a card receipt");
+    };
+    let index = CardIndex::build(&read.roster, &HashSet::from([key.clone()]));
+    let out = resolve_card(&CardPatient::of(&r), &key, branch.as_deref(), &index);
+    assert_eq!(
+        (out.status, out.tier),
+        (Status::Rerouted, 2),
+        "{}",
+        out.reason
+    );
+    assert_eq!(out.resolved_insurer.unwrap().as_str(), "01270016");
+}

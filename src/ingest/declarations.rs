@@ -248,21 +248,25 @@ pub fn read_declarations(
     display: &str,
     encoding: CsvEncoding,
 ) -> Result<DeclarationRead, IngestError> {
-    let decoded = text::read_csv_text(path, encoding)?;
+    let mut decoded = text::read_csv_text(path, encoding)?;
+    let screened = text::screen_rows(path, display, RECORD, &mut decoded.text)?;
     let mut reader = text::csv_reader(&decoded.text);
     let header = text::read_header(path, &mut reader)?;
     let cols = Columns::find(path, &header)?;
 
     let mut declarations = Vec::new();
-    let mut quarantine = Vec::new();
+    let mut rows_read = screened.len() as u64;
+    let mut quarantine = screened.clone();
     // (clinic, month, number) → (organization, first line) of accepted rows.
     let mut seen: BTreeMap<KeyWithoutOrganization, Vec<(Option<Organization>, u64)>> =
         BTreeMap::new();
-    let mut rows_read = 0u64;
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, rows_read)? {
-        rows_read += 1;
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
+        rows_read += 1;
         if let Some(row) = text::field_count_problem(display, RECORD, &record, &header) {
             quarantine.push(row);
             continue;

@@ -82,7 +82,8 @@ pub fn read_insurers(
     display: &str,
     encoding: CsvEncoding,
 ) -> Result<InsurerRead, IngestError> {
-    let decoded = text::read_csv_text(path, encoding)?;
+    let mut decoded = text::read_csv_text(path, encoding)?;
+    let screened = text::screen_rows(path, display, RECORD, &mut decoded.text)?;
     let mut reader = text::csv_reader(&decoded.text);
     let header = text::read_header(path, &mut reader)?;
     let [i_number, i_name, i_kind, i_pref, i_count] = header.require(
@@ -98,12 +99,15 @@ pub fn read_insurers(
 
     let mut master = InsurerMaster::default();
     let mut first_line: BTreeMap<InsurerNumber, u64> = BTreeMap::new();
-    let mut quarantine = Vec::new();
-    let mut rows_read = 0u64;
+    let mut rows_read = screened.len() as u64;
+    let mut quarantine = screened.clone();
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, rows_read)? {
-        rows_read += 1;
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
+        rows_read += 1;
         let row = |field: &str, value: &str, reason: String| {
             QuarantineRow::new(display, line, RECORD, field, value, reason, Scope::Row)
         };

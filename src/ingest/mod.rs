@@ -3,6 +3,7 @@
 //! they never drop a record silently and never panic on input.
 
 pub mod declarations;
+pub mod discover;
 pub mod insurers;
 pub mod parquet_table;
 pub mod roster;

@@ -683,16 +683,22 @@ impl<'d> RosterBuilder<'d> {
 // CSV.
 
 fn read_csv(path: &Path, display: &str, encoding: CsvEncoding) -> Result<RosterRead, IngestError> {
-    let decoded = text::read_csv_text(path, encoding)?;
+    let mut decoded = text::read_csv_text(path, encoding)?;
+    let screened = text::screen_rows(path, display, RECORD, &mut decoded.text)?;
     let mut reader = text::csv_reader(&decoded.text);
     let header = text::read_header(path, &mut reader)?;
     header.require(path, REQUIRED_COLUMNS)?;
     let positions: [Option<usize>; READ] = INPUT_COLUMNS.map(|c| header.find(c));
 
     let mut builder = RosterBuilder::new(display);
+    builder.rows_read += screened.len() as u64;
+    builder.quarantine.extend(screened.iter().cloned());
     let mut record = csv::StringRecord::new();
     while text::next_record(path, &mut reader, &mut record, builder.rows_read)? {
         let line = text::record_line(&record);
+        if text::screened(&screened, line) {
+            continue;
+        }
         if let Some(problem) = text::field_count_problem(display, RECORD, &record, &header) {
             builder.rows_read += 1;
             builder.quarantine.push(problem);

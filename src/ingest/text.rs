@@ -205,6 +205,16 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                             ),
                         ));
                     }
+                    if let Some(line) = utf8_japanese_line(all) {
+                        return Err(IngestError::invalid(
+                            path,
+                            format!(
+                                "mixed encodings: line {line} is UTF-8 text, but the file is \
+                                 not valid UTF-8 at {bad_utf8}; a file is read in one encoding \
+                                 or not at all (re-export it in UTF-8 or Shift_JIS)"
+                            ),
+                        ));
+                    }
                     match decode_shift_jis(all) {
                         Ok(text) => Ok(DecodedText {
                             text,
@@ -230,6 +240,16 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                      \"shift_jis\" (use \"utf-8\" or \"auto\")",
                 ));
             }
+            if let Some(line) = utf8_japanese_line(all) {
+                return Err(IngestError::invalid(
+                    path,
+                    format!(
+                        "line {line} is UTF-8 text, but ingest.csv_encoding is \"shift_jis\": \
+                         it would be read as mojibake (use \"utf-8\" or \"auto\"; a file of \
+                         mixed encodings must be re-exported in one)"
+                    ),
+                ));
+            }
             decode_shift_jis(all)
                 .map(|text| DecodedText {
                     text,
@@ -247,6 +267,35 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
                 })
         }
     }
+}
+
+/// The first line (1-based) that is UTF-8 text holding a character of U+3000 or
+/// above (kana, kanji, full-width forms: Japanese written in UTF-8), if any. Shift_JIS
+/// Japanese text is practically never valid UTF-8 holding such characters (its kana
+/// lead bytes 0x82/0x83 are UTF-8 continuation bytes), so such a line in a file that
+/// is otherwise Shift_JIS means the file mixes encodings.
+pub fn utf8_japanese_line(bytes: &[u8]) -> Option<u64> {
+    // Every UKE file passes here: ASCII lines are skipped a word at a time, and a
+    // Shift_JIS line fails UTF-8 within a byte or two of its first non-ASCII byte.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for (n, end) in ends.enumerate() {
+        if start > end {
+            break;
+        }
+        let raw = &bytes[start..end];
+        start = end + 1;
+        if raw.is_ascii() {
+            continue;
+        }
+        let first = raw.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+        if let Ok(text) = std::str::from_utf8(&raw[first..]) {
+            if text.chars().any(|c| c >= '\u{3000}') {
+                return Some(n as u64 + 1);
+            }
+        }
+    }
+    None
 }
 
 fn bom_len(has_bom: bool) -> usize {
@@ -425,6 +474,83 @@ pub fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
+/// Lines that cannot be a row, found before the `csv` crate splits records: a line
+/// with an odd number of `"` (an unterminated quote, which would otherwise swallow
+/// every row after it into one field — these inputs hold no line breaks inside a
+/// field), or one holding a NUL byte. Each is a quarantined row naming its line, and
+/// is blanked in `text` (a row of empty fields, which the caller passes over by its
+/// line: see [`screened`]), so the rows after it are read. A header row with such a
+/// fault makes the file unreadable. Returns the rows, in line order; the caller counts
+/// them as rows read.
+pub fn screen_rows(
+    path: &Path,
+    display: &str,
+    record_kind: &str,
+    text: &mut String,
+) -> Result<Vec<crate::validate::QuarantineRow>, IngestError> {
+    let fault = |line: &str| -> Option<&'static str> {
+        if line.contains('\0') {
+            Some("the row holds a NUL byte, which no field of the contract has; row skipped")
+        } else if line.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+            Some("the row has an unterminated quote (an odd number of '\"'; a field may not hold a line break); row skipped, and the rows after it are read")
+        } else {
+            None
+        }
+    };
+    let quotes = memchr::memchr(b'"', text.as_bytes()).is_some();
+    let nul = memchr::memchr(0, text.as_bytes()).is_some();
+    if !nul && (!quotes || !text.lines().any(|l| fault(l).is_some())) {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    // A skipped line becomes a row of empty fields, one per header column: the csv
+    // crate reads it where it stands (an empty line it would skip, and give the next
+    // record the empty line's number), and the reader passes over it by its line.
+    let header_fields = text
+        .lines()
+        .next()
+        .filter(|l| fault(l).is_none())
+        .map(|l| csv_reader(l).headers().map(|h| h.len()).unwrap_or(1))
+        .unwrap_or(1);
+    let blank = ",".repeat(header_fields.saturating_sub(1));
+    let mut kept = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let n = i as u64 + 1;
+        match fault(line) {
+            Some(reason) if n == 1 => {
+                return Err(IngestError::invalid(
+                    path,
+                    format!("line 1 (the header row): {reason}"),
+                ))
+            }
+            Some(reason) => {
+                rows.push(crate::validate::QuarantineRow::new(
+                    display,
+                    n,
+                    record_kind,
+                    "-",
+                    "",
+                    reason,
+                    crate::validate::Scope::Row,
+                ));
+                kept.push_str(&blank);
+                if line.ends_with('\n') {
+                    kept.push('\n');
+                }
+            }
+            None => kept.push_str(line),
+        }
+    }
+    *text = kept;
+    Ok(rows)
+}
+
+/// Whether the record on `line` is one [`screen_rows`] blanked (its row is already in
+/// the quarantine); `rows` are what it returned.
+pub fn screened(rows: &[crate::validate::QuarantineRow], line: u64) -> bool {
+    !rows.is_empty() && rows.binary_search_by_key(&line, |r| r.line).is_ok()
+}
+
 /// Reads the header row of `reader` into a [`Header`].
 pub fn read_header(path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Header, IngestError> {
     let record = reader
@@ -545,6 +671,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2, byte offset 2"), "{e}");
+    }
+
+    #[test]
+    fn a_utf8_line_in_a_shift_jis_file_is_mixed_encodings_not_mojibake() {
+        let mut bytes = SHIFT_JIS
+            .encode("氏名,カナ\n山田 太郎,ﾔﾏﾀﾞ\n")
+            .0
+            .into_owned();
+        bytes.extend("鈴木 一郎,ｽｽﾞｷ\n".as_bytes());
+        let e = decode_csv(p(), &bytes, CsvEncoding::Auto)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mixed encodings: line 3 is UTF-8"), "{e}");
+        let e = decode_csv(p(), "a\n山田\n".as_bytes(), CsvEncoding::ShiftJis)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2 is UTF-8 text"), "{e}");
+        // Shift_JIS Japanese is not taken for UTF-8.
+        assert_eq!(
+            utf8_japanese_line(&SHIFT_JIS.encode("ｱｲｳ,山田,カナ\n").0),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unterminated_quote_or_a_nul_is_a_row_and_the_rest_is_read() {
+        let mut text = "a,b\n1,\"x\n2,y\n3,\0\n4,\"q\"\"\"\n".to_string();
+        let rows = screen_rows(p(), "insurers.csv", "insurers", &mut text).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 4],
+            "{rows:?}"
+        );
+        assert!(rows[0].reason.contains("unterminated quote"));
+        assert!(rows[1].reason.contains("NUL"));
+        // The lines are blanked, so the others keep their line numbers.
+        assert_eq!(text, "a,b\n,\n2,y\n,\n4,\"q\"\"\"\n");
+        let mut lines = csv_reader(&text);
+        let mut record = csv::StringRecord::new();
+        let mut seen = Vec::new();
+        while lines.read_record(&mut record).unwrap() {
+            if !screened(&rows, record_line(&record)) {
+                seen.push((record_line(&record), record[0].to_string()));
+            }
+        }
+        assert_eq!(seen, [(3, "2".to_string()), (5, "4".to_string())]);
+        let mut header = "a,\"b\n1,2\n".to_string();
+        assert!(screen_rows(p(), "x", "x", &mut header).is_err());
     }
 
     #[test]

@@ -219,8 +219,11 @@ pub fn write_statements_csv(path: &Path, statements: &[Statement]) -> Result<(),
     w.write_record(cols.iter().map(|(name, _)| *name))
         .map_err(|e| io(e.into()))?;
     for row in 0..statements.len() {
-        w.write_record(cols.iter().map(|(_, c)| c.cell(row)))
-            .map_err(|e| io(e.into()))?;
+        w.write_record(cols.iter().map(|(_, c)| {
+            let cell = c.cell(row);
+            crate::csv_cell::neutralize(&cell).into_owned()
+        }))
+        .map_err(|e| io(e.into()))?;
     }
     w.flush().map_err(io)
 }

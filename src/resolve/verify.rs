@@ -14,7 +14,7 @@
 use chrono::NaiveDate;
 use compact_str::CompactString;
 
-use super::card_index::{CardIndex, CardKey};
+use super::card_index::{CardIndex, CardKey, Period};
 use super::normalize::{normalize_kana, normalize_kanji_name};
 use super::outcome::{Reason, Resolution, Status};
 use crate::config::IngestConfig;
@@ -213,6 +213,22 @@ pub fn resolve_card(
         .filter_map(|p| p.valid_to)
         .max();
     let periods: Vec<_> = index.person(person).collect();
+    if let Some((a, b)) = conflicting_periods(&periods, first, last) {
+        // Two insurers at once: which one owes the claim is not the roster's latest
+        // period's to say.
+        out.status = Status::Review;
+        out.reason = with_note(format!(
+            "past card; the person's periods valid in {} overlap: at {} from {}{} and at {} from {}{} — which insurer owes the claim is for a person to decide",
+            receipt.care_month,
+            a.insurer,
+            a.valid_from,
+            until(a.valid_to),
+            b.insurer,
+            b.valid_from,
+            until(b.valid_to)
+        ));
+        return out;
+    }
     if let Some(p) = periods
         .iter()
         .filter(|p| p.overlaps(first, last))
@@ -247,6 +263,28 @@ pub fn resolve_card(
         ),
     });
     out
+}
+
+/// Two periods of a person at different insurers that both cover part of
+/// `first..=last` and share a day with each other (in order of their start), if any:
+/// a re-route would have to pick one silently.
+fn conflicting_periods<'p, 'r>(
+    periods: &'p [Period<'r>],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Option<(&'p Period<'r>, &'p Period<'r>)> {
+    let mut in_month: Vec<&Period<'r>> =
+        periods.iter().filter(|p| p.overlaps(first, last)).collect();
+    in_month.sort_by_key(|p| (p.valid_from, p.insurer));
+    in_month.iter().enumerate().find_map(|(i, a)| {
+        in_month[i + 1..]
+            .iter()
+            .find(|b| {
+                b.insurer != a.insurer
+                    && b.overlaps(a.valid_from, a.valid_to.unwrap_or(NaiveDate::MAX))
+            })
+            .map(|b| (*a, *b))
+    })
 }
 
 fn until(to: Option<NaiveDate>) -> String {

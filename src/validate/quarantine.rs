@@ -140,7 +140,8 @@ fn truncate(value: &str) -> String {
 }
 
 /// Writes `quarantine.csv` (UTF-8, header row), rows sorted so the file is the same
-/// whatever order the inputs were read in.
+/// whatever order the inputs were read in; a cell a spreadsheet would run as a formula
+/// gets a leading apostrophe ([`crate::csv_cell::neutralize`]).
 pub fn write_quarantine_csv(path: &Path, rows: &mut [QuarantineRow]) -> std::io::Result<()> {
     rows.sort();
     let file = std::fs::File::create(path)?;
@@ -156,16 +157,23 @@ pub fn write_quarantine_csv(path: &Path, rows: &mut [QuarantineRow]) -> std::io:
         "receipt_key",
     ])?;
     for r in rows.iter() {
-        w.write_record([
+        let line = r.line.to_string();
+        let cells = [
             r.file.as_str(),
-            &r.line.to_string(),
+            &line,
             &r.record,
             &r.field,
             &r.value,
             &r.reason,
             r.scope.as_str(),
             &r.receipt_key,
-        ])?;
+        ];
+        w.write_record(
+            cells
+                .map(crate::csv_cell::neutralize)
+                .iter()
+                .map(|c| c.as_bytes()),
+        )?;
     }
     w.flush()?;
     w.into_inner().map_err(|e| e.into_error())?.flush()

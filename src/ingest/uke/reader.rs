@@ -403,8 +403,78 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
         return file;
     }
 
-    Parser::new(&mut file, config).run(body);
+    let foreign = foreign_encoding(body);
+    let mut parser = Parser::new(&mut file, config);
+    match foreign {
+        Some(foreign) => {
+            parser.file_problems.push(QuarantineRow::new(
+                display,
+                0,
+                "-",
+                "-",
+                "",
+                foreign.reason,
+                Scope::File,
+            ));
+            parser.run(foreign.body.as_deref().unwrap_or(body));
+        }
+        None => parser.run(body),
+    }
     file
+}
+
+/// UTF-8 byte order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A file that is not Shift_JIS text throughout: why, in words, and (for UTF-8
+/// text) its records in Shift_JIS, so that its receipts are counted as they are and
+/// not as mojibake.
+struct ForeignEncoding {
+    reason: String,
+    body: Option<Vec<u8>>,
+}
+
+/// The file-level verdict on a UKE file's encoding, before any record is read (the
+/// contract is Shift_JIS, CP932 included, without a byte order mark): a UTF-8 file, a
+/// file with a byte order mark, or one that mixes UTF-8 lines with Shift_JIS ones is
+/// quarantined whole. `None` for a Shift_JIS (or ASCII) file.
+fn foreign_encoding(body: &[u8]) -> Option<ForeignEncoding> {
+    let (bom, rest) = match body.strip_prefix(UTF8_BOM) {
+        Some(rest) => (true, rest),
+        None => (false, body),
+    };
+    let fix = "re-export the file in Shift_JIS, without a byte order mark";
+    if !rest.is_ascii() {
+        if let Ok(text) = std::str::from_utf8(rest) {
+            let line = 1 + rest
+                .iter()
+                .take_while(|b| b.is_ascii())
+                .filter(|&&b| b == b'\n')
+                .count();
+            let (sjis, _, _) = SHIFT_JIS.encode(text);
+            return Some(ForeignEncoding {
+                reason: format!(
+                    "the file is UTF-8 text{} (line {line} is its first beyond ASCII), but UKE files are Shift_JIS: every receipt is quarantined (counted as read in UTF-8); {fix}",
+                    if bom { " with a byte order mark" } else { "" }
+                ),
+                body: Some(sjis.into_owned()),
+            });
+        }
+        if let Some(line) = crate::ingest::text::utf8_japanese_line(rest) {
+            return Some(ForeignEncoding {
+                reason: format!(
+                    "mixed encodings: line {line} is UTF-8 text and other lines are not; a file is read in one encoding or not at all: every receipt is quarantined; {fix}"
+                ),
+                body: bom.then(|| rest.to_vec()),
+            });
+        }
+    }
+    bom.then(|| ForeignEncoding {
+        reason: format!(
+            "the file starts with a UTF-8 byte order mark, which a Shift_JIS UKE file never has: every receipt is quarantined; {fix}"
+        ),
+        body: Some(rest.to_vec()),
+    })
 }
 
 /// `body` up to the end of its last line that holds more than CRs: the empty lines at the
