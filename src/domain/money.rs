@@ -24,9 +24,35 @@ pub struct Points(pub i64);
 impl Points {
     pub const YEN_PER_POINT: i64 = 10;
 
-    /// Medical cost of these points: 合計点数 × 10.
+    /// The most points one receipt may state: the UKE 合計点数 field is eight digits.
+    /// A receipt's points above it are quarantined at reading (an input limit), so a
+    /// receipt's cost, and any sum of the receipts a run can hold, fit in `i64` yen.
+    pub const MAX_PER_RECEIPT: i64 = 99_999_999;
+
+    /// Medical cost of these points: 合計点数 × 10. Saturates rather than wraps for
+    /// amounts no reader lets through ([`Points::MAX_PER_RECEIPT`]); use
+    /// [`Points::checked_to_yen`] where an amount is not yet bounded.
     pub fn to_yen(self) -> Yen {
-        Yen(self.0 * Self::YEN_PER_POINT)
+        Yen(self.0.saturating_mul(Self::YEN_PER_POINT))
+    }
+
+    /// 合計点数 × 10, or `None` when it would overflow.
+    pub fn checked_to_yen(self) -> Option<Yen> {
+        self.0.checked_mul(Self::YEN_PER_POINT).map(Yen)
+    }
+}
+
+impl Yen {
+    /// `self + o`, or `None` when it would overflow.
+    pub fn checked_add(self, o: Yen) -> Option<Yen> {
+        self.0.checked_add(o.0).map(Yen)
+    }
+}
+
+impl Points {
+    /// `self + o`, or `None` when it would overflow.
+    pub fn checked_add(self, o: Points) -> Option<Points> {
+        self.0.checked_add(o.0).map(Points)
     }
 }
 
@@ -73,5 +99,34 @@ mod tests {
     fn one_point_is_ten_yen() {
         assert_eq!(Points(1234).to_yen(), Yen(12340));
         assert_eq!([Yen(1), Yen(2)].into_iter().sum::<Yen>(), Yen(3));
+    }
+
+    #[test]
+    fn overflow_is_none_never_a_wrapped_amount() {
+        assert_eq!(Points(i64::MAX / 10 + 1).checked_to_yen(), None);
+        assert_eq!(Points(i64::MAX).to_yen(), Yen(i64::MAX));
+        assert_eq!(Yen(i64::MAX).checked_add(Yen(1)), None);
+        assert_eq!(Points(i64::MAX).checked_add(Points(1)), None);
+        assert_eq!(
+            Points(Points::MAX_PER_RECEIPT).checked_to_yen(),
+            Some(Yen(999_999_990))
+        );
+    }
+
+    proptest::proptest! {
+        /// Checked arithmetic agrees with 128-bit arithmetic: the exact amount when it
+        /// fits in i64, `None` when it does not; never a wrapped number.
+        #[test]
+        fn checked_amounts_are_exact_or_none(a in proptest::num::i64::ANY, b in proptest::num::i64::ANY) {
+            let wide = i128::from(a) * 10;
+            let fits = i64::try_from(wide).ok();
+            proptest::prop_assert_eq!(Points(a).checked_to_yen().map(|y| y.0), fits);
+            let sum = i64::try_from(i128::from(a) + i128::from(b)).ok();
+            proptest::prop_assert_eq!(Yen(a).checked_add(Yen(b)).map(|y| y.0), sum);
+            proptest::prop_assert_eq!(Points(a).checked_add(Points(b)).map(|p| p.0), sum);
+            // Bounded receipt points always have a cost, and it is ten yen a point.
+            let p = a.rem_euclid(Points::MAX_PER_RECEIPT + 1);
+            proptest::prop_assert_eq!(Points(p).checked_to_yen(), Some(Yen(p * 10)));
+        }
     }
 }

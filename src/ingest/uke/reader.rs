@@ -693,9 +693,19 @@ impl Tally {
 
     fn add(&mut self, d: &Draft) {
         self.payers += d.payer_count();
-        self.points = self.points.zip(d.points()).map(|(sum, p)| sum + p);
-        self.per_payer += d.insurance.as_ref().map(|h| h.points).unwrap_or_default()
-            + d.public_expenses.iter().filter_map(|k| k.points).sum();
+        // Checked: a sum that would overflow is unreadable (GO is then not checked and
+        // says so), never a wrapped number.
+        self.points = self
+            .points
+            .zip(d.points())
+            .and_then(|(sum, p)| sum.checked_add(p));
+        let payer_points = d.public_expenses.iter().filter_map(|k| k.points).try_fold(
+            d.insurance.as_ref().map(|h| h.points).unwrap_or_default(),
+            Points::checked_add,
+        );
+        self.per_payer = payer_points
+            .and_then(|p| self.per_payer.checked_add(p))
+            .unwrap_or(Points(i64::MAX));
         if let Some(number) = d.receipt_number {
             if self.last_number.is_some_and(|last| number <= last) {
                 self.rising = false;
@@ -717,6 +727,8 @@ struct Parser<'f, 'c> {
     open: bool,
     tally: Tally,
     after_go: Option<u64>,
+    /// Whether the first record after GO has been quarantined (once per file).
+    reported_after_go: bool,
     /// File-scope problems.
     file_problems: Vec<QuarantineRow>,
     /// Records read, by [`id_slot`]; ids without a slot are counted in the file's map.
@@ -741,6 +753,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             open: false,
             tally: Tally::new(),
             after_go: None,
+            reported_after_go: false,
             file_problems: Vec::new(),
             id_counts: vec![0; ID_SLOTS],
             line_bytes: 0..0,
@@ -962,18 +975,26 @@ impl<'f, 'c> Parser<'f, 'c> {
             Some(slot) => self.id_counts[slot] += 1,
             None => self.count(id),
         }
-        if let Some(go_line) = self.after_go {
+        // Records after GO (a stray GO, or several clinics' files concatenated): the
+        // file is quarantined once, with the first such record, and reading goes on so
+        // that every receipt after GO is a quarantined receipt too (counted, with its
+        // yen), never lost from the accounts.
+        if let Some(go_line) = self.after_go.filter(|_| !self.reported_after_go) {
+            self.reported_after_go = true;
             let row = QuarantineRow::new(
                 self.display(),
                 n,
                 id,
                 "-",
                 "",
-                format!("record after GO (line {go_line}): the file should end at GO"),
+                format!(
+                    "record after GO (line {go_line}): a stray GO, or several files in one; \
+                     the file should end at GO — every receipt of the file is quarantined: \
+                     split it into one IR … GO file per clinic and month and submit again"
+                ),
                 Scope::File,
             );
             self.file_problems.push(row);
-            return;
         }
         if !self.seen_ir && id != "IR" && id != "YK" {
             self.seen_ir = true;
@@ -1287,13 +1308,16 @@ impl<'f, 'c> Parser<'f, 'c> {
                 "expected a number of days".into(),
             );
         }
-        let points = parse_int::<i64>(f.get(6));
+        let points = parse_int::<i64>(f.get(6)).filter(|&p| p <= Points::MAX_PER_RECEIPT);
         if points.is_none() {
             bad(
                 d,
                 field::HO_POINTS,
                 f.get(6),
-                "expected 合計点数 as a whole number of points".into(),
+                format!(
+                    "expected 合計点数 as a whole number of points, 0 to {} (eight digits)",
+                    Points::MAX_PER_RECEIPT
+                ),
             );
         }
         let copay = optional_int::<i64>(f.get(12));
@@ -1304,6 +1328,22 @@ impl<'f, 'c> Parser<'f, 'c> {
                 f.get(12),
                 "expected 負担金額 in whole yen or empty".into(),
             );
+        }
+        // The patient's part cannot exceed the cost: the insurer's share would be
+        // negative.
+        if let (Some(p), Ok(Some(c))) = (points, &copay) {
+            let cost = Points(p).to_yen();
+            if *c > cost.0 {
+                bad(
+                    d,
+                    field::HO_COPAY,
+                    f.get(12),
+                    format!(
+                        "負担金額 {c} yen is more than the receipt's cost {cost} yen (合計点数 × 10): \
+                         correct 負担金額 or 合計点数 and submit the receipt again"
+                    ),
+                );
+            }
         }
         match (insurer, points) {
             (Some(insurer), Some(points)) => {
@@ -1353,12 +1393,15 @@ impl<'f, 'c> Parser<'f, 'c> {
         if days.is_err() {
             bad(field::KO_DAYS, f.get(5), "expected a number of days");
         }
-        let points = optional_int::<i64>(f.get(6));
+        let points = optional_int::<i64>(f.get(6)).and_then(|p| match p {
+            Some(p) if p > Points::MAX_PER_RECEIPT => Err(()),
+            p => Ok(p),
+        });
         if points.is_err() {
             bad(
                 field::KO_POINTS,
                 f.get(6),
-                "expected 合計点数 as a whole number",
+                "expected 合計点数 as a whole number of points, 0 to 99999999 (eight digits), or empty",
             );
         }
         if d.public_expenses.len() == 4 {

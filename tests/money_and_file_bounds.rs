@@ -1,0 +1,245 @@
+//! Issue 16 items 5 and 6, end to end: amounts that would overflow or go negative are
+//! quarantined receipts, and a file with a stray GO or several clinics' files in one is
+//! quarantined whole; the rest of the month runs, balances and passes `verify`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_reseclear"))
+}
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("list") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+const FILE: &str = "uke/2/4568390/RECEIPTC.UKE";
+const OTHER: &str = "uke/2/5531389/RECEIPTC.UKE";
+
+/// The file's CRLF lines, without the EOF byte 0x1A at its end.
+fn lines(path: &Path) -> Vec<Vec<u8>> {
+    let mut bytes = std::fs::read(path).expect("read uke");
+    while bytes.last() == Some(&0x1a) {
+        bytes.pop();
+    }
+    bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l);
+        out.extend_from_slice(b"\r\n");
+    }
+    std::fs::write(path, out).expect("write uke");
+}
+
+/// A copy of the sample month with `edit` applied to `FILE`'s lines.
+fn month_with(edit: impl FnOnce(&Path, &mut Vec<Vec<u8>>)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    copy_dir(&sample(), &input);
+    let path = input.join(FILE);
+    let mut l = lines(&path);
+    edit(&input, &mut l);
+    write_lines(&path, &l);
+    dir
+}
+
+fn run(dir: &Path) -> Output {
+    bin()
+        .args(["run", "--quiet", "--input"])
+        .arg(dir.join("in"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .expect("run reseclear")
+}
+
+fn verify(dir: &Path) -> Output {
+    bin()
+        .args(["verify", "--run"])
+        .arg(dir.join("out"))
+        .output()
+        .expect("run verify")
+}
+
+/// Runs the month; asserts it succeeds, balances and verifies; returns quarantine.csv.
+fn run_balanced(dir: &Path) -> String {
+    let out = run(dir);
+    assert!(
+        out.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = verify(dir);
+    assert!(
+        v.status.success(),
+        "verify failed: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/manifest.json")).expect("manifest"))
+            .expect("manifest json");
+    let c = &manifest["conservation"];
+    let n = |v: &serde_json::Value| v.as_i64().expect("a number");
+    let r = &c["receipts"];
+    assert_eq!(
+        n(&r["receipts_in"]),
+        n(&r["accepted"]) + n(&r["quarantined"]),
+        "{r}"
+    );
+    let y = &c["yen"];
+    assert_eq!(
+        n(&y["yen_in"]),
+        n(&y["accepted"]) + n(&y["quarantined"]),
+        "{y}"
+    );
+    assert!(
+        n(&y["yen_in"]) > 0 && n(&y["yen_in"]) < 1_000_000_000_000,
+        "{y}"
+    );
+    QUARANTINED.with(|q| q.set(n(&r["quarantined"])));
+    std::fs::read_to_string(dir.join("out/quarantine.csv")).expect("quarantine.csv")
+}
+
+thread_local! {
+    /// The receipts the last `run_balanced` quarantined.
+    static QUARANTINED: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// The RE records of the (edited) FILE.
+fn receipts_in_file(dir: &Path) -> i64 {
+    lines(&dir.join("in").join(FILE))
+        .iter()
+        .filter(|l| l.starts_with(b"RE,"))
+        .count() as i64
+}
+
+fn rows_of<'q>(q: &'q str, file: &str) -> Vec<&'q str> {
+    q.lines().filter(|l| l.starts_with(file)).collect()
+}
+
+#[test]
+fn a_stray_go_mid_file_quarantines_the_file_and_the_month_balances() {
+    let dir = month_with(|_, l| {
+        // After the first receipt (RE, HO, SN and its records) comes a GO.
+        let second_re = l
+            .iter()
+            .enumerate()
+            .skip(2)
+            .find(|(_, l)| l.starts_with(b"RE,"))
+            .map(|(i, _)| i)
+            .expect("second RE");
+        l.insert(second_re, b"GO,1,637,99".to_vec());
+    });
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter().any(|r| r.contains("record after GO")
+            && r.contains("split it into one IR … GO file")
+            && r.ends_with(",file,")),
+        "{rows:#?}"
+    );
+    // Reported once per file, not once per line after GO.
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.contains("record after GO"))
+            .count(),
+        1,
+        "{rows:#?}"
+    );
+    // Every receipt of the file, those after the stray GO too, is quarantined.
+    let quarantined = QUARANTINED.with(|q| q.get());
+    assert!(quarantined >= receipts_in_file(dir.path()), "{quarantined}");
+}
+
+#[test]
+fn two_clinics_files_concatenated_are_quarantined_and_the_month_balances() {
+    let dir = month_with(|input, l| {
+        l.extend(lines(&input.join(OTHER)));
+        // The other clinic's file is now inside FILE only.
+        std::fs::remove_file(input.join(OTHER)).expect("rm other");
+    });
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("record after GO") && r.ends_with(",file,")),
+        "{rows:#?}"
+    );
+    let quarantined = QUARANTINED.with(|q| q.get());
+    assert!(quarantined >= receipts_in_file(dir.path()), "{quarantined}");
+}
+
+/// Sets the first HO's 合計点数 (field 6) and 負担金額 (field 12) and GO's total to
+/// match, so only the bound or the copay check can quarantine the receipt.
+fn first_ho(points: &'static str, copay: &'static str) -> impl FnOnce(&Path, &mut Vec<Vec<u8>>) {
+    move |_, l| {
+        let ho = l.iter().position(|l| l.starts_with(b"HO,")).expect("HO");
+        let text = String::from_utf8(l[ho].clone()).expect("ascii HO");
+        let mut f: Vec<String> = text.split(',').map(String::from).collect();
+        let old: i128 = f[5].parse().expect("points");
+        f[5] = points.to_string();
+        while f.len() < 13 {
+            f.push(String::new());
+        }
+        f[11] = copay.to_string();
+        l[ho] = f.join(",").into_bytes();
+        let go = l.iter().position(|l| l.starts_with(b"GO,")).expect("GO");
+        let text = String::from_utf8(l[go].clone()).expect("ascii GO");
+        let mut g: Vec<String> = text.split(',').map(String::from).collect();
+        let total: i128 = g[2].parse::<i128>().expect("total") - old
+            + points.parse::<i128>().expect("new points");
+        g[2] = total.to_string();
+        l[go] = g.join(",").into_bytes();
+    }
+}
+
+#[test]
+fn points_near_i64_max_are_a_quarantined_receipt_not_a_wrapped_cost() {
+    // × 10 would overflow i64; today it wrapped and verify passed.
+    let dir = month_with(first_ho("922337203685477580", ""));
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",HO,HO.6 合計点数,922337203685477580,")
+                && r.contains("0 to 99999999")
+                && r.contains(",receipt,4568390:")),
+        "{rows:#?}"
+    );
+    // The rest of the file is accepted: no file-scope row.
+    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
+}
+
+#[test]
+fn a_copay_above_the_cost_is_a_quarantined_receipt_not_a_negative_share() {
+    let dir = month_with(first_ho("100", "5000"));
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter().any(|r| r.contains(",HO,HO.12 負担金額,5000,")
+            && r.contains("more than the receipt's cost 1000 yen")
+            && r.contains(",receipt,4568390:")),
+        "{rows:#?}"
+    );
+    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
+}
