@@ -76,7 +76,9 @@ fn insurance() -> impl Strategy<Value = Option<HealthInsurance>> {
                 number: number.into(),
                 days,
                 points: Points(points),
-                copay: copay.map(Yen),
+                // A copay above the cost is quarantined (money_and_file_bounds tests it);
+                // the round trip is of receipts the reader accepts.
+                copay: copay.map(|c| Yen(c.min(points * 10))),
             },
         );
     prop_oneof![9 => ho.prop_map(Some), 1 => Just(None)]
