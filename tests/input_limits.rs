@@ -109,7 +109,23 @@ fn hostile_uke_files_are_quarantined_in_bounded_memory() {
     assert!(row("GIANT.UKE").contains("longer than 1048576 bytes"));
     assert!(row("GIANT.UKE").ends_with(",file,"), "{}", row("GIANT.UKE"));
     assert!(row("EMPTY.UKE").contains("empty"));
-    let _ = row("RANDOM.UKE");
+    // Random bytes: an undecodable record, and the file judged truncated (no GO).
+    let random: Vec<&str> = q
+        .lines()
+        .filter(|l| l.starts_with("uke/hostile/RANDOM.UKE,"))
+        .collect();
+    assert!(
+        random
+            .iter()
+            .any(|l| l.contains("are not valid Shift_JIS") && l.ends_with(",record,")),
+        "{random:?}"
+    );
+    assert!(
+        random.iter().any(
+            |l| l.contains("without GO: truncated? (0 receipts read)") && l.ends_with(",file,")
+        ),
+        "{random:?}"
+    );
     assert!(
         children_peak_mib() < BOUND_MIB,
         "peak {} MiB",
