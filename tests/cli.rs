@@ -1,29 +1,12 @@
 //! End to end through the `reseclear` binary: the sample month, a generated month,
 //! bad input directories, and byte-identical outputs whatever the thread count.
 
+mod common;
+use common::{bin, root, run_ok, sample_copy};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_reseclear"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run reseclear");
-    assert!(
-        out.status.success(),
-        "reseclear failed: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use std::path::Path;
+use std::process::Output;
 
 /// Runs the sample month into a fresh directory.
 fn run_sample() -> (tempfile::TempDir, Output) {
@@ -462,25 +445,6 @@ fn the_sample_month_matches_its_truth_in_every_tier() {
     assert!(ev.tier3_recall() >= 0.9, "{ev}");
     assert_eq!(ev.pending_correct, ev.pending_expected, "{ev}");
     assert!(out_dir.path().join("match_report.parquet").is_file());
-}
-
-/// Copies the sample month into a temporary directory.
-fn sample_copy() -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let target = to.join(path.file_name().expect("name"));
-            if path.is_dir() {
-                copy(&path, &target);
-            } else {
-                std::fs::copy(&path, &target).expect("copy");
-            }
-        }
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy(&root().join("fixtures/sample"), dir.path());
-    dir
 }
 
 #[test]

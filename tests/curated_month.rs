@@ -2,13 +2,11 @@
 //! through `reseclear run`, its decision checked against the hand-written answer, and
 //! the overall precision and recall held at their measured floors.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::collections::BTreeMap;
+use std::process::Command;
 
 struct Case {
     key: String,

@@ -4,17 +4,12 @@
 //! bounded: every child process of this test binary is measured (getrusage of the
 //! waited-for children), so these tests live alone in their own binary.
 
+mod common;
+use common::{bin, copy_dir, sample};
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_reseclear"))
-}
-
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample")
-}
+use std::path::Path;
+use std::process::Output;
 
 /// The `*.UKE` files below `dir`, counted independently of the engine.
 fn count_uke(dir: &Path) -> u64 {
@@ -28,19 +23,6 @@ fn count_uke(dir: &Path) -> u64 {
         }
     }
     n
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("list") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 fn run(input: &Path, out: &Path) -> Output {

@@ -2,29 +2,11 @@
 //! quarantined receipts, and a file with a stray GO or several clinics' files in one is
 //! quarantined whole; the rest of the month runs, balances and passes `verify`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{bin, copy_dir, sample};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_reseclear"))
-}
-
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("list") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
-}
+use std::path::Path;
+use std::process::Output;
 
 const FILE: &str = "uke/2/4568390/RECEIPTC.UKE";
 const OTHER: &str = "uke/2/5531389/RECEIPTC.UKE";

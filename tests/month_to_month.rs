@@ -4,9 +4,11 @@
 //! analysts' `apportion` re-run must reproduce the run's files byte for byte; and a
 //! ledger given to the wrong run is refused.
 
+mod common;
+use common::{bin, copy_dir, run_ok};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use proptest::prelude::*;
 use reseclear::apportion::{read_share_rows, ApportionConfig, Basis, Scope};
@@ -16,22 +18,6 @@ use reseclear::generate::{generate, GenerateOptions};
 use reseclear::manifest::Manifest;
 use reseclear::report::read_apportionment_totals;
 use reseclear::run::{run_with, RunOptions};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_reseclear"))
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run reseclear");
-    assert!(
-        out.status.success(),
-        "reseclear failed: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// A generated month in `dir`: a small population, many tier-2/3 receipts so that
 /// some stay open.
@@ -541,19 +527,6 @@ fn a_final_receipt_no_insurer_can_share_in_is_reported_and_still_accounted_for()
         .count() as u64;
     assert_eq!(notices, m.apportionment.unapportionable, "{quarantine}");
     assert_statements_agree(&out);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("list") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 #[test]

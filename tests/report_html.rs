@@ -5,6 +5,9 @@
 //! quarantine reasons; be byte-identical when built twice; and run its script in a
 //! headless Chromium without errors.
 
+mod common;
+use common::root;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,10 +25,6 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const REVIEW_CONFIG: &str = "[matching]\naccept_probability = 0.9999999\n";
 /// Open claims are final at once: apportionment has rows.
 const HOLD_0_CONFIG: &str = "[apportion]\nhold_months = 0\n";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A finished run of the sample month.
 struct Run {

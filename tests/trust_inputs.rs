@@ -3,32 +3,12 @@
 //! file decided for the whole file, broken CSV inputs, and CSV cells a spreadsheet
 //! would run as formulas. Every run has a timeout, so a hang fails the test.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{root, sample_copy};
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Copies the sample month into a temporary directory.
-fn sample_copy() -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let target = to.join(path.file_name().expect("name"));
-            if path.is_dir() {
-                copy(&path, &target);
-            } else {
-                std::fs::copy(&path, &target).expect("copy");
-            }
-        }
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy(&root().join("fixtures/sample"), dir.path());
-    dir
-}
 
 struct Ran {
     code: Option<i32>,

@@ -1,6 +1,8 @@
 //! Helpers shared by the fuzz targets: the readers under test take a path, so each
 //! input is written to one fixed scratch file per process and per file name.
 
+pub mod ledger_roundtrip;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
