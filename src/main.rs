@@ -289,19 +289,33 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             match format {
-                LogFormat::Text => eprintln!("error: {e:#}"),
+                LogFormat::Text => eprintln!("error: {}", message(&e)),
                 LogFormat::Json => eprintln!(
                     "{}",
                     serde_json::json!({
                         "level": "ERROR",
                         "code": error_code(&e),
-                        "message": format!("{e:#}"),
+                        "message": message(&e),
                     })
                 ),
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each cause once: many library errors already quote their
+/// source in their own text (`{path}: {source}`), which `{:#}` would print again.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Every file and directory a command creates is private from the start (0600 / 0700):

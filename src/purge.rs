@@ -101,6 +101,14 @@ fn sha(path: &Path) -> Result<String, PurgeError> {
 /// Purges the run in `dir`. `superseded_by` is the next run, required when the ledger
 /// still holds personal data of open claims.
 pub fn purge(dir: &Path, superseded_by: Option<&Path>) -> Result<Vec<Purged>, PurgeError> {
+    if !RUN_OUTPUT.is_output(dir) {
+        return Err(PurgeError::Refused {
+            path: dir.to_path_buf(),
+            message: format!(
+                "not the output directory of a run (no valid {MANIFEST_FILE}); give --run the directory a `reseclear run` wrote"
+            ),
+        });
+    }
     let manifest = read_json(&dir.join(MANIFEST_FILE))?;
     if manifest["conservation"]["balanced"] != serde_json::Value::Bool(true) {
         return Err(PurgeError::Refused {

@@ -582,3 +582,27 @@ fn apportion(run: &Path, out: &Path, basis: usize) -> Command {
         .arg(out);
     cmd
 }
+
+#[test]
+fn purge_of_a_directory_that_is_not_a_run_says_so_once() {
+    let err = refused(bin().args(["purge", "--run"]).arg(sample()));
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: {}: not the output directory of a run (no valid manifest.json); give --run the directory a `reseclear run` wrote",
+            sample().display()
+        )
+    );
+    // A cause the error already quotes is not printed twice.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let err = refused(
+        bin()
+            .args(["run", "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .arg("--config")
+            .arg(tmp.path().join("missing.toml")),
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
