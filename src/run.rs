@@ -119,7 +119,8 @@ pub struct Inputs {
     pub declarations: Option<PathBuf>,
     pub roster: PathBuf,
     pub insurers: PathBuf,
-    /// Top-level files that are none of the above, reported as ignored.
+    /// Files that are none of the above (at the top, or below it and not `*.UKE`),
+    /// reported as ignored.
     pub ignored: Vec<PathBuf>,
     /// Paths the walk did not read (links out or in a loop, FIFOs, devices, copies).
     pub notices: Vec<QuarantineRow>,
@@ -147,11 +148,8 @@ impl Inputs {
         notices.extend(
             discover::drop_identical(&mut uke).map_err(|e| fail(format!("cannot read: {e}")))?,
         );
-        let top: Vec<PathBuf> = others
-            .into_iter()
-            .filter(|f| f.top_level)
-            .map(|f| f.path)
-            .collect();
+        let (top, nested): (Vec<_>, Vec<_>) = others.into_iter().partition(|f| f.top_level);
+        let top: Vec<PathBuf> = top.into_iter().map(|f| f.path).collect();
         let take = |name: &str| {
             top.iter()
                 .find(|p| p.file_name() == Some(name.as_ref()))
@@ -184,10 +182,13 @@ impl Inputs {
                     Some(roster.as_path()),
                     Some(insurers.as_path()),
                 ];
+                // A file below the top that is not *.UKE (a 調剤 RECEIPTY.CYO, say) is
+                // not read, and said so, never skipped silently.
                 let ignored: Vec<PathBuf> = top
                     .iter()
                     .filter(|p| !known.contains(&Some(p.as_path())))
                     .cloned()
+                    .chain(nested.into_iter().map(|f| f.path))
                     .collect();
                 Ok(Inputs {
                     dir: dir.to_path_buf(),

@@ -377,3 +377,23 @@ fn cells_a_spreadsheet_would_run_are_written_with_a_leading_apostrophe() {
         }
     }
 }
+
+#[test]
+fn a_file_below_the_top_that_is_not_uke_is_a_notice_not_skipped_silently() {
+    let input = sample_copy();
+    let pharmacy = input.path().join("uke/9/1312345");
+    std::fs::create_dir_all(&pharmacy).expect("mkdir");
+    std::fs::write(pharmacy.join("RECEIPTY.CYO"), b"YK,1,1312345\r\n").expect("write");
+    let (_out, manifest, quarantine) = run_ok(input.path());
+    let rows = rows_of(&quarantine, "uke/9/1312345/RECEIPTY.CYO");
+    assert_eq!(
+        rows,
+        ["uke/9/1312345/RECEIPTY.CYO,0,-,-,,\"not an input of a claim month (*.UKE, roster.parquet/csv, insurers.csv, declarations.csv): ignored\",notice,"],
+        "{quarantine}"
+    );
+    assert_eq!(
+        n(&manifest["uke"]["files"]),
+        18,
+        "the .CYO is not read as a receipt file"
+    );
+}
