@@ -357,7 +357,7 @@ fn guard(out: &Path, inputs: &[&Path]) -> Result<(), OutputError> {
             continue;
         };
         let relation = if input == out {
-            "is"
+            "is the same directory as"
         } else if input.starts_with(out) {
             "contains"
         } else if out.starts_with(&input) {
@@ -700,10 +700,10 @@ mod tests {
         std::fs::create_dir_all(input.join("uke")).expect("mkdir");
         write_run(&input, "looks like a run");
         let cases: [(PathBuf, &str); 4] = [
-            (input.clone(), "is"),
+            (input.clone(), "is the same directory as"),
             (tmp.path().to_path_buf(), "contains"),
             (input.join("uke/out"), "lies inside"),
-            (input.join("./uke/.."), "is"),
+            (input.join("./uke/.."), "is the same directory as"),
         ];
         for (out, relation) in &cases {
             let err = Staging::begin(out, KIND, true, &[&input]);

@@ -81,7 +81,7 @@ fn run_force_never_deletes_its_input_a_parent_of_it_or_a_foreign_directory() {
     copy_dir(&sample(), &input);
     let before = tree(tmp.path());
     for (out, words) in [
-        (input.clone(), "is "),
+        (input.clone(), "is the same directory as "),
         (tmp.path().to_path_buf(), "contains "),
         (input.join("uke/out"), "lies inside "),
     ] {
