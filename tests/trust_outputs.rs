@@ -491,8 +491,13 @@ fn every_receipt_the_reader_accepts_round_trips_through_the_ledger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut receipts = 0;
     let mut cp932 = false;
-    for seed in std::fs::read_dir(&seeds).expect("seeds") {
-        let seed = seed.expect("seed").path();
+    let seeds: Vec<_> = std::fs::read_dir(&seeds)
+        .expect("seeds")
+        .map(|seed| seed.expect("seed").path())
+        .collect();
+    // Every seed, and no fewer: a directory renamed or emptied fails.
+    assert_eq!(seeds.len(), 5, "{seeds:?}");
+    for seed in seeds {
         let data = std::fs::read(&seed).expect("read");
         let entries = ledger_roundtrip::check(&data, &dir.path().join("pending.parquet"));
         assert!(!entries.is_empty(), "{}: no receipt", seed.display());

@@ -1,15 +1,11 @@
-//! `declarations.csv`: arbitrary bytes written to a scratch file and read with every
-//! `ingest.csv_encoding` (auto, utf-8, shift_jis). An error or quarantine rows are
-//! fine; a panic is a bug.
+//! `declarations.csv` read with every `ingest.csv_encoding`: see
+//! `reseclear_fuzz::targets::declarations_csv`. An error or quarantine rows are fine; a panic
+//! is a bug.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reseclear::ingest::declarations::read_declarations;
-use reseclear_fuzz::{scratch_file, CSV_ENCODINGS};
+use reseclear_fuzz::{scratch_dir, targets};
 
 fuzz_target!(|data: &[u8]| {
-    let path = scratch_file("declarations.csv", data);
-    for encoding in CSV_ENCODINGS {
-        let _ = read_declarations(&path, "declarations.csv", encoding);
-    }
+    let _ = targets::declarations_csv(data, scratch_dir());
 });

@@ -1,15 +1,11 @@
-//! `insurers.csv`: arbitrary bytes written to a scratch file and read with every
-//! `ingest.csv_encoding` (auto, utf-8, shift_jis). An error or quarantine rows are
-//! fine; a panic is a bug.
+//! `insurers.csv` read with every `ingest.csv_encoding`: see
+//! `reseclear_fuzz::targets::insurers_csv`. An error or quarantine rows are fine; a panic
+//! is a bug.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reseclear::ingest::insurers::read_insurers;
-use reseclear_fuzz::{scratch_file, CSV_ENCODINGS};
+use reseclear_fuzz::{scratch_dir, targets};
 
 fuzz_target!(|data: &[u8]| {
-    let path = scratch_file("insurers.csv", data);
-    for encoding in CSV_ENCODINGS {
-        let _ = read_insurers(&path, "insurers.csv", encoding);
-    }
+    let _ = targets::insurers_csv(data, scratch_dir());
 });

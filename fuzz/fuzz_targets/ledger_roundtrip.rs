@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reseclear_fuzz::{ledger_roundtrip, scratch_file};
+use reseclear_fuzz::{ledger_roundtrip, scratch_dir};
 
 fuzz_target!(|data: &[u8]| {
-    ledger_roundtrip::check(data, &scratch_file("pending.parquet", b""));
+    ledger_roundtrip::check(data, &scratch_dir().join("pending.parquet"));
 });

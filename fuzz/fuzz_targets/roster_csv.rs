@@ -1,15 +1,11 @@
-//! `roster.csv`: arbitrary bytes written to a scratch file and read with every
-//! `ingest.csv_encoding` (auto, utf-8, shift_jis). An error or quarantine rows are
-//! fine; a panic is a bug.
+//! `roster.csv` read with every `ingest.csv_encoding`: see
+//! `reseclear_fuzz::targets::roster_csv`. An error or quarantine rows are fine; a panic
+//! is a bug.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reseclear::ingest::roster::read_roster;
-use reseclear_fuzz::{scratch_file, CSV_ENCODINGS};
+use reseclear_fuzz::{scratch_dir, targets};
 
 fuzz_target!(|data: &[u8]| {
-    let path = scratch_file("roster.csv", data);
-    for encoding in CSV_ENCODINGS {
-        let _ = read_roster(&path, "roster.csv", encoding);
-    }
+    let _ = targets::roster_csv(data, scratch_dir());
 });

@@ -1,19 +1,16 @@
-//! Helpers shared by the fuzz targets: the readers under test take a path, so each
-//! input is written to one fixed scratch file per process and per file name.
+//! The fuzz targets' entry functions ([`targets`], [`ledger_roundtrip`]) and what the
+//! targets need around them: the readers under test take a path, so each input is
+//! written to a file in one scratch directory per process.
 
 pub mod ledger_roundtrip;
+pub mod targets;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use reseclear::config::CsvEncoding;
-
-/// Every encoding a CSV reader can be asked for; each input is read with all three.
-pub const CSV_ENCODINGS: [CsvEncoding; 3] =
-    [CsvEncoding::Auto, CsvEncoding::Utf8, CsvEncoding::ShiftJis];
-
-/// A directory of this process's own (in memory when /dev/shm exists), created once.
-fn scratch_dir() -> &'static Path {
+/// A directory of this process's own (in memory when /dev/shm exists), created once;
+/// each target writes its input there under the file name its reader expects.
+pub fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let base = Path::new("/dev/shm");
@@ -26,14 +23,6 @@ fn scratch_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
         dir
     })
-}
-
-/// Writes `data` to the scratch file `name` (overwriting the previous input) and
-/// returns its path. The extension of `name` matters to readers that dispatch on it.
-pub fn scratch_file(name: &str, data: &[u8]) -> PathBuf {
-    let path = scratch_dir().join(name);
-    std::fs::write(&path, data).expect("write the fuzz scratch file");
-    path
 }
 
 /// Runs `read` and aborts (a crash for libFuzzer) only if a panic escapes it.
