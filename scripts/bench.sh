@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-pipeline benchmark: generates a month of the given size once (cached under
-# bench-data/, git-ignored), runs `reseclear run` on it under /usr/bin/time, and prints
-# wall time, peak RSS, the per-stage timings and the evaluation against the truth.
+# bench-data/, git-ignored; the generation's wall time and peak RSS printed when it
+# runs), runs `reseclear run` on it under /usr/bin/time, and prints wall time, peak RSS,
+# the per-stage timings and the evaluation against the truth.
 #
 #   scripts/bench.sh S    100k persons,  50k receipts
 #   scripts/bench.sh M    10M persons,   5M receipts
@@ -28,9 +29,14 @@ else
   cargo build --release --quiet
   bin=target/release/reseclear
 fi
+generated="cached in $data"
 if [ ! -f "$data/truth.parquet" ]; then
   rm -rf "$data"
-  "$bin" generate --persons "$persons" --receipts "$receipts" --seed 42 --out "$data" >/dev/null
+  gentime=$(mktemp)
+  /usr/bin/time -f '%e s, peak RSS %M KiB' -o "$gentime" \
+    "$bin" generate --persons "$persons" --receipts "$receipts" --seed 42 --out "$data" >/dev/null
+  generated=$(cat "$gentime")
+  rm -f "$gentime"
 fi
 rm -rf "$out"
 timefile=$(mktemp)
@@ -39,6 +45,7 @@ wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$timefile"
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$timefile")
 rm -f "$timefile"
 printf '%-28s %s\n' "month" "$tier ($(nproc) cores)"
+printf '%-28s %s\n' "generate" "$generated"
 printf '%-28s %s\n' "wall time" "$wall"
 printf '%-28s %s MiB\n' "peak RSS" "$((rss_kb / 1024))"
 python3 - "$out/timings.json" <<'PY' 2>/dev/null || sed 's/^/  /' "$out/timings.json"

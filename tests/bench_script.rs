@@ -20,6 +20,11 @@ fn bench_script_prints_its_table() {
         "bench.sh failed:\n{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("generate ") && l.ends_with(" KiB")),
+        "no generate row with its time and peak RSS in:\n{text}"
+    );
     for row in [
         "month",
         "wall time",

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Date32Type, UInt32Type, UInt8Type};
@@ -781,29 +781,4 @@ fn extreme_fractions_still_give_consistent_months() {
             assert!(keys.insert((r[0].to_string(), r[1].to_string(), r[2].to_string())));
         }
     }
-}
-
-/// Scale check, run by hand: `cargo test --release --test generate -- --ignored`.
-#[test]
-#[ignore]
-fn a_million_people() {
-    let dir = std::env::var("RESECLEAR_GEN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("reseclear-gen-1m"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let o = GenerateOptions {
-        persons: 1_000_000,
-        receipts: 500_000,
-        seed: 1,
-        out: dir.clone(),
-        broken_files: true,
-        ..GenerateOptions::default()
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::io::stderr)
-        .try_init();
-    let t = std::time::Instant::now();
-    let s = run(&o);
-    eprintln!("{s}\nin {:.1?}", t.elapsed());
 }
