@@ -518,9 +518,10 @@ fn negative_resolved_yen_is_an_error_not_a_zero() {
         ap.apportion(Yen(5), &tokyo(KIKIN, InsuranceKind::Unknown)),
         Err(expected)
     );
-    assert!(ap
+    let rengo = ap
         .apportion(Yen(5), &tokyo(RENGO, InsuranceKind::Unknown))
-        .is_ok());
+        .expect("国保連's insurers have no negative basis");
+    assert_eq!(rengo.parts.iter().map(|p| p.amount).sum::<Yen>(), Yen(5));
 }
 
 // ---------------------------------------------------------------------------------
@@ -657,8 +658,18 @@ fn config_defaults_and_unknown_keys() {
     assert_eq!(c.basis, Basis::Claims);
     assert_eq!(c.scope, Scope::Prefecture);
     assert_eq!(c.hold_months, 3);
-    assert!(toml::from_str::<ApportionConfig>("bases = \"claims\"\n").is_err());
-    assert!(toml::from_str::<ApportionConfig>("basis = \"people\"\n").is_err());
+    let refusal = |toml_text: &str| {
+        toml::from_str::<ApportionConfig>(toml_text)
+            .expect_err(toml_text)
+            .to_string()
+    };
+    let err = refusal("bases = \"claims\"\n");
+    assert!(err.contains("unknown field `bases`"), "{err}");
+    let err = refusal("basis = \"people\"\n");
+    assert!(
+        err.contains("unknown variant `people`") && err.contains("basis"),
+        "{err}"
+    );
     let c: ApportionConfig = toml::from_str("hold_months = 6\n").unwrap();
     assert_eq!((c.basis, c.hold_months), (Basis::Claims, 6));
 }

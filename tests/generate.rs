@@ -736,10 +736,15 @@ fn options_are_checked() {
     let mut o = opts(dir.path(), 1);
     o.tier2 = 0.7;
     o.tier3 = 0.5;
-    assert!(generate(&o).is_err());
+    let err = generate(&o).expect_err("fractions above 1").to_string();
+    assert!(
+        err.contains("--tier2 + --tier3 must not exceed 1, got 1.2"),
+        "{err}"
+    );
     let mut o = opts(dir.path(), 1);
     o.persons = 0;
-    assert!(generate(&o).is_err());
+    let err = generate(&o).expect_err("no persons").to_string();
+    assert!(err.contains("--persons must be at least 1"), "{err}");
     // A second run into the same directory is refused rather than mixing files.
     let mut o = opts(dir.path(), 1);
     o.persons = 300;

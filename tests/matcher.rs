@@ -662,9 +662,16 @@ fn config_reads_from_toml_with_defaults() {
     assert_eq!(c.matching.accept_probability, 0.995);
     assert_eq!(c.matching.blocking_rules.len(), 2);
     assert_eq!(c.matching.seed, MatchConfig::default().seed);
-    assert!(toml::from_str::<reseclear::config::Config>(
-        "[matching]\nblocking_rules = [[\"shoe_size\"]]\n"
-    )
-    .is_err());
-    assert!(toml::from_str::<reseclear::config::Config>("[matching]\nthreshold = 1\n").is_err());
+    let refusal = |toml_text: &str| {
+        toml::from_str::<reseclear::config::Config>(toml_text)
+            .expect_err(toml_text)
+            .to_string()
+    };
+    let err = refusal("[matching]\nblocking_rules = [[\"shoe_size\"]]\n");
+    assert!(
+        err.contains("unknown variant `shoe_size`") && err.contains("blocking_rules"),
+        "{err}"
+    );
+    let err = refusal("[matching]\nthreshold = 1\n");
+    assert!(err.contains("unknown field `threshold`"), "{err}");
 }

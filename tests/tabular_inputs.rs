@@ -609,7 +609,14 @@ P0000002,131045,,0012345,鈴木 花子,スズキ ハナコ,1992-11-03,2,2020-01-
     }
 
     let other = write(dir.path(), "roster.txt", b"x");
-    assert!(read_roster(&other, "roster.txt", CsvEncoding::Auto).is_err());
+    let err = read_roster(&other, "roster.txt", CsvEncoding::Auto).expect_err("a .txt roster");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: a roster must be a .parquet or a .csv file",
+            other.display()
+        )
+    );
 }
 
 #[test]

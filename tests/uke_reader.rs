@@ -475,5 +475,13 @@ fn a_receipt_changed_since_it_was_read_is_an_error() {
     assert!(err.to_string().contains("changed during the run"), "{err}");
     // Cut short.
     std::fs::write(&path, &bytes[..f.spans[1].start as usize + 10]).expect("write");
-    assert!(reparse_receipts(&path, "changing.UKE", &header, &[at], &config).is_err());
+    let err = reparse_receipts(&path, "changing.UKE", &header, &[at], &config)
+        .expect_err("a file cut short");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: cannot read: failed to fill whole buffer",
+            path.display()
+        )
+    );
 }
