@@ -54,7 +54,8 @@ fn check_split(amount: i64, weights: &[(InsurerNumber, u64)]) -> Result<(), Test
         i128::from(amount)
     );
 
-    // Each part strictly within one yen of exact: |part × W − amount × w| < W.
+    // Each part is the floor or the ceiling of its exact quota amount × w / W, and
+    // strictly within one yen of it: |part × W − amount × w| < W.
     for &(ins, part) in &parts {
         prop_assert!(part.0 >= 0);
         let lhs = part.0 as u128 * total;
@@ -64,49 +65,76 @@ fn check_split(amount: i64, weights: &[(InsurerNumber, u64)]) -> Result<(), Test
             "{ins}: {part} vs {a}×{}/{total}",
             w[&ins]
         );
+        let floor = rhs / total;
+        let ceil = floor + u128::from(!rhs.is_multiple_of(total));
+        prop_assert!(
+            part.0 as u128 == floor || part.0 as u128 == ceil,
+            "{ins}: {part} is neither {floor} nor {ceil}"
+        );
         if w[&ins] == 0 {
             prop_assert_eq!(part, Yen(0));
         }
     }
 
-    // Hamilton: a party given the extra yen has a larger remainder than one not given
-    // it, or an equal remainder and a lower insurer number.
-    let info: Vec<(InsurerNumber, bool, u128)> = parts
-        .iter()
-        .map(|&(ins, part)| {
-            let product = a * u128::from(w[&ins]);
-            (ins, part.0 as u128 > product / total, product % total)
-        })
-        .collect();
-    for &(ni, bonus_i, ri) in &info {
-        for &(nj, bonus_j, rj) in &info {
-            if bonus_i && !bonus_j {
-                prop_assert!(
-                    ri > rj || (ri == rj && ni < nj),
-                    "{ni} got the yen over {nj}"
-                );
-            }
-        }
-    }
+    // The whole split is the one an independent computation gives (Hamilton's method
+    // written out below, from the weights alone).
+    prop_assert_eq!(&parts, &hamilton(amount, weights));
 
     // Deterministic.
     prop_assert_eq!(largest_remainder(Yen(amount), weights).unwrap(), parts);
     Ok(())
 }
 
+/// Largest remainder by hand, sharing no code with `largest_remainder`: each party's
+/// exact quota amount × w / W in `i128` as a floor and a remainder; the yen the floors
+/// leave over go one each down the list ordered by remainder, largest first, equal
+/// remainders by insurer number as a digit string, ascending (the documented tie-break;
+/// `01130012` < `131045`). The result sorted by that digit string.
+fn hamilton(amount: i64, weights: &[(InsurerNumber, u64)]) -> Vec<(InsurerNumber, Yen)> {
+    let total: i128 = weights.iter().map(|&(_, w)| i128::from(w)).sum();
+    let amount = i128::from(amount);
+    let mut rows: Vec<(InsurerNumber, i128, i128)> = weights
+        .iter()
+        .map(|&(ins, w)| {
+            let exact = amount * i128::from(w);
+            (ins, exact / total, exact % total)
+        })
+        .collect();
+    let leftover = amount - rows.iter().map(|r| r.1).sum::<i128>();
+    assert!((0..weights.len() as i128).contains(&leftover), "{leftover}");
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+    for row in rows.iter_mut().take(leftover as usize) {
+        row.1 += 1;
+    }
+    rows.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    rows.into_iter()
+        .map(|(ins, part, _)| (ins, Yen(i64::try_from(part).expect("a part ≤ the amount"))))
+        .collect()
+}
+
 type Parties = Vec<(InsurerNumber, u64)>;
 
-/// 1..50 parties with distinct insurer numbers; weights often 0 or small (ties), else
-/// large; at least one positive.
+/// 1..50 parties with distinct insurer numbers, 8-digit and 6-digit (国保) mixed so that
+/// the tie-break's digit-string order is not the numbers' numeric order; weights often
+/// 0 or small (ties), else large; at least one positive.
 fn parties(max_weight: u64) -> impl Strategy<Value = Parties> {
     let weight = prop_oneof![
         1 => Just(0u64),
         2 => 0u64..4,
         3 => 0u64..=max_weight,
     ];
-    proptest::collection::btree_map(0u32..100_000, weight, 1..50).prop_map(|m| {
-        let mut v: Vec<(InsurerNumber, u64)> =
-            m.into_iter().map(|(b, w)| (numbered(b), w)).collect();
+    let number = |key: u32| {
+        if key < 60_000 {
+            numbered(key)
+        } else {
+            let body = format!("{:02}{:03}", 1 + key % 47, (key / 47) % 1000);
+            InsurerNumber::from_body(&body).unwrap()
+        }
+    };
+    proptest::collection::btree_map(0u32..100_000, weight, 1..50).prop_map(move |m| {
+        let distinct: BTreeMap<InsurerNumber, u64> =
+            m.into_iter().map(|(key, w)| (number(key), w)).collect();
+        let mut v: Vec<(InsurerNumber, u64)> = distinct.into_iter().collect();
         if v.iter().all(|&(_, w)| w == 0) {
             v[0].1 = 1;
         }
