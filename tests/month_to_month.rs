@@ -1,6 +1,7 @@
 //! Month to month: generated months chained through the pending ledger, with
 //! apportionment of what stays open. Conservation is a property over random months,
-//! bases and scopes; the statements must agree with the receipts they sum; the
+//! bases and scopes — the manifest's equations, and the same accounts recomputed from
+//! the Parquet rows against the UKE files and the ledger read here; the statements must agree with the receipts they sum; the
 //! analysts' `apportion` re-run must reproduce the run's files byte for byte; and a
 //! ledger given to the wrong run is refused.
 
@@ -126,7 +127,8 @@ fn assert_statements_agree_with(run: &Path, out: &Path) {
 }
 
 /// The manifest's accounts in the words of the issue: receipts in = routed + open +
-/// apportioned + quarantined (+ public-only), yen likewise.
+/// apportioned + quarantined (+ public-only), yen likewise. These are the engine's own
+/// figures; [`assert_rows_conserve`] checks them against the rows and the inputs.
 fn assert_conserved(m: &Manifest) {
     let c = &m.conservation;
     assert!(c.balanced, "{:?}", c.problems);
@@ -157,6 +159,198 @@ fn assert_conserved(m: &Manifest) {
     let s = &c.insurer_share;
     assert_eq!(s.apportioned, m.apportionment.yen);
     assert_eq!(s.owed, s.routed + s.apportioned);
+}
+
+/// The month's receipts as its UKE files hold them, read here line by line without the
+/// engine's reader: (RE records, Σ 合計点数 × 10 over the receipts whose 合計点数 is
+/// 1–8 digits — the HO's, or the first KO's of a receipt without HO).
+fn uke_receipts_and_yen(input: &Path) -> (u64, Yen) {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("list") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "UKE") {
+                files.push(path);
+            }
+        }
+    }
+    let points = |field: Option<&[u8]>| {
+        field
+            .filter(|f| (1..=8).contains(&f.len()) && f.iter().all(u8::is_ascii_digit))
+            .map(|f| {
+                std::str::from_utf8(f)
+                    .expect("digits")
+                    .parse::<i64>()
+                    .expect("points")
+            })
+    };
+    let mut files = Vec::new();
+    walk(input, &mut files);
+    let (mut receipts, mut yen) = (0, 0);
+    for file in files {
+        let bytes = std::fs::read(&file).expect("read");
+        let body = bytes.split(|&b| b == 0x1A).next().unwrap_or_default();
+        // (HO points, first KO points) of the receipt being read.
+        let mut current: Option<(Option<i64>, Option<i64>)> = None;
+        let mut close = |r: Option<(Option<i64>, Option<i64>)>| {
+            if let Some((ho, ko)) = r {
+                yen += 10 * ho.or(ko).unwrap_or(0);
+            }
+        };
+        for line in body.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let mut fields = line.split(|&b| b == b',');
+            match fields.next() {
+                Some(b"RE") => {
+                    receipts += 1;
+                    close(current.replace((None, None)));
+                }
+                Some(b"HO") => {
+                    if let Some((ho @ None, _)) = current.as_mut() {
+                        *ho = points(fields.nth(4));
+                    }
+                }
+                Some(b"KO") => {
+                    if let Some((_, ko @ None)) = current.as_mut() {
+                        *ko = points(fields.nth(4));
+                    }
+                }
+                _ => {}
+            }
+        }
+        close(current);
+    }
+    (receipts, Yen(yen))
+}
+
+/// Every batch of the Parquet file at `path`.
+fn batches(path: &Path) -> Vec<arrow::array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader")
+        .map(|b| b.expect("batch"))
+        .collect()
+}
+
+/// Σ of the Int64 column `name` of `path` (nulls skipped) and the rows.
+fn rows_and_sum(path: &Path, name: &str) -> (u64, Yen) {
+    use arrow::array::AsArray;
+    let (mut rows, mut sum) = (0, 0);
+    for b in batches(path) {
+        rows += b.num_rows() as u64;
+        let col = b
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        sum += col
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .iter()
+            .flatten()
+            .sum::<i64>();
+    }
+    (rows, Yen(sum))
+}
+
+/// `receipts.parquet`'s rows by status: (rows, Σ cost_yen, Σ insurer_share_yen).
+fn receipt_rows_by_status(out: &Path) -> BTreeMap<String, (u64, Yen, Yen)> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+    let mut by = BTreeMap::<String, (u64, Yen, Yen)>::new();
+    for b in batches(&out.join("receipts.parquet")) {
+        let col = |n: &str| {
+            b.column_by_name(n)
+                .unwrap_or_else(|| panic!("no {n}"))
+                .clone()
+        };
+        let (status, cost, share) = (col("status"), col("cost_yen"), col("insurer_share_yen"));
+        let (status, cost, share) = (
+            status.as_string::<i32>(),
+            cost.as_primitive::<Int64Type>(),
+            share.as_primitive::<Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            let e = by.entry(status.value(i).to_string()).or_default();
+            e.0 += 1;
+            if !cost.is_null(i) {
+                e.1 += Yen(cost.value(i));
+            }
+            if !share.is_null(i) {
+                e.2 += Yen(share.value(i));
+            }
+        }
+    }
+    by
+}
+
+/// The receipts (distinct keys) with parts in `apportionment.parquet`.
+fn receipts_apportioned(path: &Path) -> u64 {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{UInt32Type, UInt8Type};
+    let mut keys = std::collections::BTreeSet::new();
+    for b in batches(path) {
+        let col = |n: &str| {
+            b.column_by_name(n)
+                .unwrap_or_else(|| panic!("no {n}"))
+                .clone()
+        };
+        let (org, clinic, month, number) = (
+            col("organization"),
+            col("clinic_code"),
+            col("billing_month"),
+            col("receipt_number"),
+        );
+        for i in 0..b.num_rows() {
+            keys.insert((
+                org.as_primitive::<UInt8Type>().value(i),
+                clinic.as_string::<i32>().value(i).to_string(),
+                month.as_string::<i32>().value(i).to_string(),
+                number.as_primitive::<UInt32Type>().value(i),
+            ));
+        }
+    }
+    keys.len() as u64
+}
+
+/// Conservation recomputed from the output rows, against the inputs read here: every
+/// receipt in (the UKE files' RE records, the ledger's rows) is one row of
+/// `receipts.parquet` and its yen are there; the open rows are the next ledger's rows;
+/// the apportioned rows' insurer shares are `apportionment.parquet`'s parts; and the
+/// manifest's accounts are these counts and sums.
+fn assert_rows_conserve(input: &Path, ledger_in: Option<&Path>, out: &Path, m: &Manifest) {
+    let (uke_receipts, uke_yen) = uke_receipts_and_yen(input);
+    let (ledger_receipts, ledger_yen) =
+        ledger_in.map_or((0, Yen(0)), |l| rows_and_sum(l, "cost_yen"));
+    let by = receipt_rows_by_status(out);
+    let rows: u64 = by.values().map(|v| v.0).sum();
+    let yen: Yen = by.values().map(|v| v.1).sum();
+    assert_eq!(rows, uke_receipts + ledger_receipts, "{by:?}");
+    assert_eq!(yen, uke_yen + ledger_yen, "{by:?}");
+    let of = |s: &str| by.get(s).copied().unwrap_or_default();
+    let (ledger_out, _) = rows_and_sum(&out.join("pending.parquet"), "cost_yen");
+    assert_eq!(
+        ledger_out,
+        of("review").0 + of("no_match").0 + of("pending").0
+    );
+    let apportionment = out.join("apportionment.parquet");
+    let (_, parts_yen) = rows_and_sum(&apportionment, "amount_yen");
+    assert_eq!(parts_yen, of("apportioned").2);
+    assert_eq!(receipts_apportioned(&apportionment), of("apportioned").0);
+    // The manifest says what the rows say.
+    let c = &m.conservation;
+    assert_eq!(c.receipts.receipts_in, rows);
+    assert_eq!(c.yen.yen_in, yen);
+    for (status, (n, cost, _)) in &by {
+        assert_eq!(c.receipts.by_status.get(status), Some(n), "{status}");
+        assert_eq!(c.yen.by_status.get(status), Some(cost), "{status}");
+    }
+    assert_eq!(
+        c.receipts.by_status.len(),
+        by.len(),
+        "{:?}",
+        c.receipts.by_status
+    );
 }
 
 fn run_month(input: &Path, out: &Path, config: &Config, pending: Option<&Path>) -> Manifest {
@@ -193,6 +387,7 @@ proptest! {
         let config = config(basis, scope, 1);
         let m1 = run_month(&in1, &out1, &config, None);
         assert_conserved(&m1);
+        assert_rows_conserve(&in1, None, &out1, &m1);
         assert_statements_agree(&out1);
         // A month that resolves everything has no ledger to chain; try another.
         prop_assume!(m1.pending.carried_out > 0);
@@ -200,6 +395,8 @@ proptest! {
 
         let m2 = run_month(&in2, &out2, &config, Some(&out1.join("pending.parquet")));
         assert_conserved(&m2);
+        let ledger = out1.join("pending.parquet");
+        assert_rows_conserve(&in2, Some(&ledger), &out2, &m2);
         assert_statements_agree(&out2);
         prop_assert_eq!(m2.conservation.receipts.carried_in, m1.pending.carried_out);
         prop_assert_eq!(m2.conservation.yen.carried_in, {
