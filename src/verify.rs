@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use arrow::array::Array;
-
 use crate::domain::Yen;
 use crate::ingest::parquet_table::{opt_str, Table};
 use crate::ingest::IngestError;
@@ -94,26 +92,35 @@ fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
     let mut out = ByStatus::default();
     for b in table.batches() {
         let status = b.utf8("status")?;
-        let cost = b.i64("cost_yen")?;
-        let share = b.i64("insurer_share_yen")?;
+        let cost = b.yen("cost_yen", Yen::RECEIPT_RANGE)?;
+        let share = b.yen("insurer_share_yen", Yen::RECEIPT_RANGE)?;
         let insurer = b.utf8("resolved_insurer")?;
         for i in 0..b.num_rows() {
             let s = opt_str(status, i).unwrap_or_default().to_string();
-            let yen = |a: &arrow::array::Int64Array| Yen(if a.is_null(i) { 0 } else { a.value(i) });
+            let (cost, share) = (cost.or_zero(i)?, share.or_zero(i)?);
             *out.receipts.entry(s.clone()).or_insert(0) += 1;
-            *out.cost.entry(s.clone()).or_default() += yen(cost);
+            *out.cost.entry(s.clone()).or_default() += cost;
             let parsed = Status::parse(&s);
             if parsed != Some(Status::Quarantined) {
-                *out.share.entry(s.clone()).or_default() += yen(share);
+                *out.share.entry(s.clone()).or_default() += share;
             }
             if parsed.is_some_and(Status::is_routed) {
                 if let Some(n) = opt_str(insurer, i) {
-                    *out.routed.entry(n.to_string()).or_default() += yen(share);
+                    *out.routed.entry(n.to_string()).or_default() += share;
                 }
             }
             if parsed == Some(Status::Apportioned) {
-                out.apportioned_share += yen(share);
+                out.apportioned_share += share;
             }
+        }
+        if out.receipts.values().sum::<u64>() > Yen::MAX_RECEIPTS_PER_RUN {
+            return Err(IngestError::invalid(
+                path,
+                format!(
+                    "more than {} rows, the most receipts a run holds",
+                    Yen::MAX_RECEIPTS_PER_RUN
+                ),
+            ));
         }
     }
     Ok(out)
@@ -322,7 +329,8 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         },
     );
     let mut wrong = Vec::new();
-    let mut owed_total = Yen(0);
+    // Each owed is bounded by a run's yen, their sum is not: checked.
+    let mut owed_total = Some(Yen(0));
     for (insurer, (routed, apportioned, owed)) in &statements {
         let expect_routed = receipts.routed.get(insurer).copied().unwrap_or_default();
         let expect_apportioned = crate::domain::InsurerNumber::parse(insurer)
@@ -332,13 +340,13 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
             .unwrap_or_default();
         if *routed != expect_routed
             || *apportioned != expect_apportioned
-            || *owed != *routed + *apportioned
+            || routed.checked_add(*apportioned) != Some(*owed)
         {
             wrong.push(format!(
                 "{insurer}: {STATEMENTS_PARQUET} routed {routed}, apportioned {apportioned}, owed {owed}; {RECEIPTS_FILE} routed {expect_routed}, {APPORTIONMENT_FILE} {expect_apportioned}"
             ));
         }
-        owed_total += *owed;
+        owed_total = owed_total.and_then(|t| t.checked_add(*owed));
     }
     let missing = receipts
         .routed
@@ -365,8 +373,11 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
     let owed = Yen(c["insurer_share"]["owed"].as_i64().unwrap_or(i64::MIN));
     v.check(
         "Σ owed of statements = manifest owed",
-        owed_total == owed,
-        format!("{STATEMENTS_PARQUET} owes {owed_total} yen, {MANIFEST_FILE} says {owed}"),
+        owed_total == Some(owed),
+        match owed_total {
+            Some(t) => format!("{STATEMENTS_PARQUET} owes {t} yen, {MANIFEST_FILE} says {owed}"),
+            None => format!("{STATEMENTS_PARQUET}'s owed yen sum beyond any run's ({MANIFEST_FILE} says {owed})"),
+        },
     );
 
     let ledger_rows = Table::read(&dir.join(LEDGER_FILE), &["last_status"])?.num_rows() as u64;
@@ -398,16 +409,14 @@ fn read_statements_parquet(path: &Path) -> Result<BTreeMap<String, (Yen, Yen, Ye
     for b in table.batches() {
         let insurer = b.utf8("insurer_number")?;
         let (r, a, o) = (
-            b.i64("routed_yen")?,
-            b.i64("apportioned_yen")?,
-            b.i64("owed_yen")?,
+            b.yen("routed_yen", Yen::RUN_RANGE)?,
+            b.yen("apportioned_yen", Yen::RUN_RANGE)?,
+            b.yen("owed_yen", Yen::RUN_RANGE)?,
         );
-        let yen =
-            |c: &arrow::array::Int64Array, i: usize| Yen(if c.is_null(i) { 0 } else { c.value(i) });
         for i in 0..b.num_rows() {
             out.insert(
                 opt_str(insurer, i).unwrap_or_default().to_string(),
-                (yen(r, i), yen(a, i), yen(o, i)),
+                (r.or_zero(i)?, a.or_zero(i)?, o.or_zero(i)?),
             );
         }
     }
@@ -440,8 +449,19 @@ fn read_statements(path: &Path) -> Result<BTreeMap<String, (Yen, Yen, Yen)>, Ing
         let yen = |i: usize| {
             row.get(i)
                 .and_then(|s| s.parse::<i64>().ok())
+                .filter(|v| Yen::RUN_RANGE.contains(v))
                 .map(Yen)
-                .ok_or_else(|| IngestError::invalid(path, format!("line {}: not yen", line + 2)))
+                .ok_or_else(|| {
+                    IngestError::invalid(
+                        path,
+                        format!(
+                            "line {}: {} is not yen from 0 to {}",
+                            line + 2,
+                            headers.get(i).unwrap_or_default(),
+                            Yen::MAX_PER_RUN
+                        ),
+                    )
+                })
         };
         out.insert(
             row.get(n).unwrap_or_default().to_string(),

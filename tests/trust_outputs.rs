@@ -7,7 +7,7 @@
 mod common;
 #[path = "../fuzz/src/ledger_roundtrip.rs"]
 mod ledger_roundtrip;
-use common::{bin, copy_dir, root, run_ok, sample};
+use common::{bin, copy_dir, edit_i64_column, root, run_ok, sample};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -447,37 +447,30 @@ fn the_manifest_hashes_every_output_and_verify_checks_them_in_words() {
 
 /// Adds one yen to `owed_yen` of the first insurer owing something; returns its number.
 fn bump_owed(path: &Path) -> String {
-    use arrow::array::{ArrayRef, AsArray, Int64Array};
+    use arrow::array::AsArray;
     use arrow::datatypes::Int64Type;
-    use std::sync::Arc;
     let file = std::fs::File::open(path).expect("open");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")
         .build()
-        .expect("reader");
-    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
-    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
-    let schema = batch.schema();
-    let owed_at = schema.index_of("owed_yen").expect("owed_yen");
-    let owed = batch.column(owed_at).as_primitive::<Int64Type>();
+        .expect("reader")
+        .next()
+        .expect("a batch")
+        .expect("batch");
+    let owed = batch
+        .column_by_name("owed_yen")
+        .expect("owed_yen")
+        .as_primitive::<Int64Type>();
     let row = (0..owed.len())
         .find(|&i| owed.value(i) != 0)
         .expect("an insurer owing");
-    let bumped: Int64Array = (0..owed.len())
-        .map(|i| Some(owed.value(i) + i64::from(i == row)))
-        .collect();
     let insurer = batch
-        .column(schema.index_of("insurer_number").expect("insurer_number"))
+        .column_by_name("insurer_number")
+        .expect("insurer_number")
         .as_string::<i32>()
         .value(row)
         .to_string();
-    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    columns[owed_at] = Arc::new(bumped);
-    let batch = arrow::array::RecordBatch::try_new(schema.clone(), columns).expect("batch");
-    let file = std::fs::File::create(path).expect("create");
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
-    writer.write(&batch).expect("write");
-    writer.close().expect("close");
+    edit_i64_column(path, "owed_yen", |i, v| v + i64::from(i == row));
     insurer
 }
 
@@ -508,4 +501,186 @@ fn every_receipt_the_reader_accepts_round_trips_through_the_ledger() {
     }
     assert!(receipts >= 4, "{receipts}");
     assert!(cp932, "the Windows-31J seed was read");
+}
+
+/// Issue 16, item 5, on outputs edited after their run: amounts near `i64::MAX` in
+/// receipts.parquet or apportionment.parquet are findings or clear errors of `verify`,
+/// `apportion`, `compare` and `report`, never an overflow (a panic, with overflow
+/// checks on) nor a wrapped sum.
+#[test]
+fn amounts_near_i64_max_in_edited_outputs_are_errors_not_overflows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("run");
+    // No hold, so that the sample's open receipts are apportioned.
+    let hold0 = dir.path().join("hold0.toml");
+    std::fs::write(&hold0, "[apportion]\nhold_months = 0\n").expect("config");
+    run_ok(
+        bin()
+            .args(["run", "--quiet", "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(&out)
+            .arg("--config")
+            .arg(&hold0),
+    );
+    let huge = dir.path().join("huge");
+    copy_dir(&out, &huge);
+    // The first two receipts not quarantined (apportion skips quarantined rows).
+    let statuses = string_column(&huge.join("receipts.parquet"), "status");
+    let edited: Vec<usize> = (0..statuses.len())
+        .filter(|&i| statuses[i] != "quarantined")
+        .take(2)
+        .collect();
+    assert_eq!(edited.len(), 2, "{statuses:?}");
+    for column in ["cost_yen", "insurer_share_yen"] {
+        edit_i64_column(&huge.join("receipts.parquet"), column, |i, v| {
+            if edited.contains(&i) {
+                i64::MAX - 1
+            } else {
+                v
+            }
+        });
+    }
+    let first = format!("row {}: ", edited[0] + 1);
+    edit_i64_column(&huge.join("apportionment.parquet"), "amount_yen", |i, v| {
+        if i < 2 {
+            i64::MAX - 1
+        } else {
+            v
+        }
+    });
+    let no_panic = |o: &Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert_ne!(o.status.code(), Some(101), "{what} panicked: {stderr}");
+    };
+
+    let v = bin()
+        .args(["verify", "--run"])
+        .arg(&huge)
+        .output()
+        .expect("verify");
+    no_panic(&v, "verify");
+    let stderr = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        !v.status.success()
+            && stderr.contains("receipts.parquet")
+            && stderr.contains(&format!(
+                "{first}cost_yen is 9223372036854775806, expected 0 to 999999990 yen"
+            )),
+        "{stderr}"
+    );
+
+    let a = bin()
+        .args(["apportion", "--quiet", "--run"])
+        .arg(&huge)
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .output()
+        .expect("apportion");
+    no_panic(&a, "apportion");
+    let stderr = String::from_utf8_lossy(&a.stderr);
+    assert!(
+        !a.status.success()
+            && stderr.contains("receipts.parquet")
+            && stderr.contains(&format!("{first}insurer_share_yen is 9223372036854775806")),
+        "{}: {stderr}",
+        a.status
+    );
+
+    let c = bin()
+        .arg("compare")
+        .arg(&out)
+        .arg(&huge)
+        .output()
+        .expect("compare");
+    no_panic(&c, "compare");
+    let stderr = String::from_utf8_lossy(&c.stderr);
+    assert!(
+        !c.status.success()
+            && stderr.contains("apportionment.parquet")
+            && stderr.contains("amount_yen"),
+        "{stderr}"
+    );
+
+    let r = bin()
+        .args(["report", "--run"])
+        .arg(&huge)
+        .arg("--out")
+        .arg(dir.path().join("report.html"))
+        .output()
+        .expect("report");
+    no_panic(&r, "report");
+}
+
+/// The Utf8 column `column` of the Parquet file at `path`, nulls as "".
+fn string_column(path: &Path, column: &str) -> Vec<String> {
+    use arrow::array::{Array, AsArray};
+    let file = std::fs::File::open(path).expect("open");
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader")
+        .flat_map(|b| {
+            let b = b.expect("batch");
+            let a = b
+                .column_by_name(column)
+                .expect("column")
+                .as_string::<i32>()
+                .clone();
+            (0..a.len())
+                .map(|i| {
+                    if a.is_null(i) {
+                        String::new()
+                    } else {
+                        a.value(i).to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Issue 16, item 5, on an edited pending ledger: a cost beyond any receipt's, or one
+/// that is not the receipt text's 合計点数 × 10, is a quarantined ledger row with its
+/// reason; the next month still runs and balances.
+#[test]
+fn an_edited_ledger_cost_is_quarantined_with_its_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let june = dir.path().join("june");
+    run_ok(
+        bin()
+            .args(["run", "--quiet", "--input"])
+            .arg(sample())
+            .arg("--out")
+            .arg(&june),
+    );
+    let ledger = dir.path().join("pending.parquet");
+    std::fs::copy(june.join("pending.parquet"), &ledger).expect("copy");
+    edit_i64_column(&ledger, "cost_yen", |i, v| match i {
+        0 => i64::MAX - 1,
+        1 => v + 10,
+        _ => v,
+    });
+    let input = dir.path().join("july-in");
+    july(&input);
+    let out = dir.path().join("july");
+    let o = run(&input, &out, Some(&ledger));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).expect("quarantine");
+    assert!(
+        quarantine.contains("ledger row cannot be retried: cost_yen is 9223372036854775806, expected 0 to 999999990 yen"),
+        "{quarantine}"
+    );
+    assert!(
+        quarantine.contains("ledger row cannot be retried: cost_yen is ")
+            && quarantine.contains(", but the receipt text's 合計点数 is "),
+        "{quarantine}"
+    );
+    let m = manifest(&out);
+    assert_eq!(m["conservation"]["balanced"], true, "{m}");
+    assert_eq!(
+        m["conservation"]["receipts"]["carried_in"],
+        m["pending"]["carried_in"]
+    );
 }

@@ -37,7 +37,7 @@ pub fn check(data: &[u8], ledger: &Path) -> Vec<LedgerEntry> {
             first_pending_month: r.key.billing_month,
             age_months: 0,
             ledger_month: r.key.billing_month,
-            cost_yen: Yen(0),
+            cost_yen: r.points().checked_to_yen().unwrap_or(Yen(0)),
             insurer_share_yen: Yen(0),
             reason: String::new(),
             uke: text,

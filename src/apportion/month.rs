@@ -143,12 +143,24 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
         let number = b.u32("receipt_number")?;
         let status = b.utf8("status")?;
         let insurer = b.utf8("resolved_insurer")?;
-        let share = b.i64("insurer_share_yen")?;
-        let diff = b.i64("copay_diff_yen")?;
+        let share = b.yen("insurer_share_yen", Yen::RECEIPT_RANGE)?;
+        let diff = b.yen(
+            "copay_diff_yen",
+            -Yen::MAX_PER_RECEIPT..=Yen::MAX_PER_RECEIPT,
+        )?;
         let prefecture = b.u8("clinic_prefecture")?;
         let kind = b.utf8("declared_kind")?;
         for i in 0..b.num_rows() {
             line += 1;
+            if line as u64 > Yen::MAX_RECEIPTS_PER_RUN {
+                return Err(IngestError::invalid(
+                    path,
+                    format!(
+                        "more than {} rows, the most receipts a run holds",
+                        Yen::MAX_RECEIPTS_PER_RUN
+                    ),
+                ));
+            }
             let bad = |column: &str, what: &str| {
                 IngestError::invalid(path, format!("row {line}: {column}: expected {what}"))
             };
@@ -183,8 +195,8 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
                             .map_err(|_| bad("resolved_insurer", "an insurer number"))
                     })
                     .transpose()?,
-                insurer_share: Yen(if share.is_null(i) { 0 } else { share.value(i) }),
-                copay_diff: Yen(if diff.is_null(i) { 0 } else { diff.value(i) }),
+                insurer_share: share.or_zero(i)?,
+                copay_diff: diff.or_zero(i)?,
                 prefecture: (!prefecture.is_null(i)).then(|| prefecture.value(i)),
                 declared_kind: opt_str(kind, i)
                     .map(|s| {

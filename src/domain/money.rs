@@ -43,6 +43,25 @@ impl Points {
 }
 
 impl Yen {
+    /// The most yen one receipt can cost: [`Points::MAX_PER_RECEIPT`] × 10.
+    pub const MAX_PER_RECEIPT: i64 = Points::MAX_PER_RECEIPT * Points::YEN_PER_POINT;
+
+    /// The most receipts one run may hold (read and carried in); more is refused at
+    /// ingest. National months are near 2 × 10^8.
+    pub const MAX_RECEIPTS_PER_RUN: u64 = 1_000_000_000;
+
+    /// The most yen a run can hold: every sum of a run's receipts' amounts (per
+    /// insurer, per status, per month) lies within it, and it fits in `i64` with room,
+    /// which is why such sums use plain `+` (a broken bound traps: overflow checks are
+    /// on in every profile).
+    pub const MAX_PER_RUN: i64 = Self::MAX_PER_RECEIPT * Self::MAX_RECEIPTS_PER_RUN as i64;
+
+    /// The range of one receipt's cost, share or part.
+    pub const RECEIPT_RANGE: std::ops::RangeInclusive<i64> = 0..=Self::MAX_PER_RECEIPT;
+
+    /// The range of a sum of a run's receipts (a statement's routed, apportioned, owed).
+    pub const RUN_RANGE: std::ops::RangeInclusive<i64> = 0..=Self::MAX_PER_RUN;
+
     /// `self + o`, or `None` when it would overflow.
     pub fn checked_add(self, o: Yen) -> Option<Yen> {
         self.0.checked_add(o.0).map(Yen)

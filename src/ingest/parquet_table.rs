@@ -3,6 +3,7 @@
 //! Each column is checked for the type the schema documents, and an error names the
 //! file, the column and what was expected, as for any other input.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use arrow::array::{
@@ -11,6 +12,7 @@ use arrow::array::{
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::IngestError;
+use crate::domain::Yen;
 
 /// A Parquet file read whole, as record batches.
 #[derive(Debug, Clone)]
@@ -68,9 +70,15 @@ impl Table {
 
     /// The batches in file order, each with typed column access.
     pub fn batches(&self) -> impl Iterator<Item = Batch<'_>> {
-        self.batches.iter().map(|batch| Batch {
-            path: &self.path,
-            batch,
+        let mut first_row = 1;
+        self.batches.iter().map(move |batch| {
+            let b = Batch {
+                path: &self.path,
+                batch,
+                first_row,
+            };
+            first_row += batch.num_rows();
+            b
         })
     }
 }
@@ -80,6 +88,8 @@ impl Table {
 pub struct Batch<'a> {
     path: &'a Path,
     batch: &'a RecordBatch,
+    /// The file's row number (1-based) of this batch's first row.
+    first_row: usize,
 }
 
 impl<'a> Batch<'a> {
@@ -129,6 +139,61 @@ impl<'a> Batch<'a> {
 
     pub fn boolean(&self, name: &str) -> Result<&'a BooleanArray, IngestError> {
         self.column(name, "Boolean")
+    }
+
+    /// The Int64 yen column `name`, whose values must lie in `range` (an output edited
+    /// after its run may hold any number; the sums over it must not overflow).
+    pub fn yen(
+        &self,
+        name: &'static str,
+        range: RangeInclusive<i64>,
+    ) -> Result<YenColumn<'a>, IngestError> {
+        Ok(YenColumn {
+            path: self.path,
+            name,
+            values: self.i64(name)?,
+            range,
+            first_row: self.first_row,
+        })
+    }
+}
+
+/// A yen column of a [`Batch`], read value by value within its documented range.
+#[derive(Debug, Clone)]
+pub struct YenColumn<'a> {
+    path: &'a Path,
+    name: &'static str,
+    values: &'a Int64Array,
+    range: RangeInclusive<i64>,
+    first_row: usize,
+}
+
+impl YenColumn<'_> {
+    /// The value of batch row `i`, `None` when null; an error naming the file, the row
+    /// and the column when it lies outside the range.
+    pub fn get(&self, i: usize) -> Result<Option<Yen>, IngestError> {
+        if self.values.is_null(i) {
+            return Ok(None);
+        }
+        let v = self.values.value(i);
+        if self.range.contains(&v) {
+            return Ok(Some(Yen(v)));
+        }
+        Err(IngestError::invalid(
+            self.path,
+            format!(
+                "row {}: {} is {v}, expected {} to {} yen; the file was changed after its run, or is not reseclear's: use the run's own file",
+                self.first_row + i,
+                self.name,
+                self.range.start(),
+                self.range.end()
+            ),
+        ))
+    }
+
+    /// [`YenColumn::get`] with null read as zero.
+    pub fn or_zero(&self, i: usize) -> Result<Yen, IngestError> {
+        Ok(self.get(i)?.unwrap_or_default())
     }
 }
 

@@ -477,7 +477,10 @@ impl<'a> LedgerColumns<'a> {
 
     fn entry(&self, i: usize) -> Result<LedgerEntry, BadRow> {
         use arrow::array::Array;
-        let cost = self.cost.is_valid(i).then(|| Yen(self.cost.value(i)));
+        // An amount beyond any receipt's is not carried even into the quarantine row:
+        // the month's yen sums must not overflow on an edited ledger.
+        let raw_cost = self.cost.is_valid(i).then(|| self.cost.value(i));
+        let cost = raw_cost.filter(|v| Yen::RECEIPT_RANGE.contains(v)).map(Yen);
         let bad = |key: Option<ReceiptKey>, field: &'static str, message: String| BadRow {
             key,
             cost,
@@ -524,7 +527,29 @@ impl<'a> LedgerColumns<'a> {
                     "last_status is not pending, review or no_match".into(),
                 )
             })?;
-        let cost_yen = cost.ok_or_else(|| bad(some, col::COST_YEN, "cost_yen is null".into()))?;
+        let cost_yen = match raw_cost {
+            None => return Err(bad(some, col::COST_YEN, "cost_yen is null".into())),
+            Some(v) => cost.ok_or_else(|| {
+                bad(
+                    some,
+                    col::COST_YEN,
+                    format!(
+                        "cost_yen is {v}, expected 0 to {} yen",
+                        Yen::MAX_PER_RECEIPT
+                    ),
+                )
+            })?,
+        };
+        let insurer_share_yen = Yen(or_zero(self.share, i));
+        if !(0..=cost_yen.0).contains(&insurer_share_yen.0) {
+            return Err(bad(
+                some,
+                col::INSURER_SHARE_YEN,
+                format!(
+                    "insurer_share_yen is {insurer_share_yen}, expected 0 to cost_yen ({cost_yen})"
+                ),
+            ));
+        }
         let declaration = if self.has_form.is_valid(i) && self.has_form.value(i) {
             Some(
                 self.form(i, key)
@@ -541,7 +566,7 @@ impl<'a> LedgerColumns<'a> {
             age_months: or_zero(self.age, i),
             ledger_month,
             cost_yen,
-            insurer_share_yen: Yen(or_zero(self.share, i)),
+            insurer_share_yen,
             reason: opt_str(self.reason, i).unwrap_or_default().to_string(),
             uke: opt_str(self.uke, i)
                 .ok_or_else(|| bad(some, col::UKE, "uke is null".into()))?
@@ -631,11 +656,19 @@ impl LedgerEntry {
             .find(|q| q.scope != Scope::Notice)
             .map(|q| q.reason.clone());
         match (file.receipts.as_slice(), problem, &file.header) {
-            ([receipt], None, Some(header)) if receipt.key == self.key => {
+            ([receipt], None, Some(header))
+                if receipt.key == self.key
+                    && receipt.points().checked_to_yen() == Some(self.cost_yen) =>
+            {
                 let mut receipt = receipt.clone();
                 receipt.line = row;
                 Ok((receipt, header.clone()))
             }
+            ([receipt], None, Some(_)) if receipt.key == self.key => Err(bad(format!(
+                "cost_yen is {}, but the receipt text's 合計点数 is {} points",
+                self.cost_yen,
+                receipt.points()
+            ))),
             ([receipt], None, _) => Err(bad(format!(
                 "the receipt text is receipt {}, not {}",
                 receipt.key, self.key

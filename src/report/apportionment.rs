@@ -158,15 +158,20 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
         let clinic = b.utf8("clinic_code")?;
         let month = b.utf8("billing_month")?;
         let number = b.u32("receipt_number")?;
-        let claim = b.i64("claim_amount_yen")?;
+        let claim = b.yen("claim_amount_yen", Yen::RECEIPT_RANGE)?;
         let insurer = b.utf8("insurer_number")?;
-        let amount = b.i64("amount_yen")?;
+        let amount = b.yen("amount_yen", Yen::RECEIPT_RANGE)?;
         for i in 0..b.num_rows() {
             row += 1;
             let bad = |what: &str| IngestError::invalid(path, format!("row {row}: {what}"));
-            if organization.is_null(i) || number.is_null(i) || claim.is_null(i) || amount.is_null(i)
-            {
-                return Err(bad("a key or amount column is null"));
+            let (Some(claim), Some(amount)) = (claim.get(i)?, amount.get(i)?) else {
+                return Err(bad("an amount column is null"));
+            };
+            if organization.is_null(i) || number.is_null(i) {
+                return Err(bad("a key column is null"));
+            }
+            if row as u64 > Yen::MAX_RECEIPTS_PER_RUN {
+                return Err(bad("more rows than the most receipts a run holds"));
             }
             let key = (
                 organization.value(i),
@@ -179,17 +184,17 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
                     out.receipts_not_summing += 1;
                 }
                 out.receipts += 1;
-                out.claims_yen += Yen(claim.value(i));
-                current = (Yen(claim.value(i)), Yen(0));
+                out.claims_yen += claim;
+                current = (claim, Yen(0));
                 last = Some(key);
             }
-            current.1 += Yen(amount.value(i));
+            current.1 += amount;
             let number = opt_str(insurer, i)
                 .and_then(|s| InsurerNumber::parse(s).ok())
                 .ok_or_else(|| bad("insurer_number is not an insurer number"))?;
             let e = out.by_insurer.entry(number).or_default();
             e.receipts += 1;
-            e.yen += Yen(amount.value(i));
+            e.yen += amount;
         }
     }
     if last.is_some() && current.0 != current.1 {

@@ -17,6 +17,7 @@ use parquet::arrow::ProjectionMask;
 use serde_json::Value;
 
 use super::{mask_person_id, HtmlOptions, HtmlReportError};
+use crate::domain::Yen;
 
 const BATCH_ROWS: usize = 65_536;
 /// Match weights are binned by whole bits, clamped to ±this (the outer bins hold the rest).
@@ -433,6 +434,42 @@ fn opt_num<T: ArrowPrimitiveType>(a: Option<&PrimitiveArray<T>>, row: usize) -> 
     a.and_then(|a| num(a, row))
 }
 
+/// The yen `value` of file row `row`, which must lie in `range`: a file edited after its
+/// run may hold any number, and the page's sums over it must not overflow.
+fn yen_in(
+    path: &Path,
+    column: &str,
+    row: u64,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, HtmlReportError> {
+    match value {
+        Some(v) if !range.contains(&v) => Err(HtmlReportError::invalid(
+            path,
+            format!(
+                "row {row}: {column} is {v}, expected {} to {} yen; the file was changed after its run: use the run's own file",
+                range.start(),
+                range.end()
+            ),
+        )),
+        v => Ok(v),
+    }
+}
+
+/// More rows than any run holds: refused before the page's counts could overflow.
+fn too_many_rows(path: &Path, rows: u64) -> Result<(), HtmlReportError> {
+    if rows > Yen::MAX_RECEIPTS_PER_RUN {
+        return Err(HtmlReportError::invalid(
+            path,
+            format!(
+                "more than {} rows, the most receipts a run holds",
+                Yen::MAX_RECEIPTS_PER_RUN
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn text(a: &StringArray, row: usize) -> Option<&str> {
     a.is_valid(row).then(|| a.value(row))
 }
@@ -487,6 +524,21 @@ fn read_receipts(
         let number = c.opt_u32("receipt_number")?;
         for row in 0..c.rows() {
             agg.rows += 1;
+            too_many_rows(path, agg.rows)?;
+            let cost_yen = yen_in(
+                path,
+                "cost_yen",
+                agg.rows,
+                opt_num(cost, row),
+                Yen::RECEIPT_RANGE,
+            )?;
+            let share_yen = yen_in(
+                path,
+                "insurer_share_yen",
+                agg.rows,
+                opt_num(share, row),
+                Yen::RECEIPT_RANGE,
+            )?;
             let s = status.value(row);
             let t = num(tier, row).unwrap_or(0);
             let by_tier = match agg.by_status_tier.get_mut(s) {
@@ -495,11 +547,11 @@ fn read_receipts(
             };
             let money = by_tier.entry(t).or_default();
             money.receipts += 1;
-            match opt_num(cost, row) {
+            match cost_yen {
                 Some(y) => money.cost_yen += y,
                 None => money.cost_missing += 1,
             }
-            money.share_yen += opt_num(share, row).unwrap_or(0);
+            money.share_yen += share_yen.unwrap_or(0);
             if t == 3 {
                 add_weight(&mut agg.histogram, opt_num(weight, row), s);
             }
@@ -687,7 +739,22 @@ fn read_apportionment(path: &Path) -> Result<ApportionmentAgg, HtmlReportError> 
         let kind_dropped = c.opt_bool("kind_dropped")?;
         for row in 0..c.rows() {
             agg.rows += 1;
-            let yen = num(amount, row).unwrap_or(0);
+            too_many_rows(path, agg.rows)?;
+            let yen = yen_in(
+                path,
+                "amount_yen",
+                agg.rows,
+                num(amount, row),
+                Yen::RECEIPT_RANGE,
+            )?
+            .unwrap_or(0);
+            let claim_yen = yen_in(
+                path,
+                "claim_amount_yen",
+                agg.rows,
+                opt_num(claim, row),
+                Yen::RECEIPT_RANGE,
+            )?;
             agg.parts_yen += yen;
             let i = text(insurer, row).unwrap_or("");
             let parts = match agg.by_insurer.get_mut(i) {
@@ -713,7 +780,7 @@ fn read_apportionment(path: &Path) -> Result<ApportionmentAgg, HtmlReportError> 
                 receipt_number: n,
             });
             agg.receipts += 1;
-            agg.claim_yen += opt_num(claim, row).unwrap_or(0);
+            agg.claim_yen += claim_yen.unwrap_or(0);
             *agg.by_basis
                 .entry(opt_text(basis, row).unwrap_or("?").to_string())
                 .or_default() += 1;
@@ -746,6 +813,15 @@ const STATEMENT_YEN: [&str; 7] = [
     "owed_yen",
     "copay_diff_yen",
 ];
+
+/// What a statement's yen column may hold: a sum of a run's receipts (差額 either way).
+fn statement_range(column: &str) -> std::ops::RangeInclusive<i64> {
+    if column == "copay_diff_yen" {
+        -Yen::MAX_PER_RUN..=Yen::MAX_PER_RUN
+    } else {
+        Yen::RUN_RANGE
+    }
+}
 
 fn statement_row(insurer: &str, counts: [u64; 5], yen: [i64; 7]) -> StatementRow {
     StatementRow {
@@ -794,10 +870,23 @@ fn read_statements_parquet(path: &Path) -> Result<StatementsAgg, HtmlReportError
             .collect::<Result<Vec<_>, _>>()?;
         c.i64("owed_yen")?; // required, and typed as documented
         for row in 0..c.rows() {
+            let line = rows.len() as u64 + 1;
+            too_many_rows(path, line)?;
+            let mut amounts = [0; STATEMENT_YEN.len()];
+            for (i, name) in STATEMENT_YEN.iter().enumerate() {
+                amounts[i] = yen_in(
+                    path,
+                    name,
+                    line,
+                    opt_num(yen[i], row),
+                    statement_range(name),
+                )?
+                .unwrap_or(0);
+            }
             let mut r = statement_row(
                 text(insurer, row).unwrap_or(""),
                 std::array::from_fn(|i| opt_num(counts[i], row).unwrap_or(0)),
-                std::array::from_fn(|i| opt_num(yen[i], row).unwrap_or(0)),
+                amounts,
             );
             r.name = opt_text(name, row).unwrap_or("").to_string();
             r.kind = opt_text(kind, row).map(str::to_string);
@@ -861,7 +950,11 @@ fn read_statements_csv(path: &Path) -> Result<StatementsAgg, HtmlReportError> {
         for (i, at) in yen_at.iter().enumerate() {
             let v = field(*at);
             if !v.is_empty() {
-                yen[i] = v.parse().map_err(|_| bad(STATEMENT_YEN[i], v))?;
+                yen[i] = v
+                    .parse()
+                    .ok()
+                    .filter(|y| statement_range(STATEMENT_YEN[i]).contains(y))
+                    .ok_or_else(|| bad(STATEMENT_YEN[i], v))?;
             }
         }
         let mut r = statement_row(field(Some(insurer_at)), counts, yen);

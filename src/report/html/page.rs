@@ -136,12 +136,19 @@ fn inline_counts(items: &[(String, i64)]) -> String {
         .join(" · ")
 }
 
+/// The exact sum of `values` (figures read from files a person may have edited: a sum
+/// in `i64` could overflow).
+fn total<'a>(values: impl IntoIterator<Item = &'a i64>) -> i128 {
+    values.into_iter().map(|v| i128::from(*v)).sum()
+}
+
 fn td_num(v: impl Into<i128>) -> String {
     format!(r#"<td class="num">{}</td>"#, int(v))
 }
 
 /// Yen, with the receipts behind them as the cell's tooltip.
-fn td_yen(yen: i64, receipts: u64) -> String {
+fn td_yen(yen: impl Into<i128>, receipts: u64) -> String {
+    let yen = yen.into();
     format!(
         r#"<td class="num" title="{} receipt(s)">{}</td>"#,
         int(receipts),
@@ -340,11 +347,16 @@ fn accounts(out: &mut String, data: &RunData) {
     let r = "/conservation/receipts";
     let y = "/conservation/yen";
     let sh = "/conservation/insurer_share";
-    let by_status = |ptr: &str| counts(m, ptr).iter().map(|(_, v)| *v).sum::<i64>();
-    let open: i64 = counts(m, &format!("{r}/by_status"))
+    let by_status = |ptr: &str| {
+        counts(m, ptr)
+            .iter()
+            .map(|(_, v)| i128::from(*v))
+            .sum::<i128>()
+    };
+    let open: i128 = counts(m, &format!("{r}/by_status"))
         .iter()
         .filter(|(k, _)| matches!(k.as_str(), "review" | "no_match" | "pending"))
-        .map(|(_, v)| *v)
+        .map(|(_, v)| i128::from(*v))
         .sum();
     let _ = write!(
         out,
@@ -437,9 +449,9 @@ fn accounts(out: &mut String, data: &RunData) {
     let _ = write!(
         out,
         r#"</tbody><tfoot><tr><th>total</th><th></th>{}{}{}"#,
-        td_num(manifest_receipts.values().sum::<i64>()),
-        td_num(manifest_yen.values().sum::<i64>()),
-        td_num(manifest_share.values().sum::<i64>()),
+        td_num(total(manifest_receipts.values())),
+        td_num(total(manifest_yen.values())),
+        td_num(total(manifest_share.values())),
     );
     for t in &tiers {
         out.push_str(&td_num(tier_totals.get(t).copied().unwrap_or(0)));
@@ -590,7 +602,7 @@ fn inputs(out: &mut String, m: &Value) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut by_kind: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, (i64, i128)> = BTreeMap::new();
     for i in &list {
         let e = by_kind
             .entry(
@@ -601,7 +613,7 @@ fn inputs(out: &mut String, m: &Value) {
             )
             .or_default();
         e.0 += 1;
-        e.1 += i.get("bytes").and_then(Value::as_i64).unwrap_or(0);
+        e.1 += i128::from(i.get("bytes").and_then(Value::as_i64).unwrap_or(0));
     }
     out.push_str(r#"<table class="data"><thead><tr><th>kind</th><th class="num">files</th><th class="num">bytes</th></tr></thead><tbody>"#);
     for (kind, (files, bytes)) in &by_kind {
@@ -956,7 +968,8 @@ fn insurer_names(data: &RunData) -> BTreeMap<&str, &StatementRow> {
         .unwrap_or_default()
 }
 
-fn pct(part: i64, total: i64) -> String {
+fn pct(part: impl Into<i128>, total: impl Into<i128>) -> String {
+    let (part, total) = (part.into(), total.into());
     if total == 0 {
         "–".to_string()
     } else {
@@ -1050,7 +1063,7 @@ fn apportionment(out: &mut String, data: &RunData, options: &HtmlOptions) {
     out.push_str("</tbody><tfoot>");
     if ranked.len() > top.len() {
         let rest = &ranked[top.len()..];
-        let yen: i64 = rest.iter().map(|r| r.1.yen).sum();
+        let yen = total(rest.iter().map(|r| &r.1.yen));
         let _ = write!(
             out,
             r#"<tr><th colspan="5">{} more insurer(s)</th>{}{}<td class="num">{}</td></tr>"#,
@@ -1080,7 +1093,7 @@ fn statements(out: &mut String, data: &RunData, options: &HtmlOptions) {
         return;
     };
     let rows = &st.rows;
-    let sum = |f: fn(&StatementRow) -> i64| rows.iter().map(f).sum::<i64>();
+    let sum = |f: fn(&StatementRow) -> i64| rows.iter().map(|r| i128::from(f(r))).sum::<i128>();
     let owing = rows.iter().filter(|r| r.owed_yen != 0).count();
     let not_in_master = rows.iter().filter(|r| !r.in_master).count();
     let _ = write!(
@@ -1148,7 +1161,7 @@ fn statements(out: &mut String, data: &RunData, options: &HtmlOptions) {
         .filter(|r| !shown.contains(r.insurer.as_str()))
         .collect();
     if !rest.is_empty() {
-        let rs = |f: fn(&StatementRow) -> i64| rest.iter().map(|r| f(r)).sum::<i64>();
+        let rs = |f: fn(&StatementRow) -> i64| rest.iter().map(|r| i128::from(f(r))).sum::<i128>();
         let _ = write!(
             out,
             r#"<tr><th colspan="5">{} more insurer(s)</th>{}{}{}{}{}{}{}{}</tr>"#,
@@ -1180,7 +1193,7 @@ fn statements(out: &mut String, data: &RunData, options: &HtmlOptions) {
     let owed = n(m, "/conservation/insurer_share/owed");
     if let Some(owed) = owed {
         let total = sum(|r| r.owed_yen);
-        if total == owed {
+        if total == i128::from(owed) {
             let _ = write!(
                 out,
                 r#"<p class="check ok">Σ owed over the statements = {} yen = the manifest's owed.</p>"#,
