@@ -167,7 +167,7 @@ impl Inputs {
         let insurers = take("insurers.csv");
         let mut missing = Vec::new();
         if uke.is_empty() {
-            missing.push("receipt files (*.UKE)");
+            missing.push("receipt files (*.UKE, *.CYO, or any file opening with IR, UK or YK)");
         }
         if roster.is_none() {
             missing.push("the roster (roster.parquet or roster.csv)");
@@ -182,8 +182,8 @@ impl Inputs {
                     Some(roster.as_path()),
                     Some(insurers.as_path()),
                 ];
-                // A file below the top that is not *.UKE (a 調剤 RECEIPTY.CYO, say) is
-                // not read, and said so, never skipped silently.
+                // A file that is not a receipt file (neither named nor opening like
+                // one) is not read, and said so, never skipped silently.
                 let ignored: Vec<PathBuf> = top
                     .iter()
                     .filter(|p| !known.contains(&Some(p.as_path())))
@@ -293,6 +293,21 @@ fn ledger_display(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// Refuses a month of more receipts than [`Yen::MAX_RECEIPTS_PER_RUN`]: below it every
+/// sum of the run's yen fits in `i64` (each receipt is bounded at reading).
+fn check_run_size(receipts: u64, dir: &Path) -> Result<(), RunError> {
+    if receipts > Yen::MAX_RECEIPTS_PER_RUN {
+        return Err(RunError::Inputs {
+            path: dir.to_path_buf(),
+            message: format!(
+                "{receipts} receipts (with the ledger carried in), more than the {} one run may hold: split the month by organization or prefecture",
+                Yen::MAX_RECEIPTS_PER_RUN
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Reads every input; UKE files are parsed in parallel while the roster is read.
 pub fn ingest(
     inputs: &Inputs,
@@ -334,6 +349,12 @@ pub fn ingest(
         claims: ClaimFile::new(std::mem::take(&mut read.file), None, &config.ingest),
         read,
     });
+    let receipts: u64 = files
+        .iter()
+        .chain(ledger.as_ref().map(|l| &l.claims))
+        .map(|f| (f.claims.len() + f.file.quarantined.len()) as u64)
+        .sum();
+    check_run_size(receipts, &inputs.dir)?;
     let roster_accepted = roster.roster.num_rows() as u64;
     Ok(Ingested {
         roster_accepted,
@@ -863,7 +884,7 @@ fn ignored_notice(display: &str) -> QuarantineRow {
     let reason = if display.eq_ignore_ascii_case("pending.parquet") {
         "a pending ledger in the input directory is not read: give it with --pending to retry its claims"
     } else {
-        "not an input of a claim month (*.UKE, roster.parquet/csv, insurers.csv, declarations.csv): ignored"
+        "not an input of a claim month (a receipt file: *.UKE, *.CYO or opening with IR, UK or YK; roster.parquet/csv, insurers.csv, declarations.csv): ignored"
     };
     QuarantineRow::new(display, 0, "-", "-", "", reason, Scope::Notice)
 }
@@ -1176,4 +1197,24 @@ fn build_manifest(
         conservation,
         outputs: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_beyond_the_receipts_a_run_holds_is_refused_in_words() {
+        let dir = Path::new("/months/2026-06");
+        assert!(check_run_size(Yen::MAX_RECEIPTS_PER_RUN, dir).is_ok());
+        let err = check_run_size(Yen::MAX_RECEIPTS_PER_RUN + 1, dir)
+            .expect_err("one receipt too many")
+            .to_string();
+        assert_eq!(
+            err,
+            "input directory /months/2026-06: 1000000001 receipts (with the ledger carried in), more than the 1000000000 one run may hold: split the month by organization or prefecture"
+        );
+        // The bound is what keeps the sums in i64 with room.
+        assert!(Yen::MAX_PER_RUN.checked_mul(9).is_some());
+    }
 }

@@ -256,7 +256,10 @@ fn an_empty_input_directory_is_a_clear_error() {
         .expect("run");
     assert_eq!(result.status.code(), Some(2));
     let err = String::from_utf8_lossy(&result.stderr);
-    assert!(err.contains("missing receipt files (*.UKE)"), "{err}");
+    assert!(
+        err.contains("missing receipt files (*.UKE, *.CYO, or any file opening with IR, UK or YK)"),
+        "{err}"
+    );
     assert!(err.contains("roster"), "{err}");
     assert!(err.contains(&input.path().display().to_string()), "{err}");
 }

@@ -397,7 +397,7 @@ fn uke_files_are_shift_jis_with_crlf_and_eof() {
                 "IR" => Some(10),
                 "RE" => Some(38),
                 "HO" => Some(15),
-                "KO" => Some(11),
+                "KO" => Some(12),
                 "SN" => Some(9),
                 "CO" => Some(5),
                 "GO" => Some(4),

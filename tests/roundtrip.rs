@@ -138,6 +138,7 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                         recipient_number: recipient.into(),
                         days: Some(1),
                         points: points.map(Points),
+                        copay: None,
                     })
                     .collect(),
                 confirmation: sn.map(|(number, branch)| EligibilityConfirmation {

@@ -379,21 +379,33 @@ fn cells_a_spreadsheet_would_run_are_written_with_a_leading_apostrophe() {
 }
 
 #[test]
-fn a_file_below_the_top_that_is_not_uke_is_a_notice_not_skipped_silently() {
+fn a_nested_pharmacy_file_is_read_by_its_content_and_any_other_file_is_a_notice() {
     let input = sample_copy();
-    let pharmacy = input.path().join("uke/9/1312345");
+    let (_out, before, _q) = run_ok(input.path());
+    let pharmacy = input.path().join("uke/9/1398765");
     std::fs::create_dir_all(&pharmacy).expect("mkdir");
-    std::fs::write(pharmacy.join("RECEIPTY.CYO"), b"YK,1,1312345\r\n").expect("write");
+    // A 調剤 file as pharmacies file it: RECEIPTY.CYO, opening with YK, two receipts.
+    let text = include_str!("data/hand_written_chozai.uke.txt").replace('\n', "\r\n");
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!unmappable);
+    let mut bytes = bytes.into_owned();
+    bytes.push(0x1A);
+    std::fs::write(pharmacy.join("RECEIPTY.CYO"), bytes).expect("write");
+    std::fs::write(pharmacy.join("NOTES.TXT"), b"sent 2026-06-10\r\n").expect("write");
     let (_out, manifest, quarantine) = run_ok(input.path());
-    let rows = rows_of(&quarantine, "uke/9/1312345/RECEIPTY.CYO");
     assert_eq!(
-        rows,
-        ["uke/9/1312345/RECEIPTY.CYO,0,-,-,,\"not an input of a claim month (*.UKE, roster.parquet/csv, insurers.csv, declarations.csv): ignored\",notice,"],
+        rows_of(&quarantine, "uke/9/1398765/NOTES.TXT"),
+        ["uke/9/1398765/NOTES.TXT,0,-,-,,\"not an input of a claim month (a receipt file: *.UKE, *.CYO or opening with IR, UK or YK; roster.parquet/csv, insurers.csv, declarations.csv): ignored\",notice,"],
         "{quarantine}"
     );
+    assert!(
+        rows_of(&quarantine, "uke/9/1398765/RECEIPTY.CYO").is_empty(),
+        "the pharmacy file reads without a record error: {quarantine}"
+    );
+    assert_eq!(n(&manifest["uke"]["files"]), n(&before["uke"]["files"]) + 1);
     assert_eq!(
-        n(&manifest["uke"]["files"]),
-        18,
-        "the .CYO is not read as a receipt file"
+        n(&manifest["uke"]["receipts_accepted"]),
+        n(&before["uke"]["receipts_accepted"]) + 2,
+        "both 調剤 receipts are read"
     );
 }

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use reseclear::config::IngestConfig;
-use reseclear::ingest::uke::{parse_uke, reparse_receipts, InsurerField, ReceiptAt, UkeFile};
+use reseclear::domain::Yen;
+use reseclear::ingest::uke::{
+    parse_uke, reparse_receipts, InsurerField, ReceiptAt, ReceiptKind, UkeFile,
+};
 use reseclear::validate::Scope;
 
 /// Encodes UTF-8 text as a UKE file: Shift_JIS, CR LF, trailing EOF byte.
@@ -36,7 +39,8 @@ fn render(f: &UkeFile) -> String {
     if let Some(h) = &f.header {
         let _ = writeln!(
             s,
-            "header org={} pref={:02} table={} clinic={} name={} billing={}",
+            "header kind={:?} org={} pref={:02} table={} clinic={} name={} billing={}",
+            f.kind,
             h.organization.code(),
             h.prefecture,
             h.fee_table,
@@ -48,13 +52,15 @@ fn render(f: &UkeFile) -> String {
     for r in &f.receipts {
         let _ = writeln!(
             s,
-            "receipt {} line={} type={} care={} name={} kana={} sex={} birth={} ratio={:?} points={}",
+            "receipt {} line={} type={} care={} name={} kana={} notes={} chart={} sex={} birth={} ratio={:?} points={}",
             r.key,
             r.line,
             r.receipt_type,
             r.care_month,
             r.name,
             r.kana_name,
+            r.special_notes,
+            r.chart_number,
             r.sex.code(),
             r.birth_date,
             r.benefit_ratio,
@@ -74,8 +80,8 @@ fn render(f: &UkeFile) -> String {
         for k in &r.public_expenses {
             let _ = writeln!(
                 s,
-                "  KO line={} payer={} recipient={} days={:?} points={:?}",
-                k.line, k.payer_number, k.recipient_number, k.days, k.points
+                "  KO line={} payer={} recipient={} days={:?} points={:?} copay={:?}",
+                k.line, k.payer_number, k.recipient_number, k.days, k.points, k.copay
             );
         }
         if let Some(c) = &r.confirmation {
@@ -163,6 +169,90 @@ fn golden_parse_of_a_hand_written_era_dated_kokuhoren_file() {
     assert_eq!(first.care_month.to_string(), "2026-05");
     assert_eq!(first.benefit_ratio, Some(70));
     golden("hand_written_kokuhoren_era.parsed.txt", &render(&f));
+}
+
+/// Issue 17: a 歯科 file as dental receipt software writes it — a UK header, an IR
+/// opening every receipt, RE of 27 fields (カタカナ 26, 特記事項 14, カルテ番号 16), HO
+/// 負担金額 at 11 (12 is 減免区分, a code), SS detail records.
+#[test]
+fn golden_parse_of_a_hand_written_dental_file() {
+    let f = parse(&data("hand_written_shika.uke.txt"));
+    assert_eq!(f.kind, Some(ReceiptKind::Shika));
+    assert_eq!(f.receipts.len(), 2, "{:?}", f.quarantine);
+    assert!(f.quarantined.is_empty());
+    let first = &f.receipts[0];
+    assert_eq!(first.kana_name, "ヤマダ　タロウ");
+    assert_eq!(first.special_notes, "03");
+    assert_eq!(first.chart_number, "K-0012");
+    let ho = first.insurance.as_ref().expect("HO");
+    assert_eq!(ho.copay, Some(Yen(1200)), "HO 11, not the 減免区分 at 12");
+    assert_eq!(f.receipts[1].public_expenses[0].copay, Some(Yen(300)));
+    assert_eq!(
+        f.header.as_ref().expect("UK").billing_month.to_string(),
+        "2026-06"
+    );
+    golden("hand_written_shika.parsed.txt", &render(&f));
+}
+
+/// Issue 17: a 調剤 file — YK header (請求年月 at 7), RE of 42 fields (特記事項 9,
+/// カタカナ 42, 調剤録番号 36), HO 一部負担金 at 10, KO 一部負担金額 at 8, CZ records.
+#[test]
+fn golden_parse_of_a_hand_written_pharmacy_file() {
+    let f = parse(&data("hand_written_chozai.uke.txt"));
+    assert_eq!(f.kind, Some(ReceiptKind::Chozai));
+    assert_eq!(f.receipts.len(), 2, "{:?}", f.quarantine);
+    let h = f.header.as_ref().expect("YK");
+    assert_eq!(
+        (
+            h.billing_month.to_string(),
+            h.clinic_name.as_str(),
+            h.fee_table.as_str()
+        ),
+        ("2026-06".to_string(), "さくら薬局", "4")
+    );
+    let first = &f.receipts[0];
+    assert_eq!(first.care_month.to_string(), "2026-05");
+    assert_eq!(first.kana_name, "スズキ　イチロウ");
+    assert_eq!(first.special_notes, "01");
+    assert_eq!(first.chart_number, "C-0001");
+    assert_eq!(first.insurance.as_ref().expect("HO").copay, Some(Yen(1070)));
+    assert_eq!(f.receipts[1].public_expenses[0].copay, Some(Yen(200)));
+    golden("hand_written_chozai.parsed.txt", &render(&f));
+}
+
+/// A 調剤 RE shorter than its 42 fields but holding every field the engine reads (a
+/// writer that drops trailing empty fields) is read, with one notice per file.
+#[test]
+fn a_short_pharmacy_re_is_read_with_a_notice() {
+    let text = data("hand_written_chozai.uke.txt");
+    let short: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("RE,2,") {
+                l.split(',').take(12).collect::<Vec<_>>().join(",")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let f = parse(&short);
+    assert_eq!(f.receipts.len(), 2, "{:?}", f.quarantine);
+    assert_eq!(
+        f.receipts[1].kana_name, "",
+        "カタカナ (42) is past the record's end"
+    );
+    let notices: Vec<&str> = f
+        .quarantine
+        .iter()
+        .filter(|r| r.record == "RE")
+        .map(|r| r.reason.as_str())
+        .collect();
+    assert_eq!(
+        notices,
+        ["RE has 12 fields, the chozai layout 42: read, the missing fields empty (first such RE of the file)"]
+    );
 }
 
 fn reasons(f: &UkeFile) -> Vec<String> {

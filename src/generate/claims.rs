@@ -639,6 +639,7 @@ impl<'a> Ctx<'a> {
                     recipient_number: recipient.into(),
                     days: Some(days_n),
                     points: Some(Points(points)),
+                    copay: None,
                 }]
             } else {
                 Vec::new()

@@ -5,8 +5,7 @@
 //! directory, nowhere, or into a directory already walked (a loop); a FIFO, socket or
 //! device (reading one could hang the run, or never end); a file byte-identical to one
 //! already taken (its receipts would count twice). It does not decide what a file is:
-//! [`is_uke`] does that, by name today (`*.UKE`, any case), so that telling files
-//! apart by their content is a change of that one function.
+//! [`is_uke`] does that, by name (`*.UKE`, `*.CYO`) or by its first record.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,12 +33,39 @@ pub struct Walk {
     pub notices: Vec<QuarantineRow>,
 }
 
-/// Whether a file found is a UKE receipt file: today, a name ending in `.UKE` (any
-/// case).
+/// Whether a file found is a receipt file: named as clinics and pharmacies name them
+/// (`*.UKE`, `*.CYO`, any case), or, whatever its name, opening with a receipt file's
+/// header record (`IR,`, `UK,` or `YK,`, after a UTF-8 BOM if any). A file that cannot
+/// be opened is taken by its name alone (reading it then says why it fails).
 pub fn is_uke(file: &FoundFile) -> bool {
-    file.path
+    let named = file
+        .path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("uke"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("uke") || e.eq_ignore_ascii_case("cyo"));
+    named || opens_with_header(&file.path)
+}
+
+/// The first bytes of `path` are a receipt file's header record.
+fn opens_with_header(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut read = 0;
+    let mut f = f.take(head.len() as u64);
+    while read < head.len() {
+        match f.read(&mut head[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    let head = &head[..read];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    matches!(
+        head,
+        [b'I', b'R', b',', ..] | [b'U', b'K', b',', ..] | [b'Y', b'K', b',', ..]
+    )
 }
 
 /// Walks `dir` (see the module doc). Only a directory that cannot be listed is an

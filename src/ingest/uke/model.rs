@@ -64,6 +64,9 @@ pub struct PublicExpense {
     pub days: Option<u32>,
     /// KO 6 合計点数.
     pub points: Option<Points>,
+    /// The patient's part under this 公費 (医科, DPC, 歯科 KO 7 負担金額; 調剤 KO 8
+    /// 一部負担金額), when written.
+    pub copay: Option<Yen>,
 }
 
 /// SN (資格確認): how eligibility was confirmed, and the personal 枝番.
@@ -193,9 +196,9 @@ impl OtherRecords {
     /// The ids of the records a receipt can count, in order (the order of iteration):
     /// the known records of the UKE specifications that the engine does not read, and SN
     /// (a second SN of a receipt is only counted).
-    pub const IDS: [&'static str; 26] = [
+    pub const IDS: [&'static str; 29] = [
         "BU", "CD", "CZ", "GA", "GR", "GT", "HH", "HS", "IY", "JD", "KH", "KI", "KK", "MF", "NI",
-        "SB", "SH", "SI", "SJ", "SN", "SS", "SY", "TI", "TK", "TO", "TS",
+        "SB", "SH", "SI", "SJ", "SK", "SN", "SS", "ST", "SY", "TI", "TK", "TO", "TR", "TS",
     ];
 
     /// How many ids are held without an allocation.

@@ -28,6 +28,7 @@ use compact_str::CompactString;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
 use rayon::prelude::*;
 
+use super::layout::{Field, Layout, ReLayout, ReceiptKind, IKA};
 use super::model::*;
 use crate::config::IngestConfig;
 use crate::domain::{
@@ -40,9 +41,9 @@ use crate::validate::{QuarantineRow, Scope};
 /// Record ids of the 医科, DPC, 歯科 and 調剤 specifications that the engine reads or
 /// counts. Anything else is an unknown record.
 const KNOWN_RECORDS: &[&str] = &[
-    "IR", "YK", "RE", "HO", "KO", "KH", "SN", "JD", "MF", "SY", "SI", "IY", "TO", "CO", "NI", "SJ",
-    "TI", "TK", "GR", "BU", "SB", "KK", "GA", "HH", "GT", "CD", "TS", "HS", "SS", "SH", "CZ", "KI",
-    "GO",
+    "IR", "UK", "YK", "RE", "HO", "KO", "KH", "SN", "JD", "MF", "SY", "SI", "IY", "TO", "CO", "NI",
+    "SJ", "TI", "TK", "TR", "GR", "BU", "SB", "KK", "SK", "GA", "HH", "GT", "CD", "TS", "HS", "SS",
+    "SH", "CZ", "KI", "ST", "GO",
 ];
 
 /// EOF byte that ends a UKE file.
@@ -112,7 +113,7 @@ const KIND_BY_SLOT: [RecordKind; ID_SLOTS] = {
         let id = KNOWN_RECORDS[i];
         let b = id.as_bytes();
         table[(b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize] =
-            if same(id, "IR") || same(id, "YK") {
+            if same(id, "IR") || same(id, "UK") || same(id, "YK") {
                 RecordKind::Header
             } else if same(id, "RE") {
                 RecordKind::Receipt
@@ -156,6 +157,8 @@ pub struct UkeFile {
     /// sha256 of the file's bytes (hex), for the manifest.
     pub sha256: String,
     pub lines: u64,
+    /// The kind its header record (and, for DPC, its records) say it is.
+    pub kind: Option<ReceiptKind>,
     pub header: Option<ClinicHeader>,
     /// Receipts that passed validation.
     pub receipts: Vec<Receipt>,
@@ -599,23 +602,6 @@ impl<'a> Fields<'a> {
 
 /// Field names as shown in quarantine rows.
 mod field {
-    pub const RE_NUMBER: &str = "RE.2 レセプト番号";
-    pub const RE_TYPE: &str = "RE.3 レセプト種別";
-    pub const RE_CARE_MONTH: &str = "RE.4 診療年月";
-    pub const RE_NAME: &str = "RE.5 氏名";
-    pub const RE_SEX: &str = "RE.6 男女区分";
-    pub const RE_BIRTH: &str = "RE.7 生年月日";
-    pub const RE_BENEFIT: &str = "RE.8 給付割合";
-    pub const HO_INSURER: &str = "HO.2 保険者番号";
-    pub const HO_DAYS: &str = "HO.5 診療実日数";
-    pub const HO_POINTS: &str = "HO.6 合計点数";
-    pub const HO_COPAY: &str = "HO.12 負担金額";
-    pub const KO_DAYS: &str = "KO.5 診療実日数";
-    pub const KO_POINTS: &str = "KO.6 合計点数";
-    pub const IR_ORG: &str = "IR.2 審査支払機関";
-    pub const IR_PREF: &str = "IR.3 都道府県";
-    pub const IR_CLINIC: &str = "IR.5 医療機関コード";
-    pub const IR_MONTH: &str = "IR.8 請求年月";
     pub const GO_COUNT: &str = "GO.2 総件数";
     pub const GO_POINTS: &str = "GO.3 総合計点数";
 }
@@ -739,6 +725,13 @@ struct Parser<'f, 'c> {
     go_start: Option<u64>,
     /// The length of the file's body (up to EOF, without empty lines at the end).
     body_len: u64,
+    /// The layout of the file's kind, from its header record (医科 until one is read;
+    /// DPC from the first DPC record on).
+    layout: &'static Layout,
+    /// Where the 歯科 per-receipt IR just read starts: the next receipt's bytes do.
+    receipt_start: Option<u64>,
+    /// Records shorter than the layout already noticed (once per record id and file).
+    short_noticed: Vec<&'static str>,
 }
 
 impl<'f, 'c> Parser<'f, 'c> {
@@ -759,6 +752,9 @@ impl<'f, 'c> Parser<'f, 'c> {
             line_bytes: 0..0,
             go_start: None,
             body_len: 0,
+            layout: &IKA,
+            receipt_start: None,
+            short_noticed: Vec::new(),
         }
     }
 
@@ -996,7 +992,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             );
             self.file_problems.push(row);
         }
-        if !self.seen_ir && id != "IR" && id != "YK" {
+        if !self.seen_ir && ReceiptKind::of_header(id).is_none() {
             self.seen_ir = true;
             self.header_broken = true;
             let row = QuarantineRow::new(
@@ -1005,7 +1001,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 id,
                 "-",
                 "",
-                "the file must start with IR (or YK)",
+                "the file must start with its header record: IR (医科, DPC), UK (歯科) or YK (調剤)",
                 Scope::File,
             );
             self.file_problems.push(row);
@@ -1020,21 +1016,12 @@ impl<'f, 'c> Parser<'f, 'c> {
             RecordKind::Confirmation => self.confirmation(n, &Fields::split(text, starts)),
             RecordKind::Comment => self.comment(n, &Fields::split(text, starts)),
             RecordKind::Totals => self.totals(n, &Fields::split(text, starts)),
-            RecordKind::Counted(known) => match self.draft() {
-                Some(d) => d.other_records.add_one(known),
-                None => {
-                    let row = QuarantineRow::new(
-                        self.display(),
-                        n,
-                        id,
-                        "-",
-                        "",
-                        format!("{id} record before any RE"),
-                        Scope::Record,
-                    );
-                    self.file.quarantine.push(row);
+            RecordKind::Counted(known) => {
+                if self.layout.kind == ReceiptKind::Ika && ReceiptKind::is_dpc_record(id) {
+                    self.layout = ReceiptKind::Dpc.layout();
                 }
-            },
+                self.counted(n, id, known)
+            }
             RecordKind::Unknown => {
                 let row = QuarantineRow::new(
                     self.display(),
@@ -1050,7 +1037,54 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
+    /// A known record the engine only counts, for the receipt being read.
+    fn counted(&mut self, n: u64, id: &str, known: usize) {
+        match self.draft() {
+            Some(d) => d.other_records.add_one(known),
+            None => {
+                let row = QuarantineRow::new(
+                    self.display(),
+                    n,
+                    id,
+                    "-",
+                    "",
+                    format!("{id} record before any RE"),
+                    Scope::Record,
+                );
+                self.file.quarantine.push(row);
+            }
+        }
+    }
+
+    /// A notice, once per record id and file, for a record shorter than its kind's
+    /// layout but holding every field the engine reads.
+    fn short_record(&mut self, n: u64, id: &'static str, fields: usize, layout_fields: usize) {
+        if fields >= layout_fields || self.short_noticed.contains(&id) {
+            return;
+        }
+        self.short_noticed.push(id);
+        let row = QuarantineRow::new(
+            self.display(),
+            n,
+            id,
+            "-",
+            "",
+            format!(
+                "{id} has {fields} fields, the {} layout {layout_fields}: read, the missing fields empty (first such {id} of the file)",
+                self.layout.kind.as_str()
+            ),
+            Scope::Notice,
+        );
+        self.file.quarantine.push(row);
+    }
+
     fn header(&mut self, n: u64, id: &str, f: &Fields) {
+        if self.seen_ir && self.layout.receipt_header == Some(id) {
+            // 歯科: the IR that opens each receipt; the next receipt's bytes start here.
+            self.close_draft();
+            self.receipt_start = Some(self.line_bytes.start);
+            return;
+        }
         if self.seen_ir {
             let row = QuarantineRow::new(
                 self.display(),
@@ -1058,13 +1092,15 @@ impl<'f, 'c> Parser<'f, 'c> {
                 id,
                 "-",
                 "",
-                "a second IR: one file holds one clinic's claims",
+                format!("a second header record ({id}): one file holds one clinic's claims"),
                 Scope::File,
             );
             self.file_problems.push(row);
             return;
         }
         self.seen_ir = true;
+        self.layout = ReceiptKind::of_header(id).map_or(&IKA, ReceiptKind::layout);
+        let h = self.layout.header;
         self.file.header_span = Some(self.line_bytes.clone());
         let mut bad = |field: &str, value: &str, reason: String| {
             self.file_problems.push(QuarantineRow::new(
@@ -1077,33 +1113,34 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::File,
             ));
         };
-        let organization = Organization::parse(f.get(2))
-            .map_err(|e| bad(field::IR_ORG, f.get(2), e.to_string()))
+        let get = |field: Field| f.get(field.pos);
+        let organization = Organization::parse(get(h.organization))
+            .map_err(|e| bad(h.organization.label, get(h.organization), e.to_string()))
             .ok();
-        let prefecture = parse_int::<u8>(f.get(3))
+        let prefecture = parse_int::<u8>(get(h.prefecture))
             .filter(|p| (1..=47).contains(p))
             .or_else(|| {
                 bad(
-                    field::IR_PREF,
-                    f.get(3),
+                    h.prefecture.label,
+                    get(h.prefecture),
                     "expected a prefecture code 01–47".into(),
                 );
                 None
             });
-        let clinic = ClinicCode::parse(f.get(5))
-            .map_err(|e| bad(field::IR_CLINIC, f.get(5), e.to_string()))
+        let clinic = ClinicCode::parse(get(h.clinic))
+            .map_err(|e| bad(h.clinic.label, get(h.clinic), e.to_string()))
             .ok();
-        let month = parse_uke_month(f.get(8))
-            .map_err(|e| bad(field::IR_MONTH, f.get(8), e.to_string()))
+        let month = parse_uke_month(get(h.billing_month))
+            .map_err(|e| bad(h.billing_month.label, get(h.billing_month), e.to_string()))
             .ok();
         match (organization, prefecture, clinic, month) {
             (Some(organization), Some(prefecture), Some(clinic_code), Some(billing_month)) => {
                 self.header = Some(ClinicHeader {
                     organization,
                     prefecture,
-                    fee_table: trim(f.get(4)).to_string(),
+                    fee_table: trim(get(h.fee_table)).to_string(),
                     clinic_code,
-                    clinic_name: f.get(7).to_string(),
+                    clinic_name: get(h.name).to_string(),
                     billing_month,
                 })
             }
@@ -1149,9 +1186,14 @@ impl<'f, 'c> Parser<'f, 'c> {
     }
 
     fn receipt(&mut self, n: u64, f: &Fields) {
+        let re: ReLayout = self.layout.re;
+        if f.len() >= ReLayout::NEEDED {
+            self.short_record(n, "RE", f.len(), re.fields);
+        }
         // `open_draft`, with the file's path borrowed alongside.
         self.close_draft();
-        self.drafts.push(Draft::new(n, self.line_bytes.start));
+        let start = self.receipt_start.take().unwrap_or(self.line_bytes.start);
+        self.drafts.push(Draft::new(n, start));
         self.open = true;
         let last = self.drafts.len() - 1;
         let d = &mut self.drafts[last];
@@ -1164,69 +1206,89 @@ impl<'f, 'c> Parser<'f, 'c> {
             };
             d.problems.push(row);
         };
-        if f.len() < 8 {
+        if f.len() < ReLayout::NEEDED {
             bad(
                 d,
                 "-",
                 "",
-                format!("RE has {} fields, expected 38", f.len()),
+                format!(
+                    "RE has {} fields, expected {} ({} layout; at least {} to be read)",
+                    f.len(),
+                    re.fields,
+                    self.layout.kind.as_str(),
+                    ReLayout::NEEDED
+                ),
                 false,
             );
         }
-        d.receipt_number = parse_int::<u32>(f.get(2)).filter(|&v| v > 0);
+        let get = |field: Field| f.get(field.pos);
+        d.receipt_number = parse_int::<u32>(get(re.number)).filter(|&v| v > 0);
         if d.receipt_number.is_none() {
             bad(
                 d,
-                field::RE_NUMBER,
-                f.get(2),
+                re.number.label,
+                get(re.number),
                 "expected a receipt number of 1 to 6 digits".into(),
                 false,
             );
         }
-        d.receipt_type = CompactString::from(trim(f.get(3)));
+        d.receipt_type = CompactString::from(trim(get(re.receipt_type)));
         if d.receipt_type.len() != 4 || !d.receipt_type.bytes().all(|b| b.is_ascii_digit()) {
             let v = d.receipt_type.clone();
             bad(
                 d,
-                field::RE_TYPE,
+                re.receipt_type.label,
                 &v,
                 "expected a 4-digit レセプト種別".into(),
                 false,
             );
         }
-        match parse_uke_month(trim(f.get(4))) {
+        match parse_uke_month(trim(get(re.care_month))) {
             Ok(m) => d.care_month = Some(m),
-            Err(e) => bad(d, field::RE_CARE_MONTH, f.get(4), e.to_string(), false),
+            Err(e) => bad(
+                d,
+                re.care_month.label,
+                get(re.care_month),
+                e.to_string(),
+                false,
+            ),
         }
-        d.name = CompactString::from(trim(f.get(5)));
+        d.name = CompactString::from(trim(get(re.name)));
         if d.name.is_empty() {
-            bad(d, field::RE_NAME, "", "氏名 is empty".into(), false);
+            bad(d, re.name.label, "", "氏名 is empty".into(), false);
         }
-        match Sex::parse(f.get(6)) {
+        match Sex::parse(get(re.sex)) {
             Ok(s) => d.sex = Some(s),
-            Err(e) => bad(d, field::RE_SEX, f.get(6), e.to_string(), false),
+            Err(e) => bad(d, re.sex.label, get(re.sex), e.to_string(), false),
         }
-        match parse_uke_date(trim(f.get(7))) {
+        match parse_uke_date(trim(get(re.birth_date))) {
             Ok(b) => d.birth_date = Some(b),
-            Err(e) => bad(d, field::RE_BIRTH, f.get(7), e.to_string(), true),
+            Err(e) => bad(
+                d,
+                re.birth_date.label,
+                get(re.birth_date),
+                e.to_string(),
+                true,
+            ),
         }
-        let ratio = trim(f.get(8));
+        let ratio = trim(get(re.benefit_ratio));
         if !ratio.is_empty() {
             match parse_int::<u8>(ratio).filter(|&r| r <= 100) {
                 Some(r) => d.benefit_ratio = Some(r),
                 None => bad(
                     d,
-                    field::RE_BENEFIT,
+                    re.benefit_ratio.label,
                     ratio,
                     "expected 給付割合 as a percentage 0–100 (e.g. 70) or empty".into(),
                     false,
                 ),
             }
         }
-        d.special_notes = CompactString::from(trim(f.get(12)));
-        d.chart_number = CompactString::from(trim(f.get(14)));
-        d.kana_name = CompactString::from(trim(f.get(37)));
-        d.patient_state = CompactString::from(trim(f.get(38)));
+        let optional = |field: Option<Field>| CompactString::from(trim(field.map_or("", get)));
+        d.special_notes = CompactString::from(trim(get(re.special_notes)));
+        d.chart_number = CompactString::from(trim(get(re.chart_number)));
+        d.kana_name = optional(re.kana);
+        d.patient_state = optional(re.patient_state);
         if let (Some(care), Some(birth)) = (d.care_month, d.birth_date) {
             // A slip a person should see, but no reason to hold the claim: the birth
             // date decides neither the card nor the money of tiers 1 and 2, and tier 3
@@ -1237,8 +1299,8 @@ impl<'f, 'c> Parser<'f, 'c> {
                     &self.file.path,
                     n,
                     "RE",
-                    field::RE_BIRTH,
-                    f.get(7),
+                    re.birth_date.label,
+                    get(re.birth_date),
                     format!("born after the care month {care}"),
                     Scope::Notice,
                 )
@@ -1269,6 +1331,8 @@ impl<'f, 'c> Parser<'f, 'c> {
 
     fn health_insurance(&mut self, n: u64, f: &Fields) {
         let config = self.config;
+        let ho = self.layout.ho;
+        self.short_record(n, "HO", f.len(), ho.fields);
         let Some((d, file)) = self.current(n, "HO") else {
             return;
         };
@@ -1287,46 +1351,47 @@ impl<'f, 'c> Parser<'f, 'c> {
             bad(d, "-", "", "more than one HO in the receipt".into());
             return;
         }
-        let raw = f.get(2);
+        let get = |field: Field| f.get(field.pos);
+        let raw = get(ho.insurer);
         let insurer = if config.is_filler_insurer(raw) {
             Some(InsurerField::Filler(CompactString::from(trim(raw))))
         } else {
             match InsurerNumber::parse(raw) {
                 Ok(num) => Some(InsurerField::Known(num)),
                 Err(e) => {
-                    bad(d, field::HO_INSURER, raw, e.to_string());
+                    bad(d, ho.insurer.label, raw, e.to_string());
                     None
                 }
             }
         };
-        let days = optional_int::<u32>(f.get(5));
+        let days = optional_int::<u32>(get(ho.days));
         if days.is_err() {
             bad(
                 d,
-                field::HO_DAYS,
-                f.get(5),
-                "expected a number of days".into(),
+                ho.days.label,
+                get(ho.days),
+                "expected a whole number or empty".into(),
             );
         }
-        let points = parse_int::<i64>(f.get(6)).filter(|&p| p <= Points::MAX_PER_RECEIPT);
+        let points = parse_int::<i64>(get(ho.points)).filter(|&p| p <= Points::MAX_PER_RECEIPT);
         if points.is_none() {
             bad(
                 d,
-                field::HO_POINTS,
-                f.get(6),
+                ho.points.label,
+                get(ho.points),
                 format!(
                     "expected 合計点数 as a whole number of points, 0 to {} (eight digits)",
                     Points::MAX_PER_RECEIPT
                 ),
             );
         }
-        let copay = optional_int::<i64>(f.get(12));
+        let copay = optional_int::<i64>(get(ho.copay));
         if copay.is_err() {
             bad(
                 d,
-                field::HO_COPAY,
-                f.get(12),
-                "expected 負担金額 in whole yen or empty".into(),
+                ho.copay.label,
+                get(ho.copay),
+                "expected the patient's part in whole yen or empty".into(),
             );
         }
         // The patient's part cannot exceed the cost: the insurer's share would be
@@ -1336,11 +1401,12 @@ impl<'f, 'c> Parser<'f, 'c> {
             if *c > cost.0 {
                 bad(
                     d,
-                    field::HO_COPAY,
-                    f.get(12),
+                    ho.copay.label,
+                    get(ho.copay),
                     format!(
-                        "負担金額 {c} yen is more than the receipt's cost {cost} yen (合計点数 × 10): \
-                         correct 負担金額 or 合計点数 and submit the receipt again"
+                        "the patient's part {c} yen is more than the receipt's cost {cost} yen (合計点数 × 10): \
+                         correct {} or 合計点数 and submit the receipt again",
+                        ho.copay.label
                     ),
                 );
             }
@@ -1350,8 +1416,8 @@ impl<'f, 'c> Parser<'f, 'c> {
                 d.insurance = Some(HealthInsurance {
                     line: n,
                     insurer,
-                    symbol: CompactString::from(trim(f.get(3))),
-                    number: CompactString::from(trim(f.get(4))),
+                    symbol: CompactString::from(trim(get(ho.symbol))),
+                    number: CompactString::from(trim(get(ho.number))),
                     days: days.ok().flatten(),
                     points: Points(points),
                     copay: copay.ok().flatten().map(Yen),
@@ -1375,6 +1441,9 @@ impl<'f, 'c> Parser<'f, 'c> {
     }
 
     fn public_expense(&mut self, n: u64, f: &Fields) {
+        let ko = self.layout.ko;
+        self.short_record(n, "KO", f.len(), ko.fields);
+        let get = |field: Field| f.get(field.pos);
         let Some((d, file)) = self.current(n, "KO") else {
             return;
         };
@@ -1389,18 +1458,22 @@ impl<'f, 'c> Parser<'f, 'c> {
                 Scope::Receipt,
             ))
         };
-        let days = optional_int::<u32>(f.get(5));
+        let days = optional_int::<u32>(get(ko.days));
         if days.is_err() {
-            bad(field::KO_DAYS, f.get(5), "expected a number of days");
+            bad(
+                ko.days.label,
+                get(ko.days),
+                "expected a whole number or empty",
+            );
         }
-        let points = optional_int::<i64>(f.get(6)).and_then(|p| match p {
+        let points = optional_int::<i64>(get(ko.points)).and_then(|p| match p {
             Some(p) if p > Points::MAX_PER_RECEIPT => Err(()),
             p => Ok(p),
         });
         if points.is_err() {
             bad(
-                field::KO_POINTS,
-                f.get(6),
+                ko.points.label,
+                get(ko.points),
                 "expected 合計点数 as a whole number of points, 0 to 99999999 (eight digits), or empty",
             );
         }
@@ -1412,12 +1485,24 @@ impl<'f, 'c> Parser<'f, 'c> {
         if d.public_expenses.is_empty() {
             d.public_expenses.reserve_exact(1);
         }
+        let copay = optional_int::<i64>(get(ko.copay)).and_then(|c| match c {
+            Some(c) if c > Yen::MAX_PER_RECEIPT => Err(()),
+            c => Ok(c),
+        });
+        if copay.is_err() {
+            bad(
+                ko.copay.label,
+                get(ko.copay),
+                "expected the patient's part under this 公費 in whole yen, or empty",
+            );
+        }
         d.public_expenses.push(PublicExpense {
             line: n,
-            payer_number: CompactString::from(trim(f.get(2))),
-            recipient_number: CompactString::from(trim(f.get(3))),
+            payer_number: CompactString::from(trim(get(ko.payer))),
+            recipient_number: CompactString::from(trim(get(ko.recipient))),
             days: days.ok().flatten(),
             points: points.ok().flatten().map(Points),
+            copay: copay.ok().flatten().map(Yen),
         });
     }
 
@@ -1507,6 +1592,7 @@ impl<'f, 'c> Parser<'f, 'c> {
     /// Checks the file's totals and builds the receipts.
     fn finish(mut self) {
         self.close_draft();
+        self.file.kind = self.header.as_ref().map(|_| self.layout.kind);
         if !self.seen_ir {
             self.header_broken = true;
         }
@@ -1568,7 +1654,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                         &self.file.path,
                         d.line,
                         "RE",
-                        field::RE_CARE_MONTH,
+                        self.layout.re.care_month.label,
                         &care.to_string(),
                         format!(
                             "care month {care} is after the billing month {}",
@@ -1717,7 +1803,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                     &file,
                     d.line,
                     "RE",
-                    field::RE_NUMBER,
+                    self.layout.re.number.label,
                     &num.to_string(),
                     format!(
                         "receipt number {num} appears {} times in the file (lines {list})",
@@ -1901,7 +1987,7 @@ mod tests {
         assert_eq!(OtherRecords::IDS[SN_INDEX], "SN");
         for id in KNOWN_RECORDS {
             let kind = KIND_BY_SLOT[id_slot(id).expect("two letters")];
-            let read = ["IR", "YK", "RE", "HO", "KO", "SN", "CO", "GO"].contains(id);
+            let read = ["IR", "UK", "YK", "RE", "HO", "KO", "SN", "CO", "GO"].contains(id);
             match kind {
                 RecordKind::Counted(k) => assert!(OtherRecords::IDS[k] == *id && !read, "{id}"),
                 RecordKind::Unknown => panic!("{id} is known"),

@@ -5,7 +5,7 @@
 //! A file is Shift_JIS text restricted to ASCII, JIS X 0201 kana and the JIS X 0208
 //! repertoire (vendor extensions such as 髙 or ① are refused, never replaced), CR LF
 //! line ends and a final EOF byte 0x1A. Field counts per record follow the layouts of
-//! the reader: IR 10, RE 38, HO 15, KO 11, SN 9, CO 5, GO 4. Records of a receipt come
+//! the reader: IR 10, RE 38, HO 15, KO 12, SN 9, CO 5, GO 4. Records of a receipt come
 //! in the order RE, HO, KO…, SN, CO…, then the records the engine only counts
 //! (`Receipt::other_records`, in key order), whose content is made up here,
 //! deterministically, from the receipt.
@@ -370,14 +370,15 @@ fn receipt_lines(
         lines.push(UkeLine::new(n, f));
     }
     for ko in &r.public_expenses {
-        let mut f: Vec<String> = Vec::with_capacity(11);
+        let mut f: Vec<String> = Vec::with_capacity(12);
         f.push("KO".into());
         f.push(ko.payer_number.to_string());
         f.push(ko.recipient_number.to_string());
         f.push(String::new()); // 4 任意給付区分
         f.push(ko.days.map(|d| d.to_string()).unwrap_or_default());
         f.push(ko.points.map(|p| p.0.to_string()).unwrap_or_default());
-        f.extend(empty(5)); // 7–11
+        f.push(ko.copay.map(|y| y.0.to_string()).unwrap_or_default()); // 7 負担金額
+        f.extend(empty(5)); // 8–12
         let n = lines.len() as u64 + 1;
         lines.push(UkeLine::new(n, f));
     }
@@ -650,7 +651,7 @@ mod tests {
                 "IR" => 10,
                 "RE" => 38,
                 "HO" => 15,
-                "KO" => 11,
+                "KO" => 12,
                 "SN" => 9,
                 "CO" => 5,
                 "GO" => 4,

@@ -1,0 +1,393 @@
+//! Where each field the engine reads lies, per receipt kind: the record layouts of the
+//! 記録条件仕様 of 医科, DPC, 歯科 and 調剤 as data, so that the one reader walks every
+//! kind's files by table and no position is hard-coded in the parser.
+//!
+//! Positions are 1-based, field 1 being the record id (the item numbers of the
+//! specifications). Sources and editions are in `schemas/uke.md`; the positions were
+//! cross-checked against public receipt writers, parsers and FHIR mapping guides of the
+//! specifications (two or more agreeing for every position below).
+
+use serde::Serialize;
+
+/// The kind of a receipt file: which 点数表 and which 記録条件仕様 it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptKind {
+    /// 医科 (clinics and hospitals billed by the medical fee table).
+    Ika,
+    /// DPC (包括評価): a 医科 file whose receipts carry DPC records (BU, HH, GT …).
+    Dpc,
+    /// 歯科 (dental clinics).
+    Shika,
+    /// 調剤 (pharmacies).
+    Chozai,
+}
+
+impl ReceiptKind {
+    /// Every kind, in the order outputs list them.
+    pub const ALL: [ReceiptKind; 4] = [
+        ReceiptKind::Ika,
+        ReceiptKind::Dpc,
+        ReceiptKind::Shika,
+        ReceiptKind::Chozai,
+    ];
+
+    /// The name outputs use: `ika`, `dpc`, `shika`, `chozai`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptKind::Ika => "ika",
+            ReceiptKind::Dpc => "dpc",
+            ReceiptKind::Shika => "shika",
+            ReceiptKind::Chozai => "chozai",
+        }
+    }
+
+    /// The layout its files are read by.
+    pub fn layout(self) -> &'static Layout {
+        match self {
+            ReceiptKind::Ika => &IKA,
+            ReceiptKind::Dpc => &DPC,
+            ReceiptKind::Shika => &SHIKA,
+            ReceiptKind::Chozai => &CHOZAI,
+        }
+    }
+
+    /// The kind whose files open with the header record `id` (`IR` 医科 or DPC, `UK`
+    /// 歯科, `YK` 調剤). DPC is told from 医科 later, by its records.
+    pub fn of_header(id: &str) -> Option<ReceiptKind> {
+        match id {
+            "IR" => Some(ReceiptKind::Ika),
+            "UK" => Some(ReceiptKind::Shika),
+            "YK" => Some(ReceiptKind::Chozai),
+            _ => None,
+        }
+    }
+
+    /// Records only DPC receipts carry: one of them makes a 医科 file a DPC file.
+    pub fn is_dpc_record(id: &str) -> bool {
+        matches!(id, "BU" | "SB" | "KK" | "SK" | "GA" | "HH" | "GT" | "CD")
+    }
+}
+
+/// One field of a record: its position and its name as quarantine rows show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub pos: usize,
+    /// `RECORD.pos 名称`, e.g. `HO.11 負担金額`.
+    pub label: &'static str,
+}
+
+const fn at(pos: usize, label: &'static str) -> Field {
+    Field { pos, label }
+}
+
+/// The file header: IR (医科, DPC), UK (歯科), YK (調剤).
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderLayout {
+    pub id: &'static str,
+    pub organization: Field,
+    pub prefecture: Field,
+    pub fee_table: Field,
+    pub clinic: Field,
+    pub name: Field,
+    pub billing_month: Field,
+    /// Fields of the record in the specification.
+    pub fields: usize,
+}
+
+/// RE レセプト共通.
+#[derive(Debug, Clone, Copy)]
+pub struct ReLayout {
+    pub number: Field,
+    pub receipt_type: Field,
+    pub care_month: Field,
+    pub name: Field,
+    pub sex: Field,
+    pub birth_date: Field,
+    pub benefit_ratio: Field,
+    pub special_notes: Field,
+    /// カルテ番号等 (調剤: 調剤録番号等).
+    pub chart_number: Field,
+    /// カタカナ(氏名); none in the DPC edition the sources cover.
+    pub kana: Option<Field>,
+    /// 患者の状態; none in 調剤.
+    pub patient_state: Option<Field>,
+    pub fields: usize,
+}
+
+impl ReLayout {
+    /// The fields a receipt cannot be read without (number … 給付割合): an RE shorter
+    /// than this is a record error, a longer one shorter than `fields` is read.
+    pub const NEEDED: usize = 8;
+}
+
+/// HO 保険者.
+#[derive(Debug, Clone, Copy)]
+pub struct HoLayout {
+    pub insurer: Field,
+    pub symbol: Field,
+    pub number: Field,
+    /// 診療実日数 (調剤: 処方箋受付回数).
+    pub days: Field,
+    pub points: Field,
+    /// The patient's part under the medical insurance: 負担金額 (医科 12, 歯科 11),
+    /// 一部負担金 (調剤 10).
+    pub copay: Field,
+    pub fields: usize,
+}
+
+/// KO 公費.
+#[derive(Debug, Clone, Copy)]
+pub struct KoLayout {
+    pub payer: Field,
+    pub recipient: Field,
+    pub days: Field,
+    pub points: Field,
+    /// The patient's part under this 公費: 負担金額 (医科, DPC, 歯科 7), 一部負担金額
+    /// (調剤 8).
+    pub copay: Field,
+    pub fields: usize,
+}
+
+/// A kind's layout of the records the engine reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub kind: ReceiptKind,
+    pub header: HeaderLayout,
+    /// 歯科 opens every receipt with its own IR (9 fields, 請求年月 at 7) after the
+    /// file's UK header; other kinds have one header per file.
+    pub receipt_header: Option<&'static str>,
+    pub re: ReLayout,
+    pub ho: HoLayout,
+    pub ko: KoLayout,
+}
+
+const IR: HeaderLayout = HeaderLayout {
+    id: "IR",
+    organization: at(2, "IR.2 審査支払機関"),
+    prefecture: at(3, "IR.3 都道府県"),
+    fee_table: at(4, "IR.4 点数表"),
+    clinic: at(5, "IR.5 医療機関コード"),
+    name: at(7, "IR.7 医療機関名称"),
+    billing_month: at(8, "IR.8 請求年月"),
+    fields: 10,
+};
+
+const IKA_RE: ReLayout = ReLayout {
+    number: at(2, "RE.2 レセプト番号"),
+    receipt_type: at(3, "RE.3 レセプト種別"),
+    care_month: at(4, "RE.4 診療年月"),
+    name: at(5, "RE.5 氏名"),
+    sex: at(6, "RE.6 男女区分"),
+    birth_date: at(7, "RE.7 生年月日"),
+    benefit_ratio: at(8, "RE.8 給付割合"),
+    special_notes: at(12, "RE.12 レセプト特記事項"),
+    chart_number: at(14, "RE.14 カルテ番号等"),
+    kana: Some(at(37, "RE.37 カタカナ(氏名)")),
+    patient_state: Some(at(38, "RE.38 患者の状態")),
+    fields: 38,
+};
+
+const IKA_HO: HoLayout = HoLayout {
+    insurer: at(2, "HO.2 保険者番号"),
+    symbol: at(3, "HO.3 記号"),
+    number: at(4, "HO.4 番号"),
+    days: at(5, "HO.5 診療実日数"),
+    points: at(6, "HO.6 合計点数"),
+    copay: at(12, "HO.12 負担金額"),
+    fields: 15,
+};
+
+const IKA_KO: KoLayout = KoLayout {
+    payer: at(2, "KO.2 公費負担者番号"),
+    recipient: at(3, "KO.3 受給者番号"),
+    days: at(5, "KO.5 診療実日数"),
+    points: at(6, "KO.6 合計点数"),
+    copay: at(7, "KO.7 負担金額"),
+    fields: 12,
+};
+
+/// 医科.
+pub static IKA: Layout = Layout {
+    kind: ReceiptKind::Ika,
+    header: IR,
+    receipt_header: None,
+    re: IKA_RE,
+    ho: IKA_HO,
+    ko: IKA_KO,
+};
+
+/// DPC: the 医科 positions up to RE 18 and in HO and KO (DPC's HO adds 16 標準負担額,
+/// its KO 13); its RE has 28 fields in the edition the sources cover, with no カタカナ
+/// or 患者の状態 found.
+pub static DPC: Layout = Layout {
+    kind: ReceiptKind::Dpc,
+    header: IR,
+    receipt_header: None,
+    re: ReLayout {
+        kana: None,
+        patient_state: None,
+        fields: 28,
+        ..IKA_RE
+    },
+    ho: HoLayout {
+        fields: 16,
+        ..IKA_HO
+    },
+    ko: KoLayout {
+        fields: 13,
+        ..IKA_KO
+    },
+};
+
+/// 歯科: a UK header, an IR per receipt, RE of 27 fields, HO 負担金額 at 11.
+pub static SHIKA: Layout = Layout {
+    kind: ReceiptKind::Shika,
+    header: HeaderLayout {
+        id: "UK",
+        organization: at(2, "UK.2 審査支払機関"),
+        prefecture: at(3, "UK.3 都道府県"),
+        fee_table: at(4, "UK.4 点数表"),
+        clinic: at(5, "UK.5 医療機関コード"),
+        name: at(7, "UK.7 医療機関名称"),
+        billing_month: at(8, "UK.8 請求年月"),
+        fields: 10,
+    },
+    receipt_header: Some("IR"),
+    re: ReLayout {
+        special_notes: at(14, "RE.14 レセプト特記事項"),
+        chart_number: at(16, "RE.16 カルテ番号等"),
+        kana: Some(at(26, "RE.26 カタカナ(氏名)")),
+        patient_state: Some(at(27, "RE.27 患者の状態")),
+        fields: 27,
+        ..IKA_RE
+    },
+    ho: HoLayout {
+        copay: at(11, "HO.11 負担金額"),
+        fields: 14,
+        ..IKA_HO
+    },
+    ko: KoLayout {
+        fields: 10,
+        ..IKA_KO
+    },
+};
+
+/// 調剤: a YK header (請求年月 at 7), RE of 42 fields (特記事項 9, カタカナ 42), HO
+/// 一部負担金 at 10, KO 一部負担金額 at 8; 5 is 処方箋受付回数, not days.
+pub static CHOZAI: Layout = Layout {
+    kind: ReceiptKind::Chozai,
+    header: HeaderLayout {
+        id: "YK",
+        organization: at(2, "YK.2 審査支払機関"),
+        prefecture: at(3, "YK.3 都道府県"),
+        fee_table: at(4, "YK.4 点数表"),
+        clinic: at(5, "YK.5 薬局コード"),
+        name: at(6, "YK.6 薬局名称"),
+        billing_month: at(7, "YK.7 請求年月"),
+        fields: 9,
+    },
+    receipt_header: None,
+    re: ReLayout {
+        care_month: at(4, "RE.4 調剤年月"),
+        special_notes: at(9, "RE.9 レセプト特記事項"),
+        chart_number: at(36, "RE.36 調剤録番号等"),
+        kana: Some(at(42, "RE.42 カタカナ(氏名)")),
+        patient_state: None,
+        fields: 42,
+        ..IKA_RE
+    },
+    ho: HoLayout {
+        days: at(5, "HO.5 処方箋受付回数"),
+        copay: at(10, "HO.10 一部負担金"),
+        fields: 14,
+        ..IKA_HO
+    },
+    ko: KoLayout {
+        days: at(5, "KO.5 処方箋受付回数"),
+        copay: at(8, "KO.8 一部負担金額"),
+        fields: 10,
+        ..IKA_KO
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every label names its record and position: a position changed without its label
+    /// (or the reverse) fails here.
+    #[test]
+    fn labels_agree_with_positions() {
+        for kind in ReceiptKind::ALL {
+            let l = kind.layout();
+            assert_eq!(l.kind, kind);
+            let h = l.header;
+            let re = l.re;
+            let fields: Vec<(&str, Field)> = [
+                (h.id, h.organization),
+                (h.id, h.prefecture),
+                (h.id, h.fee_table),
+                (h.id, h.clinic),
+                (h.id, h.name),
+                (h.id, h.billing_month),
+                ("RE", re.number),
+                ("RE", re.receipt_type),
+                ("RE", re.care_month),
+                ("RE", re.name),
+                ("RE", re.sex),
+                ("RE", re.birth_date),
+                ("RE", re.benefit_ratio),
+                ("RE", re.special_notes),
+                ("RE", re.chart_number),
+                ("HO", l.ho.insurer),
+                ("HO", l.ho.symbol),
+                ("HO", l.ho.number),
+                ("HO", l.ho.days),
+                ("HO", l.ho.points),
+                ("HO", l.ho.copay),
+                ("KO", l.ko.payer),
+                ("KO", l.ko.recipient),
+                ("KO", l.ko.days),
+                ("KO", l.ko.points),
+                ("KO", l.ko.copay),
+            ]
+            .into_iter()
+            .chain(re.kana.map(|f| ("RE", f)))
+            .chain(re.patient_state.map(|f| ("RE", f)))
+            .collect();
+            for (id, f) in fields {
+                assert!(
+                    f.label.starts_with(&format!("{id}.{} ", f.pos)),
+                    "{kind:?}: {} at {}",
+                    f.label,
+                    f.pos
+                );
+            }
+            let last = |fs: &[usize]| fs.iter().copied().max().unwrap_or(0);
+            assert!(last(&[h.billing_month.pos, h.name.pos, h.clinic.pos]) <= h.fields);
+            assert!(
+                last(&[
+                    re.chart_number.pos,
+                    re.special_notes.pos,
+                    re.kana.map_or(0, |f| f.pos),
+                    re.patient_state.map_or(0, |f| f.pos)
+                ]) <= re.fields
+            );
+            assert!(l.ho.copay.pos <= l.ho.fields && l.ko.copay.pos <= l.ko.fields);
+        }
+    }
+
+    #[test]
+    fn kinds_by_header_record() {
+        assert_eq!(ReceiptKind::of_header("IR"), Some(ReceiptKind::Ika));
+        assert_eq!(ReceiptKind::of_header("UK"), Some(ReceiptKind::Shika));
+        assert_eq!(ReceiptKind::of_header("YK"), Some(ReceiptKind::Chozai));
+        assert_eq!(ReceiptKind::of_header("RE"), None);
+        assert_eq!(CHOZAI.header.billing_month.pos, 7);
+        assert_eq!(SHIKA.ho.copay.pos, 11);
+        assert_eq!(CHOZAI.ho.copay.pos, 10);
+        assert_eq!(SHIKA.re.kana.map(|f| f.pos), Some(26));
+        assert_eq!(CHOZAI.re.kana.map(|f| f.pos), Some(42));
+    }
+}
