@@ -10,7 +10,7 @@ mod ledger_roundtrip;
 use common::{bin, copy_dir, edit_i64_column, root, run_ok, sample};
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use encoding_rs::SHIFT_JIS;
 use reseclear::config::IngestConfig;
@@ -549,68 +549,53 @@ fn amounts_near_i64_max_in_edited_outputs_are_errors_not_overflows() {
             v
         }
     });
-    let no_panic = |o: &Output, what: &str| {
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-        assert_ne!(o.status.code(), Some(101), "{what} panicked: {stderr}");
-    };
-
-    let v = bin()
-        .args(["verify", "--run"])
-        .arg(&huge)
-        .output()
-        .expect("verify");
-    no_panic(&v, "verify");
-    let stderr = String::from_utf8_lossy(&v.stderr);
+    let stderr = refused(bin().args(["verify", "--run"]).arg(&huge), "verify");
     assert!(
-        !v.status.success()
-            && stderr.contains("receipts.parquet")
+        stderr.contains("receipts.parquet")
             && stderr.contains(&format!(
                 "{first}cost_yen is 9223372036854775806, expected 0 to 999999990 yen"
             )),
         "{stderr}"
     );
-
-    let a = bin()
-        .args(["apportion", "--quiet", "--run"])
-        .arg(&huge)
-        .arg("--out")
-        .arg(dir.path().join("again"))
-        .output()
-        .expect("apportion");
-    no_panic(&a, "apportion");
-    let stderr = String::from_utf8_lossy(&a.stderr);
-    assert!(
-        !a.status.success()
-            && stderr.contains("receipts.parquet")
-            && stderr.contains(&format!("{first}insurer_share_yen is 9223372036854775806")),
-        "{}: {stderr}",
-        a.status
+    let again = dir.path().join("again");
+    let apportion = ["apportion", "--quiet", "--run"];
+    let stderr = refused(
+        bin().args(apportion).arg(&huge).arg("--out").arg(again),
+        "apportion",
     );
-
-    let c = bin()
-        .arg("compare")
-        .arg(&out)
-        .arg(&huge)
-        .output()
-        .expect("compare");
-    no_panic(&c, "compare");
-    let stderr = String::from_utf8_lossy(&c.stderr);
     assert!(
-        !c.status.success()
-            && stderr.contains("apportionment.parquet")
-            && stderr.contains("amount_yen"),
+        stderr.contains("receipts.parquet")
+            && stderr.contains(&format!("{first}insurer_share_yen is 9223372036854775806")),
         "{stderr}"
     );
+    let stderr = refused(bin().arg("compare").arg(&out).arg(&huge), "compare");
+    assert!(
+        stderr.contains("apportionment.parquet") && stderr.contains("amount_yen"),
+        "{stderr}"
+    );
+    let html = dir.path().join("report.html");
+    let stderr = refused(
+        bin()
+            .args(["report", "--run"])
+            .arg(&huge)
+            .arg("--out")
+            .arg(html),
+        "report",
+    );
+    assert!(stderr.contains("9223372036854775806"), "{stderr}");
+}
 
-    let r = bin()
-        .args(["report", "--run"])
-        .arg(&huge)
-        .arg("--out")
-        .arg(dir.path().join("report.html"))
-        .output()
-        .expect("report");
-    no_panic(&r, "report");
+/// The stderr of `command`, which must refuse (exit non-zero) without a panic.
+fn refused(command: &mut Command, what: &str) -> String {
+    let o = command.output().expect(what);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert!(
+        !o.status.success() && o.status.code() != Some(101),
+        "{what}: {}: {stderr}",
+        o.status
+    );
+    stderr
 }
 
 /// The Utf8 column `column` of the Parquet file at `path`, nulls as "".

@@ -134,6 +134,7 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
         "declared_kind",
     ];
     let table = Table::read(path, &columns)?;
+    table.check_rows_within_a_run()?;
     let mut rows = Vec::with_capacity(table.num_rows());
     let mut line = 0usize;
     for b in table.batches() {
@@ -152,15 +153,6 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
         let kind = b.utf8("declared_kind")?;
         for i in 0..b.num_rows() {
             line += 1;
-            if line as u64 > Yen::MAX_RECEIPTS_PER_RUN {
-                return Err(IngestError::invalid(
-                    path,
-                    format!(
-                        "more than {} rows, the most receipts a run holds",
-                        Yen::MAX_RECEIPTS_PER_RUN
-                    ),
-                ));
-            }
             let bad = |column: &str, what: &str| {
                 IngestError::invalid(path, format!("row {line}: {column}: expected {what}"))
             };

@@ -13,7 +13,7 @@ pub use date::{
     parse_iso_date, parse_uke_date, parse_uke_month, parse_written_date, Era, YearMonth,
 };
 pub use insurer_number::{check_digit, InsurerNumber};
-pub use money::{Points, Yen};
+pub use money::{BeyondARun, Points, Yen};
 pub use receipt_key::{ClinicCode, ReceiptKey};
 
 /// Why a value from an input could not become a domain value.

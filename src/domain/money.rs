@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::iter::Sum;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign, RangeInclusive, Sub};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,28 @@ impl Points {
     }
 }
 
+/// A run's file read back holds more than any run can: it was changed after its run, or
+/// is not reseclear's. Every reader of run outputs refuses it in these words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BeyondARun {
+    #[error(
+        "more than {} rows, the most receipts a run holds",
+        Yen::MAX_RECEIPTS_PER_RUN
+    )]
+    Rows,
+    #[error(
+        "row {row}: {column} is {value}, expected {} to {} yen; the file was changed after its run, or is not reseclear's: use the run's own file",
+        range.start(),
+        range.end()
+    )]
+    Yen {
+        row: u64,
+        column: String,
+        value: i64,
+        range: RangeInclusive<i64>,
+    },
+}
+
 impl Yen {
     /// The most yen one receipt can cost: [`Points::MAX_PER_RECEIPT`] × 10.
     pub const MAX_PER_RECEIPT: i64 = Points::MAX_PER_RECEIPT * Points::YEN_PER_POINT;
@@ -61,6 +83,33 @@ impl Yen {
 
     /// The range of a sum of a run's receipts (a statement's routed, apportioned, owed).
     pub const RUN_RANGE: std::ops::RangeInclusive<i64> = 0..=Self::MAX_PER_RUN;
+
+    /// `value` of `column` at `row` of a run's file, read back as yen within `range`.
+    pub fn read_back(
+        row: u64,
+        column: &str,
+        value: i64,
+        range: &RangeInclusive<i64>,
+    ) -> Result<Yen, BeyondARun> {
+        if range.contains(&value) {
+            return Ok(Yen(value));
+        }
+        Err(BeyondARun::Yen {
+            row,
+            column: column.to_string(),
+            value,
+            range: range.clone(),
+        })
+    }
+
+    /// `rows` rows of a run's file, each a receipt (or one part of one), at most
+    /// [`Yen::MAX_RECEIPTS_PER_RUN`], below which its sums cannot overflow.
+    pub fn check_rows(rows: u64) -> Result<(), BeyondARun> {
+        if rows > Self::MAX_RECEIPTS_PER_RUN {
+            return Err(BeyondARun::Rows);
+        }
+        Ok(())
+    }
 
     /// `self + o`, or `None` when it would overflow.
     pub fn checked_add(self, o: Yen) -> Option<Yen> {

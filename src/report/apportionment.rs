@@ -148,6 +148,7 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
         "amount_yen",
     ];
     let table = Table::read(path, &columns)?;
+    table.check_rows_within_a_run()?;
     let mut out = ApportionmentTotals::default();
     let mut last: Option<(u8, String, String, u32)> = None;
     // The current receipt's claim amount and Σ of its parts so far.
@@ -169,9 +170,6 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
             };
             if organization.is_null(i) || number.is_null(i) {
                 return Err(bad("a key column is null"));
-            }
-            if row as u64 > Yen::MAX_RECEIPTS_PER_RUN {
-                return Err(bad("more rows than the most receipts a run holds"));
             }
             let key = (
                 organization.value(i),

@@ -1385,13 +1385,17 @@ impl<'f, 'c> Parser<'f, 'c> {
                 ),
             );
         }
-        let copay = optional_int::<i64>(get(ho.copay));
+        // Bounded on its own: when 合計点数 is unreadable there is no cost to hold it to.
+        let copay = optional_int_at_most(get(ho.copay), Yen::MAX_PER_RECEIPT);
         if copay.is_err() {
             bad(
                 d,
                 ho.copay.label,
                 get(ho.copay),
-                "expected the patient's part in whole yen or empty".into(),
+                format!(
+                    "expected the patient's part in whole yen, 0 to {}, or empty",
+                    Yen::MAX_PER_RECEIPT
+                ),
             );
         }
         // The patient's part cannot exceed the cost: the insurer's share would be
@@ -1466,10 +1470,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 "expected a whole number or empty",
             );
         }
-        let points = optional_int::<i64>(get(ko.points)).and_then(|p| match p {
-            Some(p) if p > Points::MAX_PER_RECEIPT => Err(()),
-            p => Ok(p),
-        });
+        let points = optional_int_at_most(get(ko.points), Points::MAX_PER_RECEIPT);
         if points.is_err() {
             bad(
                 ko.points.label,
@@ -1485,10 +1486,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         if d.public_expenses.is_empty() {
             d.public_expenses.reserve_exact(1);
         }
-        let copay = optional_int::<i64>(get(ko.copay)).and_then(|c| match c {
-            Some(c) if c > Yen::MAX_PER_RECEIPT => Err(()),
-            c => Ok(c),
-        });
+        let copay = optional_int_at_most(get(ko.copay), Yen::MAX_PER_RECEIPT);
         if copay.is_err() {
             bad(
                 ko.copay.label,
@@ -1889,6 +1887,14 @@ fn optional_int<T: TryFrom<u64>>(s: &str) -> Result<Option<T>, ()> {
         Ok(None)
     } else {
         parse_int(s).map(Some).ok_or(())
+    }
+}
+
+/// [`optional_int`] held to `max`: a larger number is as unreadable as letters.
+fn optional_int_at_most(s: &str, max: i64) -> Result<Option<i64>, ()> {
+    match optional_int::<i64>(s)? {
+        Some(v) if v > max => Err(()),
+        v => Ok(v),
     }
 }
 

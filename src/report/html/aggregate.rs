@@ -443,31 +443,15 @@ fn yen_in(
     value: Option<i64>,
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<Option<i64>, HtmlReportError> {
-    match value {
-        Some(v) if !range.contains(&v) => Err(HtmlReportError::invalid(
-            path,
-            format!(
-                "row {row}: {column} is {v}, expected {} to {} yen; the file was changed after its run: use the run's own file",
-                range.start(),
-                range.end()
-            ),
-        )),
-        v => Ok(v),
-    }
+    value
+        .map(|v| Yen::read_back(row, column, v, &range).map(|y| y.0))
+        .transpose()
+        .map_err(|e| HtmlReportError::invalid(path, e.to_string()))
 }
 
 /// More rows than any run holds: refused before the page's counts could overflow.
 fn too_many_rows(path: &Path, rows: u64) -> Result<(), HtmlReportError> {
-    if rows > Yen::MAX_RECEIPTS_PER_RUN {
-        return Err(HtmlReportError::invalid(
-            path,
-            format!(
-                "more than {} rows, the most receipts a run holds",
-                Yen::MAX_RECEIPTS_PER_RUN
-            ),
-        ));
-    }
-    Ok(())
+    Yen::check_rows(rows).map_err(|e| HtmlReportError::invalid(path, e.to_string()))
 }
 
 fn text(a: &StringArray, row: usize) -> Option<&str> {
