@@ -451,3 +451,39 @@ P9,01270016,５,79,00,小林 蒼,コバヤシ アオイ,1989-09-09,1,,,,2026-05-
     );
     assert_eq!(out.resolved_insurer.unwrap().as_str(), "01270016");
 }
+
+#[test]
+fn an_sn_branch_matches_a_roster_card_without_branch_when_the_person_agrees() {
+    // P2's card at 131045 has no 枝番 on the roster; the clinic's SN gives 00.
+    let same = resolve(&receipt(
+        "131045",
+        "国12",
+        "345",
+        Some("00"),
+        "1970-01-01",
+        Sex::Male,
+        "鈴木　一郎",
+    ));
+    assert_eq!((same.status, same.tier), (Status::Verified, 1));
+    assert_eq!(same.person_id.as_deref(), Some("P2"));
+    assert_eq!(
+        same.reason.to_string(),
+        "card valid in 2026-05 (period from 2026-04-01); \
+         SN 枝番 00 against the roster's card without 枝番: the same person by birth date and sex"
+    );
+    // Another person's birth date: not the card's person, so no match as before.
+    let other = resolve(&receipt(
+        "131045",
+        "国12",
+        "345",
+        Some("00"),
+        "1971-01-01",
+        Sex::Male,
+        "鈴木　一郎",
+    ));
+    assert_eq!((other.status, other.tier), (Status::NoMatch, 2));
+    assert_eq!(
+        other.reason.to_string(),
+        "the card is on the roster, but no one with its 枝番"
+    );
+}

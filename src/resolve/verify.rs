@@ -139,10 +139,27 @@ pub fn resolve_card(
         declared_kind: InsuranceKind::Unknown,
         reason: Reason::None,
     };
-    let rows: Vec<_> = index
+    let mut rows: Vec<_> = index
         .card(key)
         .filter(|p| branch.is_none_or(|b| p.branch().is_some_and(|pb| same_branch(pb, b))))
         .collect();
+    // An 枝番 on the receipt but none on the roster's card: the same card when the
+    // person on it is the patient (birth date and sex, the name between several).
+    let mut branch_note = None;
+    if rows.is_empty() {
+        if let Some(b) = branch {
+            let unbranched: Vec<_> = index.card(key).filter(|p| p.branch().is_none()).collect();
+            if let Some(person) = choose_by_demographics(receipt, &unbranched) {
+                branch_note = Some(format!(
+                    "SN 枝番 {b} against the roster's card without 枝番: the same person by birth date and sex"
+                ));
+                rows = unbranched
+                    .into_iter()
+                    .filter(|p| p.person_id == person)
+                    .collect();
+            }
+        }
+    }
     if rows.is_empty() {
         out.tier = 2;
         out.reason = Reason::Fixed(if branch.is_some() && index.card(key).next().is_some() {
@@ -156,8 +173,8 @@ pub fn resolve_card(
     let mut persons: Vec<&str> = rows.iter().map(|p| p.person_id).collect();
     persons.sort_unstable();
     persons.dedup();
-    let (person, family_note) = match persons.as_slice() {
-        [one] => (*one, None),
+    let (person, note) = match persons.as_slice() {
+        [one] => (*one, branch_note),
         _ => match choose_by_demographics(receipt, &rows) {
             Some(p) => (
                 p,
@@ -184,7 +201,7 @@ pub fn resolve_card(
         .filter(|p| p.person_id == person && p.overlaps(first, last))
         .max_by_key(|p| p.valid_from);
     let with_note = |reason: String| -> Reason {
-        match &family_note {
+        match &note {
             Some(n) => format!("{reason}; {n}"),
             None => reason,
         }
@@ -199,7 +216,7 @@ pub fn resolve_card(
             from: p.valid_from,
             to: p.valid_to,
         };
-        out.reason = if family_note.is_some() {
+        out.reason = if note.is_some() {
             with_note(valid.to_string())
         } else {
             valid
