@@ -183,6 +183,23 @@ pub struct UkeCounts {
     /// Receipts by tier as filed (1 current numbers, 2/3 decided in resolution; here
     /// only whether HO carries a filler): `known_insurer`, `filler_insurer`, `no_ho`.
     pub accepted_by_insurer_field: BTreeMap<String, u64>,
+    /// The same by receipt kind (`ika`, `dpc`, `shika`, `chozai`; `unknown` for a file
+    /// whose header could not be read), so each kind's month can be reconciled alone.
+    pub by_kind: BTreeMap<&'static str, KindCounts>,
+}
+
+/// What the UKE files of one receipt kind held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub files: u64,
+    pub files_quarantined: u64,
+    pub receipts_read: u64,
+    pub receipts_accepted: u64,
+    pub receipts_quarantined: u64,
+    /// 合計点数 of the accepted receipts.
+    pub accepted_points: i64,
+    /// Their cost (合計点数 × 10), the yen the kind brings into the month.
+    pub accepted_yen: i64,
 }
 
 /// A CSV or Parquet input.

@@ -23,7 +23,7 @@ use crate::ingest::insurers::{read_insurers, InsurerRead};
 use crate::ingest::roster::{read_roster, Roster, RosterRead};
 use crate::ingest::text::EncodingInfo;
 use crate::ingest::uke::writer::UkeWriteError;
-use crate::ingest::uke::{read_uke_files, ClinicHeader};
+use crate::ingest::uke::{read_uke_files, ClinicHeader, ReceiptKind};
 use crate::ingest::IngestError;
 use crate::manifest::{
     sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, Manifest,
@@ -1008,10 +1008,22 @@ fn build_manifest(
         }
         uke.receipts_accepted += claims.len() as u64;
         uke.receipts_quarantined += f.quarantined.len() as u64;
+        let kind = uke
+            .by_kind
+            .entry(f.kind.map_or("unknown", ReceiptKind::as_str))
+            .or_default();
+        kind.files += 1;
+        kind.files_quarantined += u64::from(f.quarantined_whole());
+        kind.receipts_accepted += claims.len() as u64;
+        kind.receipts_quarantined += f.quarantined.len() as u64;
+        kind.receipts_read = kind.receipts_accepted + kind.receipts_quarantined;
         for r in claims {
             *uke.accepted_by_insurer_field
                 .entry(r.insurer_field().into())
                 .or_insert(0) += 1;
+            // Bounded: at most a run's receipts at Points::MAX_PER_RECEIPT each.
+            kind.accepted_points += r.points().0;
+            kind.accepted_yen += r.points().to_yen().0;
         }
     }
     uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;

@@ -234,6 +234,17 @@ fn the_page_shows_the_accounts_histogram_queue_and_quarantine_reasons() {
         assert!(accounts.contains(&grouped(yen)), "{status} yen {yen}");
     }
     assert!(accounts.contains("agreeing with the manifest"));
+    // Receipts per kind, as the manifest counts them.
+    let kinds = m["uke"]["by_kind"].as_object().unwrap();
+    assert!(!kinds.is_empty());
+    for kind in kinds.keys() {
+        let row = format!(
+            "<code>{kind}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            grouped(n(&m, &format!("/uke/by_kind/{kind}/files"))),
+            grouped(n(&m, &format!("/uke/by_kind/{kind}/receipts_read"))),
+        );
+        assert!(html.contains(&row), "missing {row}");
+    }
     // Histogram with both thresholds (defaults: p 0.99 and 0.5).
     let matching = section(&html, "matching");
     assert!(matching.contains("<svg") && matching.contains("data-chart=\"weight-histogram\""));

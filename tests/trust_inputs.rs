@@ -408,4 +408,29 @@ fn a_nested_pharmacy_file_is_read_by_its_content_and_any_other_file_is_a_notice(
         n(&before["uke"]["receipts_accepted"]) + 2,
         "both 調剤 receipts are read"
     );
+    // The manifest counts the kind on its own: one file, two receipts of 358 + 500 points.
+    let chozai = &manifest["uke"]["by_kind"]["chozai"];
+    assert_eq!(
+        (
+            n(&chozai["files"]),
+            n(&chozai["receipts_read"]),
+            n(&chozai["receipts_accepted"]),
+            n(&chozai["accepted_points"]),
+            n(&chozai["accepted_yen"]),
+        ),
+        (1, 2, 2, 858, 8580),
+        "{chozai}"
+    );
+    assert!(before["uke"]["by_kind"].get("chozai").is_none());
+    // Every kind's counts add up to the month's.
+    for count in [
+        "files",
+        "receipts_read",
+        "receipts_accepted",
+        "receipts_quarantined",
+    ] {
+        let by_kind = manifest["uke"]["by_kind"].as_object().expect("by_kind");
+        let sum: u64 = by_kind.values().map(|k| n(&k[count])).sum();
+        assert_eq!(sum, n(&manifest["uke"][count]), "{count}");
+    }
 }

@@ -662,6 +662,7 @@ fn inputs(out: &mut String, m: &Value) {
         nv(m, &format!("{u}/receipts_quarantined")),
         inline_counts(&counts(m, &format!("{u}/accepted_by_insurer_field"))),
     );
+    receipt_kinds(out, m);
     out.push_str(r#"<table class="data"><thead><tr><th>table</th><th class="num">rows read</th><th class="num">accepted</th><th class="num">quarantined</th><th class="num">field problems</th><th>other</th></tr></thead><tbody>"#);
     for t in ["declarations", "roster", "insurers"] {
         let ptr = format!("/{t}");
@@ -683,6 +684,38 @@ fn inputs(out: &mut String, m: &Value) {
         );
     }
     out.push_str("</tbody></table></details>");
+}
+
+/// The UKE counts per receipt kind (医科, DPC, 歯科, 調剤), as the manifest gives them.
+fn receipt_kinds(out: &mut String, m: &Value) {
+    let Some(kinds) = at(m, "/uke/by_kind").and_then(Value::as_object) else {
+        return;
+    };
+    out.push_str(r#"<table class="data" id="kind-table"><thead><tr><th>receipt kind</th><th class="num">files</th><th class="num">receipts read</th><th class="num">accepted</th><th class="num">quarantined</th><th class="num">accepted points</th><th class="num">accepted yen</th></tr></thead><tbody>"#);
+    for kind in kinds.keys() {
+        let ptr = format!("/uke/by_kind/{kind}");
+        let cell = |k: &str| td_num(n(m, &format!("{ptr}/{k}")).unwrap_or(0));
+        let name = match kind.as_str() {
+            "ika" => "医科",
+            "dpc" => "DPC",
+            "shika" => "歯科",
+            "chozai" => "調剤",
+            _ => "header unreadable",
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{} <code>{}</code></td>{}{}{}{}{}{}</tr>",
+            name,
+            esc(kind),
+            cell("files"),
+            cell("receipts_read"),
+            cell("receipts_accepted"),
+            cell("receipts_quarantined"),
+            cell("accepted_points"),
+            cell("accepted_yen"),
+        );
+    }
+    out.push_str("</tbody></table>");
 }
 
 fn matching(out: &mut String, data: &RunData) {
