@@ -378,6 +378,71 @@ mod tests {
         }
     }
 
+    /// The per-kind table of `schemas/uke.md`, rendered from the layouts: the document
+    /// says what the reader reads, or this test fails.
+    fn positions_table() -> String {
+        let cell = |f: Option<Field>| f.map_or("–", |f| f.label).to_string();
+        type Get = fn(&Layout) -> Option<Field>;
+        let rows: [(&str, Get); 27] = [
+            ("審査支払機関", |l| Some(l.header.organization)),
+            ("都道府県", |l| Some(l.header.prefecture)),
+            ("点数表", |l| Some(l.header.fee_table)),
+            ("医療機関 / 薬局コード", |l| Some(l.header.clinic)),
+            ("名称", |l| Some(l.header.name)),
+            ("請求年月", |l| Some(l.header.billing_month)),
+            ("レセプト番号", |l| Some(l.re.number)),
+            ("レセプト種別", |l| Some(l.re.receipt_type)),
+            ("診療 / 調剤年月", |l| Some(l.re.care_month)),
+            ("氏名", |l| Some(l.re.name)),
+            ("男女区分", |l| Some(l.re.sex)),
+            ("生年月日", |l| Some(l.re.birth_date)),
+            ("給付割合", |l| Some(l.re.benefit_ratio)),
+            ("レセプト特記事項", |l| Some(l.re.special_notes)),
+            ("カルテ / 調剤録番号等", |l| {
+                Some(l.re.chart_number)
+            }),
+            ("カタカナ氏名", |l| l.re.kana),
+            ("患者の状態", |l| l.re.patient_state),
+            ("保険者番号", |l| Some(l.ho.insurer)),
+            ("記号", |l| Some(l.ho.symbol)),
+            ("番号", |l| Some(l.ho.number)),
+            ("実日数 / 受付回数", |l| Some(l.ho.days)),
+            ("合計点数", |l| Some(l.ho.points)),
+            ("負担金額 (医療保険)", |l| Some(l.ho.copay)),
+            ("公費負担者番号", |l| Some(l.ko.payer)),
+            ("受給者番号", |l| Some(l.ko.recipient)),
+            ("公費 合計点数", |l| Some(l.ko.points)),
+            ("負担金額 (公費)", |l| Some(l.ko.copay)),
+        ];
+        let mut out = String::from("| field | 医科 `ika` | DPC `dpc` | 歯科 `shika` | 調剤 `chozai` |\n|---|---|---|---|---|\n");
+        for (name, get) in rows {
+            let cells: Vec<String> = ReceiptKind::ALL.map(|k| cell(get(k.layout()))).into();
+            out.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
+        }
+        let counts: Vec<String> = ReceiptKind::ALL
+            .map(|k| {
+                let l = k.layout();
+                format!(
+                    "{} {}, RE {}, HO {}, KO {}",
+                    l.header.id, l.header.fields, l.re.fields, l.ho.fields, l.ko.fields
+                )
+            })
+            .into();
+        out.push_str(&format!("| fields per record | {} |\n", counts.join(" | ")));
+        out
+    }
+
+    #[test]
+    fn schemas_uke_md_documents_each_kinds_positions() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/uke.md"))
+            .expect("schemas/uke.md");
+        let table = positions_table();
+        assert!(
+            doc.contains(&table),
+            "schemas/uke.md must hold the per-kind table as the layouts give it:\n{table}"
+        );
+    }
+
     #[test]
     fn kinds_by_header_record() {
         assert_eq!(ReceiptKind::of_header("IR"), Some(ReceiptKind::Ika));
