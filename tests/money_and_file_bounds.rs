@@ -225,3 +225,21 @@ fn a_copay_above_the_cost_is_a_quarantined_receipt_not_a_negative_share() {
     );
     assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
 }
+
+#[test]
+fn a_public_expense_copay_above_its_cost_is_a_quarantined_receipt() {
+    // A KO after the first HO: 100 points, the patient's part under it 5000 yen.
+    let dir = month_with(|_, l| {
+        let ho = l.iter().position(|l| l.starts_with(b"HO,")).expect("HO");
+        l.insert(ho + 1, b"KO,12130012,1234567,,1,100,5000,,,,,".to_vec());
+    });
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter().any(|r| r.contains(",KO,KO.7 負担金額,5000,")
+            && r.contains("more than this 公費's cost 1000 yen")
+            && r.contains(",receipt,4568390:")),
+        "{rows:#?}"
+    );
+    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
+}

@@ -1494,6 +1494,21 @@ impl<'f, 'c> Parser<'f, 'c> {
                 "expected the patient's part under this 公費 in whole yen, or empty",
             );
         }
+        // As under HO: the patient's part under a 公費 cannot exceed what it covers.
+        if let (Ok(Some(p)), Ok(Some(c))) = (points, copay) {
+            let cost = Points(p).to_yen();
+            if c > cost.0 {
+                bad(
+                    ko.copay.label,
+                    get(ko.copay),
+                    &format!(
+                        "the patient's part {c} yen is more than this 公費's cost {cost} yen (its 合計点数 × 10): \
+                         correct {} or 合計点数 and submit the receipt again",
+                        ko.copay.label
+                    ),
+                );
+            }
+        }
         d.public_expenses.push(PublicExpense {
             line: n,
             payer_number: CompactString::from(trim(get(ko.payer))),
