@@ -243,3 +243,58 @@ fn a_public_expense_copay_above_its_cost_is_a_quarantined_receipt() {
     );
     assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
 }
+
+#[test]
+fn a_file_with_cr_alone_line_ends_is_quarantined_whole_with_its_receipts_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    copy_dir(&sample(), &input);
+    let path = input.join(FILE);
+    let crlf = std::fs::read(&path).expect("read");
+    let receipts = lines(&path)
+        .iter()
+        .filter(|l| l.starts_with(b"RE,"))
+        .count();
+    // The sample file is Shift_JIS: replace CR LF in its bytes, not in text.
+    let mut cr = Vec::new();
+    let mut i = 0;
+    while i < crlf.len() {
+        if crlf[i..].starts_with(b"\r\n") {
+            cr.push(b'\r');
+            i += 2;
+        } else {
+            cr.push(crlf[i]);
+            i += 1;
+        }
+    }
+    std::fs::write(&path, cr).expect("write");
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("lines end with CR alone, without LF") && r.ends_with(",file,")),
+        "{rows:#?}"
+    );
+    // Every receipt of the file is counted, now quarantined with the file.
+    let manifest = |dir: &Path| -> serde_json::Value {
+        let bytes = std::fs::read(dir.join("out/manifest.json")).expect("manifest");
+        serde_json::from_slice(&bytes).expect("json")
+    };
+    let before = tempfile::tempdir().expect("tempdir");
+    copy_dir(&sample(), &before.path().join("in"));
+    run_balanced(before.path());
+    let (after, before) = (manifest(dir.path()), manifest(before.path()));
+    let count = |m: &serde_json::Value, k: &str| m["uke"][k].as_u64().expect(k);
+    assert_eq!(
+        count(&after, "receipts_read"),
+        count(&before, "receipts_read")
+    );
+    assert_eq!(
+        count(&after, "receipts_accepted") + receipts as u64,
+        count(&before, "receipts_accepted")
+    );
+    assert_eq!(
+        count(&after, "files_quarantined"),
+        count(&before, "files_quarantined") + 1
+    );
+}

@@ -421,6 +421,24 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
             ));
             parser.run(foreign.body.as_deref().unwrap_or(body));
         }
+        // Lines ending in CR alone (an old convention, or a converter's slip) would read
+        // as one endless record: say so, and read it at CR so every receipt is counted.
+        None if memchr::memchr(b'\n', body).is_none() && memchr::memchr(b'\r', body).is_some() => {
+            parser.file_problems.push(QuarantineRow::new(
+                display,
+                0,
+                "-",
+                "-",
+                "",
+                "lines end with CR alone, without LF, but UKE lines end with CR LF: every receipt is quarantined (counted as read at CR); re-export the file with CR LF line ends",
+                Scope::File,
+            ));
+            let at_lf: Vec<u8> = body
+                .iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect();
+            parser.run(&at_lf);
+        }
         None => parser.run(body),
     }
     file
