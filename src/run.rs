@@ -1016,7 +1016,6 @@ fn build_manifest(
         kind.files_quarantined += u64::from(f.quarantined_whole());
         kind.receipts_accepted += claims.len() as u64;
         kind.receipts_quarantined += f.quarantined.len() as u64;
-        kind.receipts_read = kind.receipts_accepted + kind.receipts_quarantined;
         for r in claims {
             *uke.accepted_by_insurer_field
                 .entry(r.insurer_field().into())
@@ -1027,6 +1026,9 @@ fn build_manifest(
         }
     }
     uke.receipts_read = uke.receipts_accepted + uke.receipts_quarantined;
+    for kind in uke.by_kind.values_mut() {
+        kind.receipts_read = kind.receipts_accepted + kind.receipts_quarantined;
+    }
 
     let mut yen = YenAccount::default();
     let mut accepted = 0u64;

@@ -115,6 +115,18 @@ fn receipts_in_file(dir: &Path) -> i64 {
         .count() as i64
 }
 
+/// `FILE`'s first receipt is quarantined for `field` (its row holding `reason`), and the
+/// rest of the file is accepted: no file-scope row.
+fn only_the_receipt_quarantined(q: &str, field: &str, reason: &str) {
+    let rows = rows_of(q, FILE);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(field) && r.contains(reason) && r.contains(",receipt,4568390:")),
+        "{rows:#?}"
+    );
+    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
+}
+
 fn rows_of<'q>(q: &'q str, file: &str) -> Vec<&'q str> {
     q.lines().filter(|l| l.starts_with(file)).collect()
 }
@@ -200,30 +212,18 @@ fn points_near_i64_max_are_a_quarantined_receipt_not_a_wrapped_cost() {
     // × 10 would overflow i64; today it wrapped and verify passed.
     let dir = month_with(first_ho("922337203685477580", ""));
     let q = run_balanced(dir.path());
-    let rows = rows_of(&q, FILE);
-    assert!(
-        rows.iter()
-            .any(|r| r.contains(",HO,HO.6 合計点数,922337203685477580,")
-                && r.contains("0 to 99999999")
-                && r.contains(",receipt,4568390:")),
-        "{rows:#?}"
-    );
-    // The rest of the file is accepted: no file-scope row.
-    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
+    only_the_receipt_quarantined(&q, ",HO,HO.6 合計点数,922337203685477580,", "0 to 99999999");
 }
 
 #[test]
 fn a_copay_above_the_cost_is_a_quarantined_receipt_not_a_negative_share() {
     let dir = month_with(first_ho("100", "5000"));
     let q = run_balanced(dir.path());
-    let rows = rows_of(&q, FILE);
-    assert!(
-        rows.iter().any(|r| r.contains(",HO,HO.12 負担金額,5000,")
-            && r.contains("more than the receipt's cost 1000 yen")
-            && r.contains(",receipt,4568390:")),
-        "{rows:#?}"
+    only_the_receipt_quarantined(
+        &q,
+        ",HO,HO.12 負担金額,5000,",
+        "more than the receipt's cost 1000 yen",
     );
-    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
 }
 
 #[test]
@@ -234,14 +234,11 @@ fn a_public_expense_copay_above_its_cost_is_a_quarantined_receipt() {
         l.insert(ho + 1, b"KO,12130012,1234567,,1,100,5000,,,,,".to_vec());
     });
     let q = run_balanced(dir.path());
-    let rows = rows_of(&q, FILE);
-    assert!(
-        rows.iter().any(|r| r.contains(",KO,KO.7 負担金額,5000,")
-            && r.contains("more than this 公費's cost 1000 yen")
-            && r.contains(",receipt,4568390:")),
-        "{rows:#?}"
+    only_the_receipt_quarantined(
+        &q,
+        ",KO,KO.7 負担金額,5000,",
+        "more than this 公費's cost 1000 yen",
     );
-    assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");
 }
 
 #[test]
