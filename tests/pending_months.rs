@@ -22,7 +22,7 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use reseclear::domain::{
-    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
+    CareDays, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
 };
 use reseclear::ingest::uke::writer::{assign_lines, write_uke_file, DateStyle};
 use reseclear::ingest::uke::{
@@ -342,6 +342,7 @@ impl Month {
             public_expenses: vec![],
             confirmation: None,
             comments: vec![],
+            care_days: CareDays::NONE,
             other_records: OtherRecords::from([("SY", 1), ("SI", 2)]),
         }
     }
@@ -365,6 +366,16 @@ impl Month {
         };
         let r = self.receipt(number, patient, ho);
         self.receipts.push(r);
+        self
+    }
+
+    /// The last receipt added, with days of care marked on its SI records.
+    fn on_days(mut self, days: &[u32]) -> Month {
+        if let Some(r) = self.receipts.last_mut() {
+            r.care_days = days
+                .iter()
+                .fold(CareDays::NONE, |set, d| set.with(*d).expect("a day"));
+        }
         self
     }
 
@@ -1092,5 +1103,123 @@ fn pending_claims_are_retried_then_apportioned_after_the_hold() {
         owed,
         resolved + b_share,
         "{label}: Σ owed_yen = Σ resolved insurer shares + B's share"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// A mid-month change of insurer, decided by the days of care.
+// ---------------------------------------------------------------------------------
+
+/// Changed jobs on 2026-04-15: his old society's period ends 2026-04-14, the new
+/// society's (from 2026-04-15) is on the roster from month 2.
+const P6: Person = Person {
+    id: "P6",
+    name: "高木 亮",
+    kana: "タカギ リョウ",
+    birth: "1983-11-11",
+    sex: Sex::Male,
+    address: "東京都目黒区目黒1-1-1",
+};
+const P6_OLD_CARD: Card = Card {
+    insurer: OLD_SOCIETY,
+    symbol: "100",
+    number: "2002",
+};
+const P6_NEW_CARD: Card = Card {
+    insurer: NEW_SOCIETY,
+    symbol: "200",
+    number: "3002",
+};
+const P6_OLD: Period = Period {
+    person: &P6,
+    card: &P6_OLD_CARD,
+    valid_from: "2015-04-01",
+    valid_to: Some("2026-04-14"),
+};
+const P6_NEW: Period = Period {
+    person: &P6,
+    card: &P6_NEW_CARD,
+    valid_from: "2026-04-15",
+    valid_to: None,
+};
+
+#[test]
+fn a_mid_month_change_is_decided_by_the_days_of_care_and_they_survive_the_ledger() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = root.path().join("reseclear.toml");
+    std::fs::write(&config, CONFIG).expect("config");
+    // Three April receipts on P6's old card, valid on 1–14 April: by the month rule
+    // all three were verified at the old society.
+    let month_1 = Month::new(2026, 5)
+        .roster(&[&P6_OLD, &P2_PERIOD])
+        .card(1, &P2, &P2_CARD, 640)
+        .past_card(2, &P6, &P6_OLD_CARD, 410)
+        .on_days(&[3, 10])
+        .past_card(3, &P6, &P6_OLD_CARD, 520)
+        .on_days(&[20, 24])
+        .past_card(4, &P6, &P6_OLD_CARD, 630)
+        .on_days(&[10, 20]);
+    let month_2 = Month::new(2026, 6)
+        .roster(&[&P6_OLD, &P6_NEW, &P2_PERIOD])
+        .card(1, &P2, &P2_CARD, 700);
+    let (in_1, out_1) = (root.path().join("m1_in"), root.path().join("m1_out"));
+    let (in_2, out_2) = (root.path().join("m2_in"), root.path().join("m2_out"));
+    month_1.write(&in_1);
+    month_2.write(&in_2);
+
+    run_month(&config, &in_1, &out_1, None, "month 1");
+    let m1 = receipts_by_key(&out_1, "month 1");
+    let row = |rows: &BTreeMap<String, Row>, n: u32| {
+        let r = receipt(rows, &key(FIRST_MONTH, n), "days");
+        (
+            r.text("status").to_string(),
+            r.get("resolved_insurer").map(str::to_string),
+            r.text("reason").to_string(),
+        )
+    };
+    // Days before the change: the old card, valid on each of them.
+    let (status, insurer, reason) = row(&m1, 2);
+    assert_eq!(
+        (status.as_str(), insurer.as_deref()),
+        ("verified", Some(OLD_SOCIETY))
+    );
+    assert_eq!(
+        reason,
+        "card valid on every day of care, 2026-04: 3, 10 (period from 2015-04-01 to 2026-04-14)"
+    );
+    // Days after it: not the old society's to pay; the new one has not registered.
+    for n in [3, 4] {
+        let (status, insurer, reason) = row(&m1, n);
+        assert_eq!(
+            (status.as_str(), insurer),
+            ("pending", None),
+            "{n}: {reason}"
+        );
+        assert!(
+            reason.contains("latest period ended 2026-04-14") && reason.contains("20"),
+            "{n}: {reason}"
+        );
+    }
+
+    // Month 2: the new society's period is on the roster; the carried receipts are
+    // checked on the same days (the ledger kept them).
+    let ledger = out_1.join(PENDING_FILE);
+    run_month(&config, &in_2, &out_2, Some(&ledger), "month 2");
+    let m2 = receipts_by_key(&out_2, "month 2");
+    let (status, insurer, reason) = row(&m2, 3);
+    assert_eq!(
+        (status.as_str(), insurer.as_deref()),
+        ("rerouted", Some(NEW_SOCIETY)),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("20, 24 are on the person's period at 06130207"),
+        "{reason}"
+    );
+    let (status, insurer, reason) = row(&m2, 4);
+    assert_eq!((status.as_str(), insurer), ("review", None), "{reason}");
+    assert!(
+        reason.contains("days 10 at 06130108; days 20 at 06130207"),
+        "{reason}"
     );
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use reseclear::config::{CsvEncoding, IngestConfig};
 use reseclear::domain::{
-    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
+    CareDays, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth,
 };
 use reseclear::ingest::roster::read_roster;
 use reseclear::ingest::uke::{EligibilityConfirmation, HealthInsurance, InsurerField, Receipt};
@@ -77,6 +77,7 @@ fn receipt(
             recipient_number: Default::default(),
         }),
         comments: vec![],
+        care_days: CareDays::NONE,
         other_records: Default::default(),
     }
 }
@@ -119,7 +120,8 @@ fn a_current_card_is_verified() {
     // The period of roster line 2, the card's only one.
     assert_eq!(
         r.reason.to_string(),
-        "card valid in 2026-05 (period from 2015-04-01)"
+        "card valid in 2026-05 (period from 2015-04-01); \
+         no day of care recorded, so the card is checked on the month"
     );
 }
 
@@ -242,6 +244,132 @@ fn a_mid_month_change_verifies_the_card_valid_in_part_of_the_month() {
     ));
     assert_eq!(r.status, Status::Verified);
     assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
+}
+
+/// The receipt with days of care marked (as its SI/IY/TO 1日 … 31日 fields do).
+fn on_days(mut r: Receipt, days: &[u32]) -> Receipt {
+    r.care_days = days
+        .iter()
+        .fold(CareDays::NONE, |set, d| set.with(*d).unwrap());
+    r
+}
+
+/// P7's old card (ended 2026-05-14; the new one at 01270016 from 2026-05-15).
+fn p7_old_card(days: &[u32]) -> Receipt {
+    on_days(
+        receipt(
+            "01130012",
+            "１２３",
+            "4570",
+            None,
+            "1985-03-03",
+            Sex::Male,
+            "中村　翔太",
+        ),
+        days,
+    )
+}
+
+#[test]
+fn days_of_care_before_a_mid_month_change_verify_the_old_card() {
+    let r = resolve(&p7_old_card(&[3, 10, 11]));
+    assert_eq!((r.status, r.tier), (Status::Verified, 1), "{}", r.reason);
+    assert_eq!(r.resolved_insurer.unwrap().as_str(), "01130012");
+    assert_eq!(
+        r.reason.to_string(),
+        "card valid on every day of care, 2026-05: 3, 10–11 (period from 2010-04-01 to 2026-05-14)"
+    );
+}
+
+#[test]
+fn days_of_care_after_a_mid_month_change_reroute_to_the_new_insurer() {
+    // By the month rule the old card, valid on 1–14 May, verified this receipt; its
+    // days of care (20, 27) are after the change, on the new insurer's period.
+    let r = resolve(&p7_old_card(&[20, 27]));
+    assert_eq!((r.status, r.tier), (Status::Rerouted, 2), "{}", r.reason);
+    assert_eq!(r.resolved_insurer.unwrap().as_str(), "01270016");
+    assert_eq!(
+        r.reason.to_string(),
+        "the card's period (from 2010-04-01 to 2026-05-14) does not cover every day of care; \
+         the days of care, 2026-05: 20, 27 are on the person's period at 01270016 from 2026-05-15"
+    );
+}
+
+#[test]
+fn days_of_care_straddling_a_mid_month_change_go_to_review_with_both_insurers() {
+    let r = resolve(&p7_old_card(&[10, 20]));
+    assert_eq!((r.status, r.tier), (Status::Review, 2), "{}", r.reason);
+    assert_eq!(r.resolved_insurer, None);
+    assert_eq!(
+        r.reason.to_string(),
+        "the card's period (from 2010-04-01 to 2026-05-14) does not cover every day of care; \
+         the days of care, 2026-05: 10, 20 straddle the person's insurers \
+         (days 10 at 01130012; days 20 at 01270016): a receipt bills one insurer, \
+         so the clinic should file one receipt per insurer — or a person decides"
+    );
+}
+
+#[test]
+fn a_new_card_filed_for_days_before_it_began_follows_the_days() {
+    // P7's new card (from 2026-05-15) on a receipt whose care was on 2 May: the day is
+    // on the old insurer's period.
+    let r = on_days(
+        receipt(
+            "01270016",
+            "５",
+            "77",
+            None,
+            "1985-03-03",
+            Sex::Male,
+            "中村　翔太",
+        ),
+        &[2],
+    );
+    let out = resolve(&r);
+    assert_eq!(
+        (out.status, out.tier),
+        (Status::Rerouted, 2),
+        "{}",
+        out.reason
+    );
+    assert_eq!(out.resolved_insurer.unwrap().as_str(), "01130012");
+    // The same receipt with no day recorded keeps the month rule: the new card is
+    // valid in May.
+    let month = resolve(&on_days(r, &[]));
+    assert_eq!((month.status, month.tier), (Status::Verified, 1));
+    assert_eq!(month.resolved_insurer.unwrap().as_str(), "01270016");
+}
+
+#[test]
+fn days_of_care_after_the_persons_last_period_wait_for_the_roster() {
+    // P3's card ended in February, and the roster has nothing newer.
+    let r = on_days(
+        receipt(
+            "01130012",
+            "１２３",
+            "4569",
+            None,
+            "1990-02-02",
+            Sex::Female,
+            "佐藤　花子",
+        ),
+        &[7],
+    );
+    let out = resolve(&r);
+    assert_eq!(
+        (out.status, out.tier),
+        (Status::Pending, 2),
+        "{}",
+        out.reason
+    );
+    assert!(
+        out.reason.to_string().ends_with(
+            "the person's latest period ended 2026-02-28, before 2026-05's days of care 7: \
+             the new insurer has not registered yet"
+        ),
+        "{}",
+        out.reason
+    );
 }
 
 #[test]
@@ -469,6 +597,7 @@ fn an_sn_branch_matches_a_roster_card_without_branch_when_the_person_agrees() {
     assert_eq!(
         same.reason.to_string(),
         "card valid in 2026-05 (period from 2026-04-01); \
+         no day of care recorded, so the card is checked on the month; \
          SN 枝番 00 against the roster's card without 枝番: the same person by birth date and sex"
     );
     // Another person's birth date: not the card's person, so no match as before.

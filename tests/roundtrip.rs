@@ -6,7 +6,7 @@ use compact_str::{format_compact, CompactString};
 use proptest::prelude::*;
 use reseclear::config::IngestConfig;
 use reseclear::domain::{
-    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth, Yen,
+    CareDays, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth, Yen,
 };
 use reseclear::ingest::uke::writer::{assign_lines, write_uke, DateStyle};
 use reseclear::ingest::uke::{
@@ -102,13 +102,23 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         )),
         prop::collection::vec(prop::sample::select(COMMENTS), 0..5),
         prop::collection::btree_map(
-            prop::sample::select(vec!["SY", "SI", "IY", "TO"]),
+            prop::sample::select(vec!["SY", "SI", "IY", "TO", "JD"]),
             1u32..4,
             0..4,
         ),
+        prop::collection::btree_set(1u32..=31, 0..8),
     );
     (who, records).prop_map(
-        |((family, given, kana, male, days_old, ratio), (ho, kos, sn, comments, others))| {
+        |((family, given, kana, male, days_old, ratio), (ho, kos, sn, comments, others, days))| {
+            // Days of care are written on SI/IY/TO/JD records: a receipt without one has
+            // none.
+            let marks_days = ["SI", "IY", "TO", "JD"]
+                .iter()
+                .any(|id| others.contains_key(id));
+            let care_days = days
+                .into_iter()
+                .filter(|_| marks_days)
+                .fold(CareDays::NONE, |set, d| set.with(d).unwrap_or(set));
             let care = YearMonth::new(2026, 5).expect("month");
             let birth = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date")
                 - chrono::Duration::days(days_old);
@@ -168,6 +178,7 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                         text: text.into(),
                     })
                     .collect(),
+                care_days,
                 other_records: others.into_iter().collect(),
             }
         },

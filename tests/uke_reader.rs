@@ -103,6 +103,7 @@ fn render(f: &UkeFile) -> String {
         for (id, n) in &r.other_records {
             let _ = writeln!(s, "  {id} x{n}");
         }
+        let _ = writeln!(s, "  days of care: {}", r.care_days);
     }
     for q in &f.quarantined {
         let _ = writeln!(
@@ -573,5 +574,167 @@ fn a_receipt_changed_since_it_was_read_is_an_error() {
             "{}: cannot read: failed to fill whole buffer",
             path.display()
         )
+    );
+}
+
+/// A detail record with `marks` placed at their 1-based positions (field 1 is `id`).
+fn record(id: &str, len: usize, marks: &[(usize, &str)]) -> String {
+    let mut f = vec![String::new(); len];
+    f[0] = id.to_string();
+    for (pos, value) in marks {
+        f[pos - 1] = value.to_string();
+    }
+    f.join(",")
+}
+
+/// The shiharai file with its first receipt's SI and IY lines replaced by `lines`.
+fn ika_with_details(lines: &[String]) -> UkeFile {
+    let text = data("hand_written_shiharai.uke.txt");
+    let mut out = Vec::new();
+    let mut first = true;
+    for l in text.lines() {
+        if (l.starts_with("SI,") || l.starts_with("IY,")) && first {
+            if l.starts_with("IY,") {
+                out.extend(lines.iter().cloned());
+                first = false;
+            }
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    parse(&(out.join("\n") + "\n"))
+}
+
+#[test]
+fn days_of_care_are_the_days_si_iy_to_and_jd_mark() {
+    let f = ika_with_details(&[
+        // SI: 1日 at 14; day 10 marked with a count of 2.
+        record(
+            "SI",
+            44,
+            &[
+                (2, "11"),
+                (4, "111000110"),
+                (6, "288"),
+                (7, "3"),
+                (14, "1"),
+                (23, "2"),
+            ],
+        ),
+        // IY: 0 is no care that day.
+        record(
+            "IY",
+            44,
+            &[(2, "21"), (4, "620000001"), (14, "0"), (15, "1")],
+        ),
+        // TO: a comment code at 14 is no day; its days start at 18.
+        record(
+            "TO",
+            48,
+            &[
+                (2, "40"),
+                (4, "700590000"),
+                (12, "820000001"),
+                (14, "830000001"),
+                (20, "1"),
+            ],
+        ),
+        // JD: 受診等区分 from 3 (1 counted, 2 not counted: both days of care).
+        record("JD", 33, &[(2, "1"), (3, "1"), (27, "2")]),
+    ]);
+    assert_eq!(f.receipts.len(), 3, "{:?}", f.quarantine);
+    assert!(f.quarantine.is_empty(), "{:?}", f.quarantine);
+    assert_eq!(f.receipts[0].care_days.to_string(), "1–3, 10, 25");
+    // The receipt without day fields (its records end before 14) has none.
+    assert!(f.receipts[1].care_days.is_empty());
+}
+
+#[test]
+fn an_unreadable_day_field_leaves_the_month_rule_with_a_row_saying_so() {
+    let f = ika_with_details(&[
+        record("SI", 44, &[(2, "11"), (4, "111000110"), (14, "1")]),
+        record("IY", 44, &[(2, "21"), (4, "620000001"), (20, "x")]),
+    ]);
+    assert_eq!(
+        f.receipts.len(),
+        3,
+        "the receipt is read: {:?}",
+        f.quarantine
+    );
+    assert!(
+        f.receipts[0].care_days.is_empty(),
+        "no days: the month rule"
+    );
+    let rows: Vec<(&str, &str, &str, Scope)> = f
+        .quarantine
+        .iter()
+        .map(|r| {
+            (
+                r.record.as_str(),
+                r.field.as_str(),
+                r.value.as_str(),
+                r.scope,
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("IY", "IY.20 7日の情報", "x", Scope::Record)]);
+    assert_eq!(
+        f.quarantine[0].reason,
+        "IY field 20 is not a count of that day (up to 3 digits): the receipt's days of care \
+         are not used, its card is checked on the care month 2026-05 as a whole"
+    );
+    // Day 31 of a 30-day month is no day of care either.
+    let april = data("hand_written_shiharai.uke.txt").replace(",202605,", ",202604,");
+    let text: Vec<String> = april
+        .lines()
+        .map(|l| {
+            if l.starts_with("SI,11,1,111000110,,288,1,,,") && !l.contains(",,,,,,,,,,,,") {
+                record("SI", 44, &[(2, "11"), (4, "111000110"), (44, "1")])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let f = parse(&(text.join("\n") + "\n"));
+    let reasons = reasons(&f);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("SI field 44 marks a day the care month does not have")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn dental_and_pharmacy_days_are_read_where_their_layouts_put_them() {
+    // 歯科 SS days from 79 (after 35 加算 pairs, 点数 77, 回数 78); 調剤 CZ 調剤月日 at 4,
+    // whose 処方月日 at 3 is no day of care.
+    let shika = parse(&data("hand_written_shika.uke.txt"));
+    let days: Vec<String> = shika
+        .receipts
+        .iter()
+        .map(|r| r.care_days.to_string())
+        .collect();
+    assert_eq!(days, ["1, 7", "2"]);
+    let chozai = parse(&data("hand_written_chozai.uke.txt"));
+    let days: Vec<String> = chozai
+        .receipts
+        .iter()
+        .map(|r| r.care_days.to_string())
+        .collect();
+    assert_eq!(days, ["12", "20"]);
+    // An 8-digit 調剤月日 of the care month reads the same; one outside it is a row.
+    let text = data("hand_written_chozai.uke.txt")
+        .replace("CZ,1,0510,0512,", "CZ,1,20260510,20260512,")
+        .replace("CZ,1,0520,0520,", "CZ,1,0520,0620,");
+    let f = parse(&text);
+    assert_eq!(f.receipts[0].care_days.to_string(), "12");
+    assert!(f.receipts[1].care_days.is_empty());
+    assert!(
+        reasons(&f)
+            .iter()
+            .any(|r| r.starts_with("CZ field 4 is a date outside the care month")),
+        "{:?}",
+        reasons(&f)
     );
 }

@@ -2,12 +2,14 @@
 //! codes and the receipt key. Each type validates on construction, so a value that
 //! exists is a value that is valid; parsing errors say what was expected.
 
+mod care_days;
 mod codes;
 mod date;
 mod insurer_number;
 mod money;
 mod receipt_key;
 
+pub use care_days::CareDays;
 pub use codes::{InsuranceKind, Organization, Sex};
 pub use date::{
     parse_iso_date, parse_uke_date, parse_uke_month, parse_written_date, Era, YearMonth,

@@ -25,7 +25,7 @@ use super::selfreport::{
     Identity,
 };
 use super::truth::{Expected, TruthRow};
-use crate::domain::{InsuranceKind, Organization, Points, ReceiptKey, Yen};
+use crate::domain::{CareDays, InsuranceKind, Organization, Points, ReceiptKey, Yen};
 use crate::ingest::uke::model::{
     ClinicHeader, Comment, EligibilityConfirmation, HealthInsurance, InsurerField, OtherRecords,
     PublicExpense, Receipt,
@@ -413,6 +413,30 @@ pub fn separate_tier3_numbers(first: &[Spec], second: &mut [Spec]) {
             }
         }
     }
+}
+
+/// The days of care of a receipt: its care date and, from a hash of the receipt (not
+/// the month's random stream, so that adding days changed no other draw), an
+/// outpatient's few more visits in the month or an inpatient's stay from the care date
+/// on. The person's period covers the whole care month (people picked for receipts
+/// do), so every day lies on the card the truth names.
+fn care_days(spec: &Spec, salt: u64) -> CareDays {
+    let h = mix(u64::from(spec.person) << 24 ^ u64::from(spec.clinic) ^ salt << 48);
+    let first = spec.care_date.day();
+    let month_days = crate::domain::YearMonth::of(spec.care_date)
+        .last_day()
+        .day();
+    let days: Vec<u32> = if spec.inpatient {
+        let stay = 3 + (h % 12) as u32;
+        (first..=(first + stay - 1).min(month_days)).collect()
+    } else {
+        let visits = 1 + (h % 3) as u32;
+        (0..visits)
+            .map(|i| first + (i * (7 + (h >> 8) as u32 % 7)) % (month_days - first + 1))
+            .collect()
+    };
+    days.into_iter()
+        .fold(CareDays::NONE, |set, d| set.with(d).unwrap_or(set))
 }
 
 /// A random value of a log-normal distribution.
@@ -803,6 +827,7 @@ impl<'a> Ctx<'a> {
             public_expenses: ko,
             confirmation,
             comments,
+            care_days: care_days(spec, u64::from(key.receipt_number)),
             other_records: other,
         };
 

@@ -63,7 +63,9 @@ pub struct LedgerEntry {
 /// The receipt as a one-receipt UKE file in UTF-8 (the ledger's `uke` column): IR, the
 /// records the engine reads (RE, HO, KO, SN, CO) and GO. Nothing is invented: fields
 /// the engine does not keep (IR 10 telephone, RE 22 診療科, which the writer would make
-/// up) are left empty, and records it does not keep (SY, SI, IY …) are left out.
+/// up) are left empty, and records it does not keep (SY, SI, IY …) are left out; the
+/// receipt's days of care are one JD record (受診日等, 1日 … 31日), so that a retry
+/// checks the card on the same days.
 ///
 /// Whatever the reader accepted is written as it was read: Windows-31J characters
 /// (髙, ①, ㈱, the user-defined area), and the commas and quotes of a CO free text,
@@ -73,6 +75,9 @@ pub struct LedgerEntry {
 pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeWriteError> {
     let mut receipt = receipt.clone();
     receipt.other_records.clear();
+    if !receipt.care_days.is_empty() {
+        receipt.other_records.insert("JD", 1);
+    }
     let mut lines = uke_lines(
         header,
         std::slice::from_ref(&receipt),

@@ -15,7 +15,7 @@ use compact_str::CompactString;
 use super::copay::Billed;
 use super::verify::{classify, CardPatient, Filed};
 use crate::config::IngestConfig;
-use crate::domain::{Points, ReceiptKey, Sex, YearMonth};
+use crate::domain::{CareDays, Points, ReceiptKey, Sex, YearMonth};
 use crate::ingest::uke::{reparse_receipts, ByteSpan, Receipt, ReceiptAt, UkeFile};
 use crate::ingest::IngestError;
 
@@ -43,6 +43,8 @@ pub enum ClaimBody {
 #[derive(Debug, Clone)]
 pub struct Held {
     pub care_month: YearMonth,
+    /// The days of care its detail records mark (none: the month rule).
+    pub care_days: CareDays,
     pub sex: Sex,
     /// RE 氏名 and カタカナ氏名: they tell apart a family sharing a card.
     pub name: CompactString,
@@ -61,6 +63,7 @@ impl Claim {
             Some(span) if matches!(filed, Filed::Card { .. } | Filed::PublicOnly) => {
                 ClaimBody::Held(Held {
                     care_month: receipt.care_month,
+                    care_days: receipt.care_days,
                     sex: receipt.sex,
                     billed: Billed::of(&receipt),
                     name: receipt.name,
@@ -101,6 +104,7 @@ impl Claim {
             ClaimBody::Held(h) => CardPatient {
                 key: self.key,
                 care_month: h.care_month,
+                care_days: h.care_days,
                 birth_date: h.billed.birth_date,
                 sex: h.sex,
                 name: &h.name,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use compact_str::CompactString;
 use serde::Serialize;
 
-use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, YearMonth};
+use crate::domain::{CareDays, InsuranceKind, InsurerNumber, ReceiptKey, YearMonth};
 
 /// Where a receipt stands after resolution (`receipts.parquet` column `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -129,9 +129,11 @@ pub struct MatchScore {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
     None,
-    /// Tier 1 on a card with one person: the card's period valid in the care month.
+    /// Tier 1 on a card with one person: the card's period valid on every day of care
+    /// (`days`), or in the care month when the receipt marks no day.
     CardValid {
         month: YearMonth,
+        days: CareDays,
         from: NaiveDate,
         to: Option<NaiveDate>,
     },
@@ -150,12 +152,28 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::None => Ok(()),
-            Reason::CardValid { month, from, to } => {
-                write!(f, "card valid in {month} (period from {from}")?;
+            Reason::CardValid {
+                month,
+                days,
+                from,
+                to,
+            } => {
+                if days.is_empty() {
+                    write!(f, "card valid in {month} (period from {from}")?;
+                } else {
+                    write!(
+                        f,
+                        "card valid on every day of care, {month}: {days} (period from {from}"
+                    )?;
+                }
                 if let Some(to) = to {
                     write!(f, " to {to}")?;
                 }
-                f.write_str(")")
+                f.write_str(")")?;
+                if days.is_empty() {
+                    f.write_str("; no day of care recorded, so the card is checked on the month")?;
+                }
+                Ok(())
             }
             Reason::Fixed(text) => f.write_str(text),
             Reason::Text(text) => f.write_str(text),
@@ -173,21 +191,26 @@ mod tests {
         let month = YearMonth::new(2026, 5).expect("month");
         let open = Reason::CardValid {
             month,
+            days: CareDays::NONE,
             from: day("2024-12-12"),
             to: None,
         };
         assert_eq!(
             open.to_string(),
-            "card valid in 2026-05 (period from 2024-12-12)"
+            "card valid in 2026-05 (period from 2024-12-12); no day of care recorded, so the card is checked on the month"
         );
+        let days = [3, 10, 11, 12]
+            .into_iter()
+            .fold(CareDays::NONE, |s, d| s.with(d).expect("day"));
         let closed = Reason::CardValid {
             month,
+            days,
             from: day("2024-12-12"),
             to: Some(day("2026-05-20")),
         };
         assert_eq!(
             closed.to_string(),
-            "card valid in 2026-05 (period from 2024-12-12 to 2026-05-20)"
+            "card valid on every day of care, 2026-05: 3, 10–12 (period from 2024-12-12 to 2026-05-20)"
         );
         assert_eq!(Reason::from("x".to_string()).to_string(), "x");
         assert_eq!(Reason::Fixed("y").to_string(), "y");

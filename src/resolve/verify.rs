@@ -11,14 +11,14 @@
 //! When a person has two periods in the month (a mid-month change), the later one is
 //! the most recent insurer and is chosen, as the guidance asks for the most recent.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use compact_str::CompactString;
 
 use super::card_index::{CardIndex, CardKey, Period};
 use super::normalize::{normalize_kana, normalize_kanji_name};
 use super::outcome::{Reason, Resolution, Status};
 use crate::config::IngestConfig;
-use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, Sex, YearMonth};
+use crate::domain::{CareDays, InsuranceKind, InsurerNumber, ReceiptKey, Sex, YearMonth};
 use crate::ingest::uke::{InsurerField, Receipt};
 
 /// How a receipt was filed, which decides the tier.
@@ -87,6 +87,8 @@ pub fn classify(receipt: &Receipt, config: &IngestConfig) -> Filed {
 pub struct CardPatient<'a> {
     pub key: ReceiptKey,
     pub care_month: YearMonth,
+    /// The days of care the receipt's records mark; none: the month rule.
+    pub care_days: CareDays,
     pub birth_date: NaiveDate,
     pub sex: Sex,
     pub name: &'a str,
@@ -100,6 +102,7 @@ impl<'a> CardPatient<'a> {
         CardPatient {
             key: receipt.key,
             care_month: receipt.care_month,
+            care_days: receipt.care_days,
             birth_date: receipt.birth_date,
             sex: receipt.sex,
             name: &receipt.name,
@@ -196,10 +199,6 @@ pub fn resolve_card(
         },
     };
     out.person_id = Some(person.into());
-    let on_card_in_month = rows
-        .iter()
-        .filter(|p| p.person_id == person && p.overlaps(first, last))
-        .max_by_key(|p| p.valid_from);
     let with_note = |reason: String| -> Reason {
         match &note {
             Some(n) => format!("{reason}; {n}"),
@@ -207,12 +206,34 @@ pub fn resolve_card(
         }
         .into()
     };
-    if let Some(p) = on_card_in_month {
+    let on_card: Vec<&Period<'_>> = rows.iter().filter(|p| p.person_id == person).collect();
+    let days: Vec<NaiveDate> = receipt.care_days.dates(receipt.care_month).collect();
+    let valid_on_card = match days.last() {
+        // The month rule: a period valid on some day of the month, the latest.
+        None => on_card
+            .iter()
+            .filter(|p| p.overlaps(first, last))
+            .max_by_key(|p| p.valid_from),
+        // Every day of care on the card (one period, or several of the same card);
+        // the period of the last day is the one the receipt is priced by.
+        Some(last_day) => days
+            .iter()
+            .all(|d| on_card.iter().any(|p| p.covers(*d)))
+            .then(|| {
+                on_card
+                    .iter()
+                    .filter(|p| p.covers(*last_day))
+                    .max_by_key(|p| p.valid_from)
+            })
+            .flatten(),
+    };
+    if let Some(p) = valid_on_card {
         out.status = Status::Verified;
         out.resolved_insurer = Some(p.insurer);
         out.copay_percent = p.copay_percent;
         let valid = Reason::CardValid {
             month: receipt.care_month,
+            days: receipt.care_days,
             from: p.valid_from,
             to: p.valid_to,
         };
@@ -224,27 +245,52 @@ pub fn resolve_card(
         return out;
     }
     out.tier = 2;
-    let card_end = rows
-        .iter()
-        .filter(|p| p.person_id == person)
-        .filter_map(|p| p.valid_to)
-        .max();
+    let card_end = on_card.iter().filter_map(|p| p.valid_to).max();
+    let past_card = match (days.is_empty(), on_card.iter().max_by_key(|p| p.valid_from)) {
+        (false, Some(p)) => format!(
+            "the card's period (from {}{}) does not cover every day of care",
+            p.valid_from,
+            until(p.valid_to)
+        ),
+        _ => match card_end {
+            Some(end) => format!("past card (ended {end})"),
+            None => "past card".to_string(),
+        },
+    };
     let periods: Vec<_> = index.person(person).collect();
-    if let Some((a, b)) = conflicting_periods(&periods, first, last) {
+    if days.is_empty() {
+        follow_in_month(&mut out, receipt, &periods, &past_card);
+    } else {
+        follow_on_days(&mut out, receipt, &days, &periods, &past_card);
+    }
+    out.reason = with_note(out.reason.to_string());
+    out
+}
+
+/// Tier 2 by the month rule (the receipt marks no day of care): the person's period
+/// valid in the care month, the latest.
+fn follow_in_month(
+    out: &mut Resolution,
+    receipt: &CardPatient<'_>,
+    periods: &[Period<'_>],
+    past_card: &str,
+) {
+    let (first, last) = (
+        receipt.care_month.first_day(),
+        receipt.care_month.last_day(),
+    );
+    let month = receipt.care_month;
+    if let Some((a, b)) = conflicting_periods(periods, first, last) {
         // Two insurers at once: which one owes the claim is not the roster's latest
         // period's to say.
         out.status = Status::Review;
-        out.reason = with_note(format!(
-            "past card; the person's periods valid in {} overlap: at {} from {}{} and at {} from {}{} — which insurer owes the claim is for a person to decide",
-            receipt.care_month,
-            a.insurer,
-            a.valid_from,
-            until(a.valid_to),
-            b.insurer,
-            b.valid_from,
-            until(b.valid_to)
-        ));
-        return out;
+        out.reason = format!(
+            "{past_card}; the person's periods valid in {month} overlap: {} and {} — which insurer owes the claim is for a person to decide",
+            at_period(a),
+            at_period(b),
+        )
+        .into();
+        return;
     }
     if let Some(p) = periods
         .iter()
@@ -254,32 +300,132 @@ pub fn resolve_card(
         out.status = Status::Rerouted;
         out.resolved_insurer = Some(p.insurer);
         out.copay_percent = p.copay_percent;
-        out.reason = with_note(format!(
-            "past card (ended {}); the person's period valid in {} is at {} from {}{}",
-            card_end
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "before the care month".into()),
-            receipt.care_month,
-            p.insurer,
-            p.valid_from,
-            until(p.valid_to)
-        ));
-        return out;
+        out.reason = format!(
+            "{past_card}; no day of care recorded: the person's period valid in {month} is {}",
+            at_period(p)
+        )
+        .into();
+        return;
     }
+    pending(out, periods, first, &month.to_string());
+}
+
+/// Tier 2 by the days of care: the person's periods on those days. One insurer on
+/// every day re-routes the receipt; days on two insurers, or a day on two periods of
+/// different insurers at once, go to review (a receipt bills one insurer: a clinic
+/// files one per insurer, each with its own days); days on no period wait.
+fn follow_on_days(
+    out: &mut Resolution,
+    receipt: &CardPatient<'_>,
+    days: &[NaiveDate],
+    periods: &[Period<'_>],
+    past_card: &str,
+) {
+    let month = receipt.care_month;
+    let on_days = format!("the days of care, {month}: {}", receipt.care_days);
+    // The period of each day, the latest starting; a day on two insurers at once is
+    // for a person to decide.
+    let mut of_day: Vec<Option<&Period<'_>>> = Vec::with_capacity(days.len());
+    for d in days {
+        let mut on: Vec<&Period<'_>> = periods.iter().filter(|p| p.covers(*d)).collect();
+        on.sort_by_key(|p| (p.valid_from, p.insurer));
+        if let Some(b) = on.iter().find(|b| b.insurer != on[0].insurer) {
+            out.status = Status::Review;
+            out.reason = format!(
+                "{past_card}; on {d}, a day of care, the person's periods overlap: {} and {} — which insurer owes the claim is for a person to decide",
+                at_period(on[0]),
+                at_period(b)
+            )
+            .into();
+            return;
+        }
+        of_day.push(on.last().copied());
+    }
+    let mut insurers: Vec<InsurerNumber> = of_day.iter().flatten().map(|p| p.insurer).collect();
+    insurers.sort_unstable();
+    insurers.dedup();
+    let uncovered: Vec<NaiveDate> = days
+        .iter()
+        .zip(&of_day)
+        .filter(|(_, p)| p.is_none())
+        .map(|(d, _)| *d)
+        .collect();
+    match (insurers.as_slice(), uncovered.first()) {
+        ([_], None) => {
+            let p = of_day.iter().flatten().last().copied();
+            if let Some(p) = p {
+                out.status = Status::Rerouted;
+                out.resolved_insurer = Some(p.insurer);
+                out.copay_percent = p.copay_percent;
+                out.reason = format!(
+                    "{past_card}; {on_days} are on the person's period {}",
+                    at_period(p)
+                )
+                .into();
+            }
+        }
+        ([_, _, ..], None) => {
+            let split: Vec<String> = insurers
+                .iter()
+                .map(|i| {
+                    let mine: Vec<String> = days
+                        .iter()
+                        .zip(&of_day)
+                        .filter(|(_, p)| p.is_some_and(|p| p.insurer == *i))
+                        .map(|(d, _)| d.day().to_string())
+                        .collect();
+                    format!("days {} at {i}", mine.join(", "))
+                })
+                .collect();
+            out.status = Status::Review;
+            out.reason = format!(
+                "{past_card}; {on_days} straddle the person's insurers ({}): a receipt bills one insurer, so the clinic should file one receipt per insurer — or a person decides",
+                split.join("; ")
+            )
+            .into();
+        }
+        // Some day on no period (with all days covered, insurers cannot be empty).
+        (_, Some(_)) | ([], None) => {
+            let after = uncovered
+                .last()
+                .or(days.last())
+                .copied()
+                .unwrap_or(month.last_day());
+            let listed: Vec<String> = uncovered.iter().map(|d| d.day().to_string()).collect();
+            pending(
+                out,
+                periods,
+                after,
+                &format!("{month}'s days of care {}", listed.join(", ")),
+            );
+        }
+    }
+}
+
+/// No period of the person covers `what` (the care month, or some days of care, up to
+/// `until`): the claim waits for the roster — the new insurer has not registered yet,
+/// or the roster has a gap.
+fn pending(out: &mut Resolution, periods: &[Period<'_>], until: NaiveDate, what: &str) {
     let latest_end = periods.iter().filter_map(|p| p.valid_to).max();
     let all_closed = periods.iter().all(|p| p.valid_to.is_some());
     out.status = Status::Pending;
-    out.reason = with_note(match (all_closed, latest_end) {
-        (true, Some(end)) if end < first => format!(
-            "the person's latest period ended {end}, before {}: the new insurer has not registered yet",
-            receipt.care_month
+    out.reason = match (all_closed, latest_end) {
+        (true, Some(end)) if end < until => format!(
+            "the person's latest period ended {end}, before {what}: the new insurer has not registered yet"
         ),
-        _ => format!(
-            "no period of the person covers {}: a gap in the roster",
-            receipt.care_month
-        ),
-    });
-    out
+        _ => format!("no period of the person covers {what}: a gap in the roster"),
+    }
+    .into();
+}
+
+/// A period as reasons show it: `at 06130015 from 2025-04-01 to 2026-05-14`.
+fn at_period(p: &Period<'_>) -> String {
+    format!(
+        "at {} from {}{}",
+        p.insurer,
+        p.valid_from,
+        until(p.valid_to)
+    )
 }
 
 /// Two periods of a person at different insurers that both cover part of

@@ -149,6 +149,43 @@ pub struct KoLayout {
     pub fields: usize,
 }
 
+/// A detail record that marks days of care, and how. The days any of a receipt's such
+/// records mark are its days of care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFields {
+    pub id: &'static str,
+    /// The first (or only) field of the days.
+    pub first: usize,
+    pub form: DayForm,
+    /// `ID.first 名称`, as quarantine rows name the record's day fields.
+    pub label: &'static str,
+}
+
+/// How a record gives its days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayForm {
+    /// 31 fields from `first`, 1日の情報 … 31日の情報: the count of that day (医科, DPC,
+    /// 歯科 SI/IY/TO/SS), or JD's 受診等区分 (1, 2, 9); empty or 0 is no care that day.
+    Columns,
+    /// One date at `first`, the day the record's item was given (調剤 CZ 調剤月日):
+    /// `YYYYMMDD`, `GYYMMDD`, `MMDD` or `DD`, in the care month.
+    Date,
+}
+
+impl DayFields {
+    /// One field a day of the month.
+    pub const DAYS: usize = 31;
+}
+
+const fn columns(id: &'static str, first: usize, label: &'static str) -> DayFields {
+    DayFields {
+        id,
+        first,
+        form: DayForm::Columns,
+        label,
+    }
+}
+
 /// A kind's layout of the records the engine reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
@@ -160,6 +197,15 @@ pub struct Layout {
     pub re: ReLayout,
     pub ho: HoLayout,
     pub ko: KoLayout,
+    /// The records that mark days of care, by id.
+    pub day_fields: &'static [DayFields],
+}
+
+impl Layout {
+    /// Where `id`'s day fields are, if it has them.
+    pub fn day_fields_of(&self, id: &str) -> Option<&'static DayFields> {
+        self.day_fields.iter().find(|d| d.id == id)
+    }
 }
 
 const IR: HeaderLayout = HeaderLayout {
@@ -207,6 +253,37 @@ const IKA_KO: KoLayout = KoLayout {
     fields: 12,
 };
 
+/// 医科 SI 診療行為 and IY 医薬品 (days at 14–44), TO 特定器材 (18–48: its 単位, 単価,
+/// 予備 and 商品名 come before the comments); JD 受診日等 (3–33, after 2 負担者種別),
+/// whose day codes are 受診等区分. DPC's 出来高 records are the same.
+const IKA_DAYS: &[DayFields] = &[
+    columns("SI", 14, "SI.14 1日の情報"),
+    columns("IY", 14, "IY.14 1日の情報"),
+    columns("TO", 18, "TO.18 1日の情報"),
+    columns("JD", 3, "JD.3 1日の情報"),
+];
+
+/// 歯科 SS 歯科診療行為 (79–109, after 35 加算 pairs, 点数 77 and 回数 78), SI (8–38),
+/// IY (9–39, after 8 医薬品区分), TO (15–45), JD (3–33).
+const SHIKA_DAYS: &[DayFields] = &[
+    columns("SS", 79, "SS.79 1日の情報"),
+    columns("SI", 8, "SI.8 1日の情報"),
+    columns("IY", 9, "IY.9 1日の情報"),
+    columns("TO", 15, "TO.15 1日の情報"),
+    columns("JD", 3, "JD.3 1日の情報"),
+];
+
+/// 調剤 CZ 調剤 (4 調剤月日, after 3 処方月日) and JD (3–33: 受付等区分 per day).
+const CHOZAI_DAYS: &[DayFields] = &[
+    DayFields {
+        id: "CZ",
+        first: 4,
+        form: DayForm::Date,
+        label: "CZ.4 調剤月日",
+    },
+    columns("JD", 3, "JD.3 1日の情報"),
+];
+
 /// 医科.
 pub static IKA: Layout = Layout {
     kind: ReceiptKind::Ika,
@@ -215,6 +292,7 @@ pub static IKA: Layout = Layout {
     re: IKA_RE,
     ho: IKA_HO,
     ko: IKA_KO,
+    day_fields: IKA_DAYS,
 };
 
 /// DPC: the 医科 positions up to RE 18 and in HO and KO (DPC's HO adds 16 標準負担額,
@@ -238,6 +316,7 @@ pub static DPC: Layout = Layout {
         fields: 13,
         ..IKA_KO
     },
+    day_fields: IKA_DAYS,
 };
 
 /// 歯科: a UK header, an IR per receipt, RE of 27 fields, HO 負担金額 at 11.
@@ -271,6 +350,7 @@ pub static SHIKA: Layout = Layout {
         fields: 10,
         ..IKA_KO
     },
+    day_fields: SHIKA_DAYS,
 };
 
 /// 調剤: a YK header (請求年月 at 7), RE of 42 fields (特記事項 9, カタカナ 42), HO
@@ -309,6 +389,7 @@ pub static CHOZAI: Layout = Layout {
         fields: 10,
         ..IKA_KO
     },
+    day_fields: CHOZAI_DAYS,
 };
 
 #[cfg(test)]
@@ -419,6 +500,13 @@ mod tests {
             let cells: Vec<String> = ReceiptKind::ALL.map(|k| cell(get(k.layout()))).into();
             out.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
         }
+        let days: Vec<String> = ReceiptKind::ALL
+            .map(|k| {
+                let labels: Vec<&str> = k.layout().day_fields.iter().map(|d| d.label).collect();
+                labels.join(", ")
+            })
+            .into();
+        out.push_str(&format!("| days of care | {} |\n", days.join(" | ")));
         let counts: Vec<String> = ReceiptKind::ALL
             .map(|k| {
                 let l = k.layout();

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use compact_str::CompactString;
 
 use crate::domain::{
-    ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth, Yen,
+    CareDays, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey, Sex, YearMonth, Yen,
 };
 
 /// IR (医療機関情報) or, in 調剤 files, YK (薬局情報): the file's header.
@@ -138,6 +138,9 @@ pub struct Receipt {
     pub public_expenses: Vec<PublicExpense>,
     pub confirmation: Option<EligibilityConfirmation>,
     pub comments: Vec<Comment>,
+    /// The days of the care month its detail records mark (SI, IY, TO … 1日 … 31日);
+    /// none when no record of the receipt has day fields, or one of them is unreadable.
+    pub care_days: CareDays,
     /// Records of the receipt the engine does not use (SY, SI, IY …), by id.
     pub other_records: OtherRecords,
 }

@@ -28,12 +28,14 @@ use compact_str::CompactString;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
 use rayon::prelude::*;
 
-use super::layout::{Field, Layout, ReLayout, ReceiptKind, IKA};
+use chrono::Datelike;
+
+use super::layout::{DayFields, DayForm, Field, Layout, ReLayout, ReceiptKind, IKA};
 use super::model::*;
 use crate::config::IngestConfig;
 use crate::domain::{
-    parse_uke_date, parse_uke_month, ClinicCode, InsurerNumber, Organization, Points, ReceiptKey,
-    Sex, YearMonth, Yen,
+    parse_uke_date, parse_uke_month, CareDays, ClinicCode, InsurerNumber, Organization, Points,
+    ReceiptKey, Sex, YearMonth, Yen,
 };
 use crate::ingest::IngestError;
 use crate::validate::{QuarantineRow, Scope};
@@ -646,6 +648,10 @@ struct Draft {
     public_expenses: Vec<PublicExpense>,
     confirmation: Option<EligibilityConfirmation>,
     comments: Vec<Comment>,
+    /// The days its detail records mark so far.
+    care_days: CareDays,
+    /// A day field was not a count: the receipt's days are not used (the month rule).
+    days_unreadable: bool,
     /// Records of the receipt the engine does not use.
     other_records: OtherRecords,
     /// Receipt-scope problems (field, value, reason, pii).
@@ -1038,7 +1044,7 @@ impl<'f, 'c> Parser<'f, 'c> {
                 if self.layout.kind == ReceiptKind::Ika && ReceiptKind::is_dpc_record(id) {
                     self.layout = ReceiptKind::Dpc.layout();
                 }
-                self.counted(n, id, known)
+                self.counted(n, id, known, text)
             }
             RecordKind::Unknown => {
                 let row = QuarantineRow::new(
@@ -1055,18 +1061,48 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    /// A known record the engine only counts, for the receipt being read.
-    fn counted(&mut self, n: u64, id: &str, known: usize) {
-        match self.draft() {
-            Some(d) => d.other_records.add_one(known),
-            None => {
+    /// A known record the engine only counts, for the receipt being read; the days of
+    /// care it marks, when its kind's layout gives it day fields.
+    fn counted(&mut self, n: u64, id: &str, known: usize, text: &str) {
+        let days = self.layout.day_fields_of(id);
+        let display = self.file.path.as_str();
+        let Some(d) = self.drafts.last_mut().filter(|_| self.open) else {
+            let row = QuarantineRow::new(
+                display,
+                n,
+                id,
+                "-",
+                "",
+                format!("{id} record before any RE"),
+                Scope::Record,
+            );
+            self.file.quarantine.push(row);
+            return;
+        };
+        d.other_records.add_one(known);
+        let (Some(days), Some(month)) = (days, d.care_month) else {
+            return;
+        };
+        match marked_days(text, days, month) {
+            Ok(marked) => d.care_days = d.care_days.union(marked),
+            Err(bad) => {
+                d.days_unreadable = true;
+                let field = match days.form {
+                    DayForm::Columns => {
+                        format!("{id}.{} {}日の情報", bad.field, bad.field + 1 - days.first)
+                    }
+                    DayForm::Date => days.label.to_string(),
+                };
                 let row = QuarantineRow::new(
-                    self.display(),
+                    display,
                     n,
                     id,
-                    "-",
-                    "",
-                    format!("{id} record before any RE"),
+                    &field,
+                    bad.value,
+                    format!(
+                        "{id} field {} {}: the receipt's days of care are not used, its card is checked on the care month {month} as a whole",
+                        bad.field, bad.why
+                    ),
                     Scope::Record,
                 );
                 self.file.quarantine.push(row);
@@ -1721,6 +1757,11 @@ impl<'f, 'c> Parser<'f, 'c> {
                         public_expenses: d.public_expenses,
                         confirmation: d.confirmation,
                         comments: d.comments,
+                        care_days: if d.days_unreadable {
+                            CareDays::NONE
+                        } else {
+                            d.care_days
+                        },
                         other_records: d.other_records,
                     })
                 }
@@ -1868,10 +1909,171 @@ impl Draft {
             public_expenses: Vec::new(),
             confirmation: None,
             comments: Vec::new(),
+            care_days: CareDays::NONE,
+            days_unreadable: false,
             other_records: OtherRecords::new(),
             problems: Vec::new(),
         }
     }
+}
+
+/// A day field that does not say a day of care.
+#[derive(Debug, PartialEq, Eq)]
+struct BadDay<'a> {
+    /// Its position in the record (1-based, the id being 1).
+    field: usize,
+    value: &'a str,
+    why: &'static str,
+}
+
+/// The days of `month` a detail record marks, read as its layout says (`text` is the
+/// record's line). A field the record does not have (a short record) is empty.
+fn marked_days<'t>(
+    text: &'t str,
+    days: &DayFields,
+    month: YearMonth,
+) -> Result<CareDays, BadDay<'t>> {
+    match days.form {
+        DayForm::Columns => day_columns(text, days.first, month),
+        DayForm::Date => {
+            let value = trim(text.split(',').nth(days.first - 1).unwrap_or(""));
+            day_of_date(value, month).map_err(|why| BadDay {
+                field: days.first,
+                value,
+                why,
+            })
+        }
+    }
+}
+
+/// 31 fields 1日の情報 … 31日の情報 from field `first` of the record `text`: a day with
+/// a count above 0 (a 受診等区分 code in JD) is a day of care; empty fields and 0 are
+/// not. These records are most lines of a file and most of their day fields are empty,
+/// so one pass goes over the bytes, eight commas (eight empty days) at a time where it
+/// can.
+fn day_columns(text: &str, first: usize, month: YearMonth) -> Result<CareDays, BadDay<'_>> {
+    const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
+    let bytes = text.as_bytes();
+    let last = first + DayFields::DAYS - 1;
+    let mut marked = CareDays::NONE;
+    // Up to the day fields, commas are only counted, eight bytes at a time.
+    let (mut field, mut i) = (1, 0);
+    while let Some(eight) = bytes.get(i..i + 8) {
+        let commas = comma_bytes(u64::from_ne_bytes(eight.try_into().unwrap_or_default()));
+        if field + commas.count_ones() as usize >= first {
+            break;
+        }
+        field += commas.count_ones() as usize;
+        i += 8;
+    }
+    while field < first && i < bytes.len() {
+        if bytes[i] == b',' {
+            field += 1;
+        }
+        i += 1;
+    }
+    if field < first {
+        return Ok(marked);
+    }
+    let mut start = i;
+    while i < bytes.len() {
+        if i == start {
+            if let Some(eight) = bytes.get(i..i + 8) {
+                if u64::from_ne_bytes(eight.try_into().unwrap_or_default()) == COMMAS {
+                    field += 8;
+                    if field > last {
+                        return Ok(marked);
+                    }
+                    i += 8;
+                    start = i;
+                    continue;
+                }
+            }
+        }
+        if bytes[i] == b',' {
+            if i > start {
+                marked = marked_day(&text[start..i], field, first, month, marked)?;
+            }
+            if field == last {
+                return Ok(marked);
+            }
+            field += 1;
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if bytes.len() > start {
+        marked = marked_day(&text[start..], field, first, month, marked)?;
+    }
+    Ok(marked)
+}
+
+/// The high bit of each byte of `word` that is a comma, and no other bit.
+fn comma_bytes(word: u64) -> u64 {
+    const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = word ^ COMMAS;
+    // A byte of x is zero exactly where word has a comma; no carry crosses bytes.
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// `marked`, with the day of `field` added when `value` (the field, non-empty) counts
+/// care that day.
+fn marked_day<'t>(
+    value: &'t str,
+    field: usize,
+    first: usize,
+    month: YearMonth,
+    marked: CareDays,
+) -> Result<CareDays, BadDay<'t>> {
+    let value = trim(value);
+    let day = (field + 1 - first) as u32;
+    let bad = |why| BadDay { field, value, why };
+    if value.is_empty() || value.bytes().all(|b| b == b'0') {
+        return Ok(marked);
+    }
+    if !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 3 {
+        return Err(bad("is not a count of that day (up to 3 digits)"));
+    }
+    if day > month.last_day().day() {
+        return Err(bad("marks a day the care month does not have"));
+    }
+    Ok(marked.with(day).unwrap_or(marked))
+}
+
+/// A date field: `YYYYMMDD` or `GYYMMDD` of the care month, `MMDD` of its month, or a
+/// day `DD`; empty is no day.
+fn day_of_date(value: &str, month: YearMonth) -> Result<CareDays, &'static str> {
+    if value.is_empty() {
+        return Ok(CareDays::NONE);
+    }
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)");
+    }
+    let number = |s: &str| s.parse::<u32>().unwrap_or(0);
+    let day = match value.len() {
+        7 | 8 => {
+            let date = parse_uke_date(value).map_err(|_| "is not a date")?;
+            if YearMonth::of(date) != month {
+                return Err("is a date outside the care month");
+            }
+            date.day()
+        }
+        4 => {
+            if number(&value[..2]) != month.month() {
+                return Err("is a date outside the care month");
+            }
+            number(&value[2..])
+        }
+        1 | 2 => number(value),
+        _ => return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)"),
+    };
+    if day == 0 || day > month.last_day().day() {
+        return Err("is not a day of the care month");
+    }
+    CareDays::NONE
+        .with(day)
+        .ok_or("is not a day of the care month")
 }
 
 /// `str::trim` (Unicode white space at both ends), quick when the ends are printable
@@ -2050,6 +2252,43 @@ mod tests {
         ));
         assert_eq!(id_slot("re"), None);
         assert_eq!(id_slot("REX"), None);
+    }
+
+    /// The days the 31 fields from `first` mark, read the plain way (split, trim,
+    /// parse), against which the byte-wise reader is checked.
+    fn days_the_plain_way(text: &str, first: usize) -> CareDays {
+        text.split(',')
+            .skip(first - 1)
+            .take(DayFields::DAYS)
+            .zip(1u32..)
+            .filter(|(v, _)| trim(v).parse::<u32>().is_ok_and(|n| n > 0))
+            .fold(CareDays::NONE, |s, (_, d)| s.with(d).unwrap_or(s))
+    }
+
+    proptest::proptest! {
+        /// Any record of counts and empty fields, of any length and with its day
+        /// fields anywhere: the byte-wise walk finds the days the plain reading does.
+        #[test]
+        fn day_columns_read_as_splitting_the_fields_does(
+            // Mostly empty, as day fields are: long runs of commas.
+            fields in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => proptest::strategy::Just(""),
+                    1 => proptest::sample::select(vec!["1", "0", "12", "007", "620000001", " 2"]),
+                ],
+                0..60,
+            ),
+            first in 2usize..20,
+        ) {
+            let text = std::iter::once("SI").chain(fields.iter().copied()).collect::<Vec<_>>().join(",");
+            let month = YearMonth::new(2026, 5).expect("month");
+            let plain = days_the_plain_way(&text, first);
+            match day_columns(&text, first, month) {
+                Ok(days) => proptest::prop_assert_eq!(days, plain),
+                // Only a value of more than 3 digits among the day fields is refused.
+                Err(bad) => proptest::prop_assert_eq!(bad.value, "620000001"),
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use encoding_rs::SHIFT_JIS;
 
 use super::model::{ClinicHeader, InsurerField, Receipt};
-use crate::domain::{Era, Points, YearMonth};
+use crate::domain::{CareDays, Era, Points, YearMonth};
 
 /// How dates are written: current specifications use Western `YYYYMM` / `YYYYMMDD`,
 /// older ones Japanese-era `GYYMM` / `GYYMMDD`.
@@ -450,6 +450,13 @@ const PROCEDURES: &[(&str, &str, i64)] = &[
     ("40", "140000610", 61),
 ];
 
+/// Devices (TO): (診療識別, 特定器材コード, made up in the master's 7-prefixed form).
+const DEVICES: &[(&str, &str)] = &[
+    ("40", "700590000"),
+    ("31", "710010000"),
+    ("50", "730380000"),
+];
+
 /// Drugs (IY): (診療識別, 医薬品コード, 数量).
 const DRUGS: &[(&str, &str, &str)] = &[
     ("21", "620004839", "1"),
@@ -495,6 +502,12 @@ fn other_lines(
         left -= p;
         p
     };
+    // The receipt's day-marking records, and which of them is being written.
+    let day_lines: u32 = ["SI", "IY", "TO", "JD"]
+        .iter()
+        .map(|id| r.other_records.get(id))
+        .sum();
+    let mut day_line = 0usize;
     for (id, count) in &r.other_records {
         for i in 0..count {
             let h = mix(seed ^ (u64::from(i) << 8) ^ id.as_bytes()[0] as u64);
@@ -510,7 +523,7 @@ fn other_lines(
                     f.push(if i == 0 { "01".into() } else { String::new() }); // 主傷病
                     f.push(String::new());
                 }
-                "SI" | "TO" => {
+                "SI" => {
                     let (cat, code, _) = PROCEDURES[(h % PROCEDURES.len() as u64) as usize];
                     let points = share(h >> 16);
                     f.push(cat.into());
@@ -519,8 +532,8 @@ fn other_lines(
                     f.push(String::new());
                     f.push(points.to_string());
                     f.push("1".into());
-                    f.extend(empty(6)); // コメント 1–3 (コード, 文字データ)
-                    day_counts(&mut f, h);
+                    f.extend(empty(6)); // 8–13 コメント 1–3 (コード, 文字データ)
+                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
                 }
                 "IY" => {
                     let (cat, code, qty) = DRUGS[(h % DRUGS.len() as u64) as usize];
@@ -531,8 +544,25 @@ fn other_lines(
                     f.push(qty.into());
                     f.push(points.to_string());
                     f.push("1".into());
-                    f.extend(empty(6));
-                    day_counts(&mut f, h);
+                    f.extend(empty(6)); // 8–13
+                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
+                }
+                "TO" => {
+                    let (cat, code) = DEVICES[(h % DEVICES.len() as u64) as usize];
+                    let points = share(h >> 16);
+                    f.push(cat.into());
+                    f.push("1".into());
+                    f.push(code.into());
+                    f.push("1".into()); // 5 使用量
+                    f.push(points.to_string());
+                    f.push("1".into());
+                    f.extend(empty(4)); // 8 単位コード, 9 単価, 10 加算, 11 商品名
+                    f.extend(empty(6)); // 12–17 コメント 1–3
+                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
+                }
+                "JD" => {
+                    f.push("1".into()); // 2 負担者種別: 医療保険
+                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
                 }
                 "SN" => {
                     f.push("2".into()); // 第1公費
@@ -548,11 +578,28 @@ fn other_lines(
     Ok(())
 }
 
-/// The 31 日ごとの回数 fields of SI/IY/TO: one day marked.
-fn day_counts(f: &mut Vec<String>, h: u64) {
-    let day = (h >> 40) % 28;
-    for d in 0..31 {
-        f.push(if d == day { "1".into() } else { String::new() });
+/// The 31 day fields of SI/IY/TO (日ごとの回数) and JD (受診等区分): the receipt's days of care dealt out over its
+/// `lines` day-marking records in turn (the `line`-th gets the days at `line`,
+/// `line + lines` … of the set; one left without a day marks the first day of care),
+/// so that the records together mark exactly the receipt's days.
+fn day_counts(f: &mut Vec<String>, days: CareDays, line: &mut usize, lines: usize) {
+    let marked: Vec<u32> = days.days().collect();
+    let mut mine: Vec<u32> = marked
+        .iter()
+        .copied()
+        .skip(*line)
+        .step_by(lines.max(1))
+        .collect();
+    if mine.is_empty() {
+        mine.extend(marked.first());
+    }
+    *line += 1;
+    for d in 1..=31 {
+        f.push(if mine.contains(&d) {
+            "1".into()
+        } else {
+            String::new()
+        });
     }
 }
 
@@ -595,6 +642,7 @@ mod tests {
             chart_number: "A-12".into(),
             kana_name: "ヤマダ　タロウ".into(),
             patient_state: Default::default(),
+            care_days: CareDays::NONE.with(12).unwrap(),
             insurance: Some(HealthInsurance {
                 line: 0,
                 insurer: InsurerField::Known(InsurerNumber::parse("131045").unwrap()),
