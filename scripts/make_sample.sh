@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf fixtures/sample
-cargo run --release --quiet -- generate --persons 3000 --receipts 400 --seed 20260601 \
+cargo run --release --quiet -- generate --persons 3000 --receipts 400 --seed 20260602 \
   --broken-files --out fixtures/sample

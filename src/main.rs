@@ -11,6 +11,7 @@ use reseclear::apportion::{Basis, BasisUsed, Scope};
 use reseclear::config::{Config, CsvEncoding};
 use reseclear::domain::YearMonth;
 use reseclear::generate::{generate, GenerateOptions};
+use reseclear::ingest::uke::ReceiptKind;
 use reseclear::manifest::Manifest;
 use reseclear::progress::Progress;
 use reseclear::reapportion::{reapportion, Overrides};
@@ -269,6 +270,11 @@ enum Command {
         /// Replace --out if it holds an earlier generated month.
         #[arg(long)]
         force: bool,
+        /// The kinds of claim billed, comma-separated: ika (医科), dpc, shika (歯科),
+        /// chozai (調剤). Default: all four, in a realistic mix of clinics, hospitals,
+        /// dental clinics and pharmacies.
+        #[arg(long, value_delimiter = ',', default_value = "ika,dpc,shika,chozai")]
+        kinds: Vec<String>,
     },
 }
 
@@ -519,9 +525,17 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             billing_month,
             out,
             force,
+            kinds,
         } => {
             let billing_month = YearMonth::parse_iso(&billing_month)
                 .with_context(|| format!("--billing-month {billing_month}"))?;
+            let kinds = kinds
+                .iter()
+                .map(|k| {
+                    ReceiptKind::from_name(k.trim())
+                        .with_context(|| format!("--kinds {k}: expected ika, dpc, shika or chozai"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let summary = generate(&GenerateOptions {
                 persons,
                 receipts,
@@ -533,6 +547,7 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
                 broken_files,
                 billing_month,
                 force,
+                kinds,
             })?;
             say(&format!(
                 "wrote a synthetic month to {}\n{summary}\n",

@@ -13,6 +13,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use reseclear::config::IngestConfig;
 use reseclear::domain::{InsurerNumber, YearMonth};
 use reseclear::generate::{generate, GenerateOptions, GenerateSummary};
+use reseclear::ingest::uke::ReceiptKind;
 use reseclear::validate::Scope;
 
 fn opts(dir: &Path, seed: u64) -> GenerateOptions {
@@ -377,27 +378,43 @@ fn uke_files_are_shift_jis_with_crlf_and_eof() {
     o.broken_files = false;
     run(&o);
     let mut era = 0;
+    let mut kinds = std::collections::BTreeSet::new();
     for (rel, bytes) in tree(dir.path()) {
         if !rel.starts_with("uke/") {
             continue;
         }
-        assert!(rel.ends_with("/RECEIPTC.UKE"));
-        assert!(bytes.ends_with(b"\r\n\x1a"), "{rel}");
         let text = SHIFT_JIS
             .decode_without_bom_handling_and_without_replacement(&bytes[..bytes.len() - 1])
             .unwrap_or_else(|| panic!("{rel} is not Shift_JIS"));
+        assert!(bytes.ends_with(b"\r\n\x1a"), "{rel}");
         assert!(!text.contains('\u{FFFD}'));
         let lines: Vec<&str> = text.strip_suffix("\r\n").unwrap().split("\r\n").collect();
         assert!(lines.iter().all(|l| !l.contains('\n') && !l.contains('\r')));
-        assert!(lines[0].starts_with("IR,"));
         assert!(lines.last().unwrap().starts_with("GO,"));
+        // The file's kind by its header record, and the name its software gives it.
+        let header = &lines[0][..2];
+        let kind = ReceiptKind::of_header(header).unwrap_or_else(|| panic!("{rel}: {header}"));
+        let name = match kind {
+            ReceiptKind::Shika => "RECEIPTS.UKE",
+            ReceiptKind::Chozai => "RECEIPTY.CYO",
+            _ => "RECEIPTC.UKE",
+        };
+        assert!(rel.ends_with(&format!("/{name}")), "{rel}");
+        kinds.insert(kind);
+        let dpc = lines.iter().any(|l| ReceiptKind::is_dpc_record(&l[..2]));
+        let layout = if dpc { ReceiptKind::Dpc } else { kind }.layout();
+        if dpc {
+            kinds.insert(ReceiptKind::Dpc);
+        }
         for l in &lines {
             let n = l.split(',').count();
             let want = match &l[..2] {
-                "IR" => Some(10),
-                "RE" => Some(38),
-                "HO" => Some(15),
-                "KO" => Some(12),
+                id if id == layout.header.id => Some(layout.header.fields),
+                // 歯科's per-receipt IR.
+                "IR" => Some(9),
+                "RE" => Some(layout.re.fields),
+                "HO" => Some(layout.ho.fields),
+                "KO" => Some(layout.ko.fields),
                 "SN" => Some(9),
                 "CO" => Some(5),
                 "GO" => Some(4),
@@ -407,13 +424,14 @@ fn uke_files_are_shift_jis_with_crlf_and_eof() {
                 assert_eq!(n, w, "{rel}: {l}");
             }
         }
-        let ir: Vec<&str> = lines[0].split(',').collect();
-        if ir[7].len() == 5 {
+        let head: Vec<&str> = lines[0].split(',').collect();
+        if head[layout.header.billing_month.pos - 1].len() == 5 {
             era += 1;
         }
-        let org: u8 = ir[1].parse().unwrap();
-        assert!(rel.starts_with(&format!("uke/{org}/{}/", ir[4])));
+        let org: u8 = head[1].parse().unwrap();
+        assert!(rel.starts_with(&format!("uke/{org}/{}/", head[4])));
     }
+    assert_eq!(kinds.len(), 4, "a month of every kind: {kinds:?}");
     assert!(era >= 1, "some files use era dates");
 }
 

@@ -12,13 +12,14 @@ use std::path::Path;
 use std::process::Output;
 
 /// The `*.UKE` files below `dir`, counted independently of the engine.
+/// Receipt files under `dir`: 医科, DPC and 歯科 `.UKE`, 調剤 `.CYO`.
 fn count_uke(dir: &Path) -> u64 {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).expect("list") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             n += count_uke(&path);
-        } else if path.extension().is_some_and(|e| e == "UKE") {
+        } else if path.extension().is_some_and(|e| e == "UKE" || e == "CYO") {
             n += 1;
         }
     }

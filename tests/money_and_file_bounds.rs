@@ -8,8 +8,8 @@ use common::{bin, copy_dir, sample};
 use std::path::Path;
 use std::process::Output;
 
-const FILE: &str = "uke/2/4568390/RECEIPTC.UKE";
-const OTHER: &str = "uke/2/5531389/RECEIPTC.UKE";
+const FILE: &str = "uke/2/4826772/RECEIPTC.UKE";
+const OTHER: &str = "uke/2/1910017/RECEIPTC.UKE";
 
 /// The file's CRLF lines, without the EOF byte 0x1A at its end.
 fn lines(path: &Path) -> Vec<Vec<u8>> {
@@ -121,7 +121,7 @@ fn only_the_receipt_quarantined(q: &str, field: &str, reason: &str) {
     let rows = rows_of(q, FILE);
     assert!(
         rows.iter()
-            .any(|r| r.contains(field) && r.contains(reason) && r.contains(",receipt,4568390:")),
+            .any(|r| r.contains(field) && r.contains(reason) && r.contains(",receipt,4826772:")),
         "{rows:#?}"
     );
     assert!(!rows.iter().any(|r| r.ends_with(",file,")), "{rows:#?}");

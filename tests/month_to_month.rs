@@ -16,6 +16,7 @@ use reseclear::apportion::{read_share_rows, ApportionConfig, Basis, Scope};
 use reseclear::config::Config;
 use reseclear::domain::{InsurerNumber, YearMonth, Yen};
 use reseclear::generate::{generate, GenerateOptions};
+use reseclear::ingest::uke::ReceiptKind;
 use reseclear::manifest::Manifest;
 use reseclear::report::read_apportionment_totals;
 use reseclear::run::{run_with, RunOptions};
@@ -34,6 +35,7 @@ fn month(dir: &Path, seed: u64, billing: &str) {
         broken_files: seed.is_multiple_of(2),
         billing_month: YearMonth::parse_iso(billing).expect("month"),
         force: false,
+        kinds: ReceiptKind::ALL.to_vec(),
     })
     .expect("generate");
 }
@@ -170,7 +172,7 @@ fn uke_receipts_and_yen(input: &Path) -> (u64, Yen) {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 walk(&path, files);
-            } else if path.extension().is_some_and(|e| e == "UKE") {
+            } else if path.extension().is_some_and(|e| e == "UKE" || e == "CYO") {
                 files.push(path);
             }
         }

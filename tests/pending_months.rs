@@ -26,7 +26,7 @@ use reseclear::domain::{
 };
 use reseclear::ingest::uke::writer::{assign_lines, write_uke_file, DateStyle};
 use reseclear::ingest::uke::{
-    ClinicHeader, Comment, HealthInsurance, InsurerField, OtherRecords, Receipt,
+    ClinicHeader, Comment, HealthInsurance, InsurerField, OtherRecords, Receipt, ReceiptKind,
 };
 
 /// Configuration of every run: a claim first pending in month 1 is final in month 3.
@@ -433,6 +433,7 @@ impl Month {
     /// `insurers.csv` and, when there are any, `declarations.csv`.
     fn write(&self, dir: &Path) {
         let header = ClinicHeader {
+            kind: ReceiptKind::Ika,
             organization: ORGANIZATION,
             prefecture: TOKYO,
             fee_table: "1".into(),
@@ -441,7 +442,7 @@ impl Month {
             billing_month: self.billing,
         };
         let mut receipts = self.receipts.clone();
-        assign_lines(&mut receipts);
+        assign_lines(ReceiptKind::Ika, &mut receipts);
         let uke = dir
             .join("uke")
             .join(ORGANIZATION.code().to_string())

@@ -16,6 +16,7 @@ use encoding_rs::SHIFT_JIS;
 use reseclear::config::IngestConfig;
 use reseclear::domain::YearMonth;
 use reseclear::generate::{generate, GenerateOptions};
+use reseclear::ingest::uke::ReceiptKind;
 use reseclear::pending::read_ledger;
 
 fn run(input: &Path, out: &Path, pending: Option<&Path>) -> Output {
@@ -48,6 +49,7 @@ fn july(dir: &Path) {
         broken_files: false,
         billing_month: YearMonth::parse_iso("2026-07").expect("month"),
         force: false,
+        kinds: ReceiptKind::ALL.to_vec(),
     })
     .expect("generate");
 }

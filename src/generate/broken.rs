@@ -15,7 +15,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::claims::{header, Case, Ctx, Filler, Spec};
-use super::clinics::{clinic, Clinic};
+use super::clinics::{clinic, Clinic, KindOf};
 use super::people::days;
 use super::truth::{Expected, TruthRow};
 use super::GenerateError;
@@ -24,6 +24,7 @@ use crate::ingest::uke::model::Receipt;
 use crate::ingest::uke::writer::{
     assign_lines, encode_line, encode_text, uke_lines, DateStyle, UkeLine, EOF_BYTE,
 };
+use crate::ingest::uke::ReceiptKind;
 
 /// The kinds of breakage, in the order the files are made.
 pub const KINDS: [&str; 8] = [
@@ -79,7 +80,13 @@ pub fn broken_files(
             Organization::Kokuhoren
         };
         let pref = rng.random_range(1..=47);
-        let mut c: Clinic = clinic(rng, pref, (serial0 + k as u32 * 7_919) % 10_000);
+        // Broken files are 医科 files: their faults are the file's, not the kind's.
+        let mut c: Clinic = clinic(
+            rng,
+            pref,
+            (serial0 + k as u32 * 7_919) % 10_000,
+            KindOf::Exactly(ReceiptKind::Ika),
+        );
         c.dates = if *kind == "impossible_era_date" {
             DateStyle::Era
         } else {
@@ -128,7 +135,7 @@ pub fn broken_files(
         if receipts.len() < 2 {
             continue;
         }
-        assign_lines(&mut receipts);
+        assign_lines(ReceiptKind::Ika, &mut receipts);
         let count = receipts.len() as u64;
         let points: Points = receipts.iter().map(Receipt::points).sum();
         // Wrong whichever way 公費 receipts are counted (once, or once per payer).

@@ -30,6 +30,7 @@ use crate::ingest::uke::model::{
     ClinicHeader, Comment, EligibilityConfirmation, HealthInsurance, InsurerField, OtherRecords,
     PublicExpense, Receipt,
 };
+use crate::ingest::uke::ReceiptKind;
 
 /// How a receipt was billed and what should become of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -415,28 +416,85 @@ pub fn separate_tier3_numbers(first: &[Spec], second: &mut [Spec]) {
     }
 }
 
-/// The days of care of a receipt: its care date and, from a hash of the receipt (not
-/// the month's random stream, so that adding days changed no other draw), an
-/// outpatient's few more visits in the month or an inpatient's stay from the care date
-/// on. The person's period covers the whole care month (people picked for receipts
-/// do), so every day lies on the card the truth names.
-fn care_days(spec: &Spec, salt: u64) -> CareDays {
+/// The days of care of a receipt, `visits` of them: from its care date, an
+/// inpatient's stay or an outpatient's visits spread over the rest of the month (a
+/// pharmacy's dispensing days at most two), placed by a hash of the receipt (not the
+/// month's random stream, so that placing them changed no other draw). The person's
+/// period covers the whole care month (people picked for receipts do), so every day
+/// lies on the card the truth names. Days that would fall past the month's end are
+/// dropped, so the set may hold fewer.
+fn care_days(spec: &Spec, kind: ReceiptKind, visits: u32, salt: u64) -> CareDays {
     let h = mix(u64::from(spec.person) << 24 ^ u64::from(spec.clinic) ^ salt << 48);
     let first = spec.care_date.day();
     let month_days = crate::domain::YearMonth::of(spec.care_date)
         .last_day()
         .day();
     let days: Vec<u32> = if spec.inpatient {
-        let stay = 3 + (h % 12) as u32;
-        (first..=(first + stay - 1).min(month_days)).collect()
+        (first..=(first + visits.max(1) - 1).min(month_days)).collect()
     } else {
-        let visits = 1 + (h % 3) as u32;
+        let visits = if kind == ReceiptKind::Chozai {
+            visits.clamp(1, 2)
+        } else {
+            visits.max(1)
+        };
+        let step = 3 + (h >> 8) as u32 % 5;
         (0..visits)
-            .map(|i| first + (i * (7 + (h >> 8) as u32 % 7)) % (month_days - first + 1))
+            .map(|i| first + i * step)
+            .filter(|d| *d <= month_days)
             .collect()
     };
     days.into_iter()
         .fold(CareDays::NONE, |set, d| set.with(d).unwrap_or(set))
+}
+
+/// The records a receipt of `kind` carries beyond what the engine reads, by count: 医科
+/// SY, SI, IY, TO (with DPC's BU, SB, HH and CD for an inpatient at a DPC hospital);
+/// 歯科 HS, SS, IY; 調剤 SH, one CZ per dispensing day, IY. The 医科 draws are made for
+/// every kind, so that the month's random stream does not depend on the mix.
+fn detail_records(
+    rng: &mut ChaCha8Rng,
+    kind: ReceiptKind,
+    inpatient: bool,
+    days: u32,
+) -> OtherRecords {
+    let (sy, si, iy, to) = if inpatient {
+        (
+            rng.random_range(2..=6),
+            rng.random_range(6..=20),
+            rng.random_range(4..=15),
+            rng.random_range(0..=2),
+        )
+    } else {
+        (
+            rng.random_range(1..=4),
+            rng.random_range(1..=5),
+            rng.random_range(0..=4),
+            0,
+        )
+    };
+    let counts: Vec<(&str, u32)> = match kind {
+        ReceiptKind::Ika => vec![("SY", sy), ("SI", si), ("IY", iy), ("TO", to)],
+        ReceiptKind::Dpc if inpatient => vec![
+            ("SY", sy),
+            ("BU", 1),
+            ("SB", 1),
+            ("HH", 1),
+            ("CD", si.min(days.max(1))),
+            ("SI", si),
+            ("IY", iy),
+            ("TO", to),
+        ],
+        ReceiptKind::Dpc => vec![("SY", sy), ("SI", si), ("IY", iy), ("TO", to)],
+        ReceiptKind::Shika => vec![("SY", sy), ("HS", sy), ("SS", si), ("IY", iy.min(2))],
+        ReceiptKind::Chozai => vec![("SH", sy.min(3)), ("CZ", days.max(1)), ("IY", si.min(4))],
+    };
+    let mut other = OtherRecords::new();
+    for (id, n) in counts {
+        if n > 0 {
+            other.insert(id, n);
+        }
+    }
+    other
 }
 
 /// A random value of a log-normal distribution.
@@ -449,11 +507,17 @@ fn lognormal(rng: &mut ChaCha8Rng, median: f64, sigma: f64) -> f64 {
 
 /// レセプト種別: 1 医科, 2nd digit 1 医保 / 3 後期, 3rd digit 1 単独 / 2 with one 公費,
 /// 4th digit the patient category (odd = 入院).
-fn receipt_type(koki: bool, ko: bool, category: u8, inpatient: bool) -> String {
+fn receipt_type(kind: ReceiptKind, koki: bool, ko: bool, category: u8, inpatient: bool) -> String {
     // category: 0 本人, 1 未就学者, 2 家族, 3 高齢受給者一般/後期一般, 4 7割.
     let (outp, inp) = [(2, 1), (4, 3), (6, 5), (8, 7), (0, 9)][usize::from(category.min(4))];
+    // The first digit is the 点数表: 1 医科 (and DPC), 3 歯科, 4 調剤 (always 外来).
+    let (table, inpatient) = match kind {
+        ReceiptKind::Ika | ReceiptKind::Dpc => (1, inpatient),
+        ReceiptKind::Shika => (3, inpatient),
+        ReceiptKind::Chozai => (4, false),
+    };
     format!(
-        "1{}{}{}",
+        "{table}{}{}{}",
         if koki { 3 } else { 1 },
         if ko { 2 } else { 1 },
         if inpatient { inp } else { outp }
@@ -568,6 +632,10 @@ impl<'a> Ctx<'a> {
             }
             (pts, d)
         };
+
+        let care_days = care_days(spec, clinic.kind, days_n, u64::from(key.receipt_number));
+        // 診療実日数 (調剤: 処方箋受付回数): the days of care.
+        let days_n = care_days.len();
 
         // HO.
         let fw = clinic.fullwidth;
@@ -720,7 +788,8 @@ impl<'a> Ctx<'a> {
                 (format!("{l}　{f}"), format!("{kl}　{kf}"), person.birth)
             }
         };
-        let kana = if clinic.kana_in_re {
+        // DPC's RE has no カタカナ(氏名).
+        let kana = if clinic.kana_in_re && clinic.kind.layout().re.kana.is_some() {
             kana
         } else {
             String::new()
@@ -757,7 +826,7 @@ impl<'a> Ctx<'a> {
         } else {
             2
         };
-        let rtype = receipt_type(koki, !ko.is_empty(), category, spec.inpatient);
+        let rtype = receipt_type(clinic.kind, koki, !ko.is_empty(), category, spec.inpatient);
 
         // Comments.
         let mut comments = Vec::new();
@@ -785,27 +854,7 @@ impl<'a> Ctx<'a> {
             });
         }
 
-        let mut other = OtherRecords::new();
-        let (sy, si, iy, to) = if spec.inpatient {
-            (
-                rng.random_range(2..=6),
-                rng.random_range(6..=20),
-                rng.random_range(4..=15),
-                rng.random_range(0..=2),
-            )
-        } else {
-            (
-                rng.random_range(1..=4),
-                rng.random_range(1..=5),
-                rng.random_range(0..=4),
-                0,
-            )
-        };
-        for (id, n) in [("SY", sy), ("SI", si), ("IY", iy), ("TO", to)] {
-            if n > 0 {
-                other.insert(id, n);
-            }
-        }
+        let other = detail_records(rng, clinic.kind, spec.inpatient, care_days.len());
 
         let receipt = Receipt {
             key,
@@ -827,7 +876,7 @@ impl<'a> Ctx<'a> {
             public_expenses: ko,
             confirmation,
             comments,
-            care_days: care_days(spec, u64::from(key.receipt_number)),
+            care_days,
             other_records: other,
         };
 
@@ -1024,9 +1073,16 @@ pub fn header(
     billing_month: crate::domain::YearMonth,
 ) -> ClinicHeader {
     ClinicHeader {
+        kind: clinic.kind,
         organization: org,
         prefecture: clinic.prefecture,
-        fee_table: "1".into(),
+        // 点数表: 1 医科 (DPC too), 3 歯科, 4 調剤.
+        fee_table: match clinic.kind {
+            ReceiptKind::Ika | ReceiptKind::Dpc => "1",
+            ReceiptKind::Shika => "3",
+            ReceiptKind::Chozai => "4",
+        }
+        .into(),
         clinic_code: clinic.code,
         clinic_name: clinic.name.clone(),
         billing_month,
@@ -1039,13 +1095,22 @@ mod tests {
 
     #[test]
     fn receipt_types() {
-        assert_eq!(receipt_type(false, false, 0, false), "1112");
-        assert_eq!(receipt_type(false, false, 2, false), "1116");
-        assert_eq!(receipt_type(false, false, 1, false), "1114");
-        assert_eq!(receipt_type(false, false, 3, false), "1118");
-        assert_eq!(receipt_type(false, false, 4, false), "1110");
-        assert_eq!(receipt_type(true, false, 3, false), "1318");
-        assert_eq!(receipt_type(true, false, 4, false), "1310");
-        assert_eq!(receipt_type(false, true, 0, true), "1121");
+        let ika = ReceiptKind::Ika;
+        assert_eq!(receipt_type(ika, false, false, 0, false), "1112");
+        assert_eq!(receipt_type(ika, false, false, 2, false), "1116");
+        assert_eq!(receipt_type(ika, false, false, 1, false), "1114");
+        assert_eq!(receipt_type(ika, false, false, 3, false), "1118");
+        assert_eq!(receipt_type(ika, false, false, 4, false), "1110");
+        assert_eq!(receipt_type(ika, true, false, 3, false), "1318");
+        assert_eq!(receipt_type(ika, true, false, 4, false), "1310");
+        assert_eq!(receipt_type(ika, false, true, 0, true), "1121");
+        assert_eq!(
+            receipt_type(ReceiptKind::Shika, false, false, 0, false),
+            "3112"
+        );
+        assert_eq!(
+            receipt_type(ReceiptKind::Chozai, false, false, 2, true),
+            "4116"
+        );
     }
 }

@@ -10,9 +10,13 @@ use super::names::{cumulative_of, pick_cum, tables};
 use super::rates;
 use crate::domain::ClinicCode;
 use crate::ingest::uke::writer::DateStyle;
+use crate::ingest::uke::ReceiptKind;
 
 #[derive(Debug, Clone)]
 pub struct Clinic {
+    /// What it bills: 医科 clinics and hospitals (DPC ones among the hospitals), dental
+    /// clinics (歯科) and pharmacies (調剤).
+    pub kind: ReceiptKind,
     pub code: ClinicCode,
     pub prefecture: u8,
     pub name: String,
@@ -59,10 +63,28 @@ pub fn clinic_code(district: u32, serial: u32) -> ClinicCode {
     ClinicCode::parse(&code).unwrap_or_else(|e| panic!("generated clinic code {code}: {e}"))
 }
 
-/// Builds one clinic; `serial` must be unique (it makes the code unique).
-pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32) -> Clinic {
+/// What a clinic is to bill: one of the month's kinds, or exactly this one (so that a
+/// small month still has every kind asked for).
+#[derive(Debug, Clone, Copy)]
+pub enum KindOf<'k> {
+    OneOf(&'k [ReceiptKind]),
+    Exactly(ReceiptKind),
+}
+
+/// Builds one clinic; `serial` must be unique (it makes the code unique). Its kind
+/// comes from a hash of the serial, not the random stream, so that the mix of kinds
+/// changes no other draw; a DPC clinic is a hospital.
+pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32, kind: KindOf<'_>) -> Clinic {
     let t = tables();
-    let hospital = rng.random_bool(rates::HOSPITALS);
+    let drawn_hospital = rng.random_bool(rates::HOSPITALS);
+    let u = (super::people::mix(u64::from(serial) ^ 0xC11_41C) >> 11) as f64 / (1u64 << 53) as f64;
+    let (kind, hospital) = match kind {
+        KindOf::OneOf(kinds) => (kind_of(drawn_hospital, u, kinds), drawn_hospital),
+        KindOf::Exactly(k) => (
+            k,
+            k == ReceiptKind::Dpc || (drawn_hospital && k == ReceiptKind::Ika),
+        ),
+    };
     let stem = t.last[t.last_name(rng) as usize].kanji;
     let cities = &t.cities_of[usize::from(prefecture) - 1];
     let city = t.cities[usize::from(cities[rng.random_range(0..cities.len())])]
@@ -76,17 +98,44 @@ pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32) -> Clinic {
             _ => format!("社会医療法人{stem}会　{city}総合病院"),
         }
     } else {
-        let kind = CLINIC_KINDS[rng.random_range(0..CLINIC_KINDS.len())];
+        let suffix = CLINIC_KINDS[rng.random_range(0..CLINIC_KINDS.len())];
         match rng.random_range(0..5) {
-            0 => format!("医療法人社団{stem}会　{stem}{kind}"),
-            1 => format!("{city}{kind}"),
-            _ => format!("{stem}{kind}"),
+            0 => format!("医療法人社団{stem}会　{stem}{suffix}"),
+            1 => format!("{city}{suffix}"),
+            _ => format!("{stem}{suffix}"),
         }
+    };
+    // A dental clinic or a pharmacy is named from the same stem (the draws above are
+    // made for every kind, so the stream does not depend on the mix).
+    let name = match kind {
+        ReceiptKind::Shika => {
+            format!(
+                "{stem}{}",
+                ["歯科医院", "歯科クリニック", "デンタルクリニック"][serial as usize % 3]
+            )
+        }
+        ReceiptKind::Chozai => {
+            format!(
+                "{city}{}",
+                ["薬局", "調剤薬局", "中央薬局"][serial as usize % 3]
+            )
+        }
+        ReceiptKind::Ika | ReceiptKind::Dpc => name,
     };
     let era = rng.random_bool(rates::ERA_FILES);
     let u: f64 = rng.random();
-    let weight = if hospital { 4.0 } else { 1.0 } * (0.2 + 2.0 * u * u);
+    // Receipts a month: a hospital several clinics', a pharmacy more than the clinics
+    // whose prescriptions it fills one by one, a dental clinic fewer, a DPC hospital's
+    // inpatients fewer than a general hospital's outpatients.
+    let kind_weight = match kind {
+        ReceiptKind::Ika => 1.0,
+        ReceiptKind::Dpc => 0.5,
+        ReceiptKind::Shika => 0.8,
+        ReceiptKind::Chozai => 1.6,
+    };
+    let weight = if hospital { 4.0 } else { 1.0 } * kind_weight * (0.2 + 2.0 * u * u);
     Clinic {
+        kind,
         code: clinic_code(rng.random_range(1..=70), serial),
         prefecture,
         name,
@@ -104,8 +153,44 @@ pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32) -> Clinic {
     }
 }
 
+/// What a clinic bills, from a uniform `u` drawn for it: a hospital is DPC or 医科, any
+/// other a pharmacy, a dental clinic or a 医科 clinic, in shares that give receipts a
+/// realistic mix (about 55 % 医科, 35 % 調剤, 8 % 歯科, 2 % DPC, hospitals billing
+/// several times a clinic's receipts). Only `kinds` are made; with none of a
+/// clinic's possible kinds among them, the first of `kinds`.
+fn kind_of(hospital: bool, u: f64, kinds: &[ReceiptKind]) -> ReceiptKind {
+    let shares: &[(ReceiptKind, f64)] = if hospital {
+        &[(ReceiptKind::Dpc, 0.2), (ReceiptKind::Ika, 0.8)]
+    } else {
+        &[
+            (ReceiptKind::Chozai, 0.40),
+            (ReceiptKind::Shika, 0.17),
+            (ReceiptKind::Ika, 0.43),
+        ]
+    };
+    let allowed: Vec<(ReceiptKind, f64)> = shares
+        .iter()
+        .copied()
+        .filter(|(k, _)| kinds.contains(k))
+        .collect();
+    let total: f64 = allowed.iter().map(|(_, w)| w).sum();
+    let mut acc = 0.0;
+    for (k, w) in &allowed {
+        acc += w / total;
+        if u < acc {
+            return *k;
+        }
+    }
+    allowed
+        .last()
+        .map(|(k, _)| *k)
+        .or(kinds.first().copied())
+        .unwrap_or(ReceiptKind::Ika)
+}
+
 impl Clinics {
-    pub fn build(rng: &mut ChaCha8Rng, receipts: usize) -> Clinics {
+    /// The month's clinics, billing only `kinds` (every kind by default).
+    pub fn build(rng: &mut ChaCha8Rng, receipts: usize, kinds: &[ReceiptKind]) -> Clinics {
         let t = tables();
         let n = (receipts / rates::RECEIPTS_PER_CLINIC).max(5);
         // A serial that walks 0..10000 in a scattered order: unique codes for n ≤ 9999.
@@ -117,7 +202,12 @@ impl Clinics {
                 t.prefecture(rng)
             };
             let serial = (i as u32 * 7_919 + 1_001) % 10_000;
-            clinics.push(clinic(rng, p, serial));
+            // The first clinics are one of each kind asked for, when there are enough.
+            let kind = match kinds.get(i) {
+                Some(k) if n >= kinds.len() => KindOf::Exactly(*k),
+                _ => KindOf::OneOf(kinds),
+            };
+            clinics.push(clinic(rng, p, serial, kind));
         }
         // Small runs still get one clinic on era dates.
         if n >= 2 && clinics.iter().all(|c| c.dates == DateStyle::Western) {

@@ -42,6 +42,7 @@ use crate::domain::{Organization, ReceiptKey, YearMonth};
 use crate::ingest::uke::writer::{
     assign_lines, write_bytes, write_uke, UkeWriteError, WriteFileError,
 };
+use crate::ingest::uke::ReceiptKind;
 use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 
 pub use truth::truth_schema;
@@ -67,6 +68,9 @@ pub struct GenerateOptions {
     pub billing_month: YearMonth,
     /// Replace `out` if it holds an earlier generated month.
     pub force: bool,
+    /// The kinds of claim billed (医科, DPC, 歯科, 調剤): every kind by default, in a
+    /// realistic mix of clinics, hospitals, dental clinics and pharmacies.
+    pub kinds: Vec<ReceiptKind>,
 }
 
 impl Default for GenerateOptions {
@@ -82,6 +86,7 @@ impl Default for GenerateOptions {
             broken_files: false,
             billing_month: default_billing_month(),
             force: false,
+            kinds: ReceiptKind::ALL.to_vec(),
         }
     }
 }
@@ -290,7 +295,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError
     let world = people::Builder::new(stream(opts.seed, 2), &mut reg, dates, rng.random())
         .build(opts.persons);
     let reg = reg;
-    let clinics = clinics::Clinics::build(&mut stream(opts.seed, 3), opts.receipts);
+    let clinics = clinics::Clinics::build(&mut stream(opts.seed, 3), opts.receipts, &opts.kinds);
     summary.persons = world.persons.len();
     summary.households = world.households as usize;
     summary.insurers = reg.insurers.len();
@@ -448,7 +453,12 @@ fn clinic_month(
         if group.is_empty() {
             continue;
         }
-        let rel = format!("uke/{}/{}/RECEIPTC.UKE", org.code(), clinic.code);
+        let rel = format!(
+            "uke/{}/{}/{}",
+            org.code(),
+            clinic.code,
+            file_name(clinic.kind)
+        );
         let (receipts, mut rows, decls) = file_receipts(ctx, &mut rng, clinic, org, &group, &rel);
         for d in decls {
             // The declarations key has no organization: when both of a clinic's files
@@ -508,8 +518,18 @@ fn file_receipts(
         rows.push(built.truth);
         decls.extend(built.declaration);
     }
-    assign_lines(&mut receipts);
+    assign_lines(clinic.kind, &mut receipts);
     (receipts, rows, decls)
+}
+
+/// The name a clinic's billing software gives its file: `RECEIPTC.UKE` (医科, DPC),
+/// `RECEIPTS.UKE` (歯科), `RECEIPTY.CYO` (調剤).
+fn file_name(kind: ReceiptKind) -> &'static str {
+    match kind {
+        ReceiptKind::Ika | ReceiptKind::Dpc => "RECEIPTC.UKE",
+        ReceiptKind::Shika => "RECEIPTS.UKE",
+        ReceiptKind::Chozai => "RECEIPTY.CYO",
+    }
 }
 
 /// One UKE file's content as the generator builds it.
@@ -529,7 +549,7 @@ pub fn sample_files(persons: usize, receipts: usize, seed: u64) -> Vec<SampleFil
     let mut reg = insurers::Registry::build(&mut rng, persons.max(1));
     let world =
         people::Builder::new(stream(seed, 2), &mut reg, dates, rng.random()).build(persons.max(1));
-    let clinics = clinics::Clinics::build(&mut stream(seed, 3), receipts);
+    let clinics = clinics::Clinics::build(&mut stream(seed, 3), receipts, &ReceiptKind::ALL);
     let specs = claims::plan(
         &mut stream(seed, 4),
         &world,
@@ -597,7 +617,7 @@ fn orphan_declaration(
 mod tests {
     use super::*;
     use crate::config::IngestConfig;
-    use crate::ingest::uke::parse_uke;
+    use crate::ingest::uke::{parse_uke, ClinicHeader};
 
     /// What the generator builds, the writer writes and the reader reads back are the
     /// same receipts (the contract between writer and reader).
@@ -605,12 +625,29 @@ mod tests {
     fn receipts_round_trip_through_the_reader() {
         let config = IngestConfig::default();
         let mut files = 0;
+        let mut kinds = std::collections::BTreeSet::new();
         for f in sample_files(1500, 900, 99) {
             let mut buf = Vec::new();
             write_uke(&f.header, &f.receipts, f.dates, &mut buf).unwrap();
             let parsed = parse_uke("f", &buf, &config);
             assert!(parsed.quarantine.is_empty(), "{:#?}", parsed.quarantine);
-            assert_eq!(parsed.header.as_ref(), Some(&f.header));
+            // A DPC hospital's file opens with IR, as 医科's; its DPC records (those of
+            // its inpatients) make it a DPC file.
+            let dpc = f.header.kind == ReceiptKind::Dpc;
+            let opened = if dpc { ReceiptKind::Ika } else { f.header.kind };
+            let header = ClinicHeader {
+                kind: opened,
+                ..f.header.clone()
+            };
+            assert_eq!(parsed.header.as_ref(), Some(&header));
+            let has_dpc_records = f.receipts.iter().any(|r| r.other_records.get("BU") > 0);
+            let read_as = if dpc && has_dpc_records {
+                ReceiptKind::Dpc
+            } else {
+                opened
+            };
+            assert_eq!(parsed.kind, Some(read_as));
+            kinds.insert(read_as);
             assert_eq!(parsed.receipts.len(), f.receipts.len());
             for (a, b) in parsed.receipts.iter().zip(&f.receipts) {
                 assert_eq!(a, b);
@@ -620,5 +657,6 @@ mod tests {
             files += 1;
         }
         assert!(files >= 8, "{files}");
+        assert_eq!(kinds.len(), 4, "every kind: {kinds:?}");
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::{
 };
 use crate::ingest::declarations::{CardIssued, Declaration};
 use crate::ingest::parquet_table::{opt_str, Batch, Table};
-use crate::ingest::uke::writer::{uke_lines, DateStyle, UkeWriteError};
+use crate::ingest::uke::writer::{made_up_fields, uke_lines, DateStyle, UkeWriteError};
 use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
 use crate::ingest::IngestError;
 use crate::report::{write_parquet_parallel, ReportError};
@@ -86,7 +86,7 @@ pub fn uke_text(header: &ClinicHeader, receipt: &Receipt) -> Result<String, UkeW
         receipt.points(),
     )?;
     // Field n of a record is at index n − 1.
-    for (id, field) in [("IR", 10), ("RE", 22)] {
+    for (id, field) in made_up_fields(header.kind) {
         for line in lines.iter_mut().filter(|l| l.id() == id) {
             if let Some(f) = line.fields.get_mut(field - 1) {
                 f.clear();

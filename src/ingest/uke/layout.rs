@@ -42,6 +42,11 @@ impl ReceiptKind {
         }
     }
 
+    /// The kind named `name` (`ika`, `dpc`, `shika`, `chozai`).
+    pub fn from_name(name: &str) -> Option<ReceiptKind> {
+        ReceiptKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The layout its files are read by.
     pub fn layout(self) -> &'static Layout {
         match self {

@@ -1,6 +1,7 @@
 //! UKE receipt files (レセプト電算処理システム, DOMAIN §4): Shift_JIS CSV records
 //! IR, RE, HO, KO, SN, …, GO.
 
+mod details;
 pub mod layout;
 pub mod model;
 mod reader;

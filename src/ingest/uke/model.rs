@@ -2,6 +2,8 @@
 //! them too and writes them out, so that a round trip can be checked.
 
 use chrono::NaiveDate;
+
+use super::layout::ReceiptKind;
 use compact_str::CompactString;
 
 use crate::domain::{
@@ -11,6 +13,9 @@ use crate::domain::{
 /// IR (医療機関情報) or, in 調剤 files, YK (薬局情報): the file's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClinicHeader {
+    /// The kind its header record opens: 医科 (IR; DPC files too, told by their
+    /// records), 歯科 (UK) or 調剤 (YK). It decides the layout a file is written in.
+    pub kind: ReceiptKind,
     /// IR field 2: the organization that received the file.
     pub organization: Organization,
     /// IR field 3: 都道府県 code, 1–47.

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use chrono::Datelike;
 
-use super::layout::{DayFields, DayForm, Field, Layout, ReLayout, ReceiptKind, IKA};
+use super::layout::{DayFields, DayForm, Field, Layout, ReLayout, ReceiptKind, DPC, IKA};
 use super::model::*;
 use crate::config::IngestConfig;
 use crate::domain::{
@@ -1190,6 +1190,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         match (organization, prefecture, clinic, month) {
             (Some(organization), Some(prefecture), Some(clinic_code), Some(billing_month)) => {
                 self.header = Some(ClinicHeader {
+                    kind: self.layout.kind,
                     organization,
                     prefecture,
                     fee_table: trim(get(h.fee_table)).to_string(),
@@ -1242,7 +1243,13 @@ impl<'f, 'c> Parser<'f, 'c> {
     fn receipt(&mut self, n: u64, f: &Fields) {
         let re: ReLayout = self.layout.re;
         if f.len() >= ReLayout::NEEDED {
-            self.short_record(n, "RE", f.len(), re.fields);
+            // An IR file may be DPC, told only by records after its first RE: until
+            // then, an RE as long as DPC's is not short.
+            let fields = match self.layout.kind {
+                ReceiptKind::Ika => re.fields.min(DPC.re.fields),
+                _ => re.fields,
+            };
+            self.short_record(n, "RE", f.len(), fields);
         }
         // `open_draft`, with the file's path borrowed alongside.
         self.close_draft();

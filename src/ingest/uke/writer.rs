@@ -15,8 +15,10 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use encoding_rs::SHIFT_JIS;
 
+use super::details::{detail_records, mix};
+use super::layout::{Field, ReceiptKind};
 use super::model::{ClinicHeader, InsurerField, Receipt};
-use crate::domain::{CareDays, Era, Points, YearMonth};
+use crate::domain::{Era, Points, YearMonth};
 
 /// How dates are written: current specifications use Western `YYYYMM` / `YYYYMMDD`,
 /// older ones Japanese-era `GYYMM` / `GYYMMDD`.
@@ -87,9 +89,9 @@ pub fn uke_lines(
     total_points: Points,
 ) -> Result<Vec<UkeLine>, UkeWriteError> {
     let mut lines = Vec::with_capacity(2 + receipts.len() * 8);
-    lines.push(ir_line(header, dates)?);
+    lines.push(header_line(header, dates)?);
     for r in receipts {
-        receipt_lines(r, dates, &mut lines)?;
+        receipt_lines(header, r, dates, &mut lines)?;
     }
     let go = UkeLine::new(
         lines.len() as u64 + 1,
@@ -194,12 +196,14 @@ fn is_jis_x0208_sjis(b: &[u8]) -> bool {
     true
 }
 
-/// Sets the `line` of every record of the receipts to where [`write_uke`] writes it
-/// (IR is line 1), and returns the line of GO.
-pub fn assign_lines(receipts: &mut [Receipt]) -> u64 {
+/// Sets the `line` of every record of the receipts to where [`write_uke`] writes them
+/// in a file of `kind` (its header is line 1; 歯科 opens each receipt with an IR), and
+/// returns the line of GO.
+pub fn assign_lines(kind: ReceiptKind, receipts: &mut [Receipt]) -> u64 {
+    let receipt_header = u64::from(kind.layout().receipt_header.is_some());
     let mut n = 1u64;
     for r in receipts {
-        n += 1;
+        n += 1 + receipt_header;
         r.line = n;
         if let Some(ho) = &mut r.insurance {
             n += 1;
@@ -294,22 +298,54 @@ pub fn format_date(d: NaiveDate, style: DateStyle) -> Result<String, UkeWriteErr
     }
 }
 
-fn ir_line(h: &ClinicHeader, dates: DateStyle) -> Result<UkeLine, UkeWriteError> {
-    Ok(UkeLine::new(
-        1,
-        vec![
-            "IR".into(),
-            h.organization.code().to_string(),
-            format!("{:02}", h.prefecture),
-            h.fee_table.clone(),
-            h.clinic_code.to_string(),
-            String::new(),
-            h.clinic_name.clone(),
-            format_month(h.billing_month, dates)?,
-            "00".into(),
-            clinic_phone(h),
-        ],
-    ))
+/// The file's header record in its kind's layout (IR 医科 and DPC, UK 歯科, YK 調剤):
+/// then マルチボリューム識別 `00` and a made-up telephone number after 請求年月.
+fn header_line(h: &ClinicHeader, dates: DateStyle) -> Result<UkeLine, UkeWriteError> {
+    let l = h.kind.layout().header;
+    let mut f = vec![String::new(); l.fields];
+    f[0] = l.id.into();
+    let mut set = |field: Field, value: String| f[field.pos - 1] = value;
+    set(l.organization, h.organization.code().to_string());
+    set(l.prefecture, format!("{:02}", h.prefecture));
+    set(l.fee_table, h.fee_table.clone());
+    set(l.clinic, h.clinic_code.to_string());
+    set(l.name, h.clinic_name.clone());
+    set(l.billing_month, format_month(h.billing_month, dates)?);
+    f[l.billing_month.pos] = "00".into();
+    f[l.billing_month.pos + 1] = clinic_phone(h);
+    Ok(UkeLine::new(1, f))
+}
+
+/// The IR that opens each receipt of a 歯科 file (9 fields: 審査支払機関, 都道府県,
+/// 点数表, 医療機関コード, 請求年月 at 7, a telephone number at 8).
+fn receipt_header_line(h: &ClinicHeader, dates: DateStyle) -> Result<Vec<String>, UkeWriteError> {
+    Ok(vec![
+        "IR".into(),
+        h.organization.code().to_string(),
+        format!("{:02}", h.prefecture),
+        h.fee_table.clone(),
+        h.clinic_code.to_string(),
+        String::new(),
+        format_month(h.billing_month, dates)?,
+        clinic_phone(h),
+        String::new(),
+    ])
+}
+
+/// The fields this writer makes up that no reader keeps (record id, 1-based position),
+/// for the file header `kind`: the telephone numbers of the header records and 医科's
+/// RE 22 診療科. The pending ledger blanks them, so it invents nothing.
+pub fn made_up_fields(kind: ReceiptKind) -> Vec<(&'static str, usize)> {
+    let l = kind.layout();
+    let mut fields = vec![(l.header.id, l.header.billing_month.pos + 2)];
+    match l.receipt_header {
+        Some(id) => fields.push((id, 8)),
+        None if matches!(kind, ReceiptKind::Ika | ReceiptKind::Dpc) => {
+            fields.push(("RE", DEPARTMENT))
+        }
+        None => {}
+    }
+    fields
 }
 
 /// A made-up but stable telephone number for the clinic (IR field 10).
@@ -318,69 +354,98 @@ fn clinic_phone(h: &ClinicHeader) -> String {
     format!("0{}-{}-{}", 3 + h.prefecture % 7, &code[1..4], &code[3..7])
 }
 
-fn empty(n: usize) -> impl Iterator<Item = String> {
-    std::iter::repeat_n(String::new(), n)
-}
+/// 医科 RE 22 診療科1.
+const DEPARTMENT: usize = 22;
 
-/// Appends the records of one receipt to `lines`.
+/// Appends the records of one receipt to `lines`, in the layout of the file's kind.
 fn receipt_lines(
+    h: &ClinicHeader,
     r: &Receipt,
     dates: DateStyle,
     lines: &mut Vec<UkeLine>,
 ) -> Result<(), UkeWriteError> {
-    // RE: 38 fields.
-    let mut re: Vec<String> = Vec::with_capacity(38);
-    re.push("RE".into());
-    re.push(r.key.receipt_number.to_string());
-    re.push(r.receipt_type.to_string());
-    re.push(format_month(r.care_month, dates)?);
-    re.push(r.name.to_string());
-    re.push(r.sex.code().to_string());
-    re.push(format_date(r.birth_date, dates)?);
-    re.push(r.benefit_ratio.map(|b| b.to_string()).unwrap_or_default());
-    re.extend(empty(3)); // 9 入院年月日, 10 病棟区分, 11 一部負担金区分
-    re.push(r.special_notes.to_string()); // 12
-    re.push(String::new()); // 13 病床数
-    re.push(r.chart_number.to_string()); // 14
-    re.extend(empty(7)); // 15–21
-    re.push(department(r)); // 22 診療科1
-    re.extend(empty(14)); // 23–36
-    re.push(r.kana_name.to_string()); // 37
-    re.push(r.patient_state.to_string()); // 38
-    debug_assert_eq!(re.len(), 38);
-    let n = lines.len() as u64 + 1;
-    lines.push(UkeLine::new(n, re));
+    let layout = h.kind.layout();
+    let push = |lines: &mut Vec<UkeLine>, f: Vec<String>| {
+        let n = lines.len() as u64 + 1;
+        lines.push(UkeLine::new(n, f));
+    };
+    if layout.receipt_header.is_some() {
+        push(lines, receipt_header_line(h, dates)?);
+    }
+    let l = layout.re;
+    let mut re = vec![String::new(); l.fields];
+    re[0] = "RE".into();
+    let set = |f: &mut Vec<String>, field: Field, value: String| f[field.pos - 1] = value;
+    set(&mut re, l.number, r.key.receipt_number.to_string());
+    set(&mut re, l.receipt_type, r.receipt_type.to_string());
+    set(&mut re, l.care_month, format_month(r.care_month, dates)?);
+    set(&mut re, l.name, r.name.to_string());
+    set(&mut re, l.sex, r.sex.code().to_string());
+    set(&mut re, l.birth_date, format_date(r.birth_date, dates)?);
+    set(
+        &mut re,
+        l.benefit_ratio,
+        r.benefit_ratio.map(|b| b.to_string()).unwrap_or_default(),
+    );
+    set(&mut re, l.special_notes, r.special_notes.to_string());
+    set(&mut re, l.chart_number, r.chart_number.to_string());
+    if let Some(kana) = l.kana {
+        set(&mut re, kana, r.kana_name.to_string());
+    }
+    if let Some(state) = l.patient_state {
+        set(&mut re, state, r.patient_state.to_string());
+    }
+    if matches!(h.kind, ReceiptKind::Ika | ReceiptKind::Dpc) {
+        re[DEPARTMENT - 1] = department(r);
+    }
+    push(lines, re);
 
     if let Some(ho) = &r.insurance {
+        let l = layout.ho;
+        let mut f = vec![String::new(); l.fields];
+        f[0] = "HO".into();
         let insurer = match &ho.insurer {
             InsurerField::Known(num) => format!("{:>8}", num.as_str()),
             InsurerField::Filler(s) => s.to_string(),
         };
-        let mut f: Vec<String> = Vec::with_capacity(15);
-        f.push("HO".into());
-        f.push(insurer);
-        f.push(ho.symbol.to_string());
-        f.push(ho.number.to_string());
-        f.push(ho.days.map(|d| d.to_string()).unwrap_or_default());
-        f.push(ho.points.0.to_string());
-        f.extend(empty(5)); // 7–11
-        f.push(ho.copay.map(|y| y.0.to_string()).unwrap_or_default()); // 12
-        f.extend(empty(3)); // 13–15
-        let n = lines.len() as u64 + 1;
-        lines.push(UkeLine::new(n, f));
+        set(&mut f, l.insurer, insurer);
+        set(&mut f, l.symbol, ho.symbol.to_string());
+        set(&mut f, l.number, ho.number.to_string());
+        set(
+            &mut f,
+            l.days,
+            ho.days.map(|d| d.to_string()).unwrap_or_default(),
+        );
+        set(&mut f, l.points, ho.points.0.to_string());
+        set(
+            &mut f,
+            l.copay,
+            ho.copay.map(|y| y.0.to_string()).unwrap_or_default(),
+        );
+        push(lines, f);
     }
     for ko in &r.public_expenses {
-        let mut f: Vec<String> = Vec::with_capacity(12);
-        f.push("KO".into());
-        f.push(ko.payer_number.to_string());
-        f.push(ko.recipient_number.to_string());
-        f.push(String::new()); // 4 任意給付区分
-        f.push(ko.days.map(|d| d.to_string()).unwrap_or_default());
-        f.push(ko.points.map(|p| p.0.to_string()).unwrap_or_default());
-        f.push(ko.copay.map(|y| y.0.to_string()).unwrap_or_default()); // 7 負担金額
-        f.extend(empty(5)); // 8–12
-        let n = lines.len() as u64 + 1;
-        lines.push(UkeLine::new(n, f));
+        let l = layout.ko;
+        let mut f = vec![String::new(); l.fields];
+        f[0] = "KO".into();
+        set(&mut f, l.payer, ko.payer_number.to_string());
+        set(&mut f, l.recipient, ko.recipient_number.to_string());
+        set(
+            &mut f,
+            l.days,
+            ko.days.map(|d| d.to_string()).unwrap_or_default(),
+        );
+        set(
+            &mut f,
+            l.points,
+            ko.points.map(|p| p.0.to_string()).unwrap_or_default(),
+        );
+        set(
+            &mut f,
+            l.copay,
+            ko.copay.map(|y| y.0.to_string()).unwrap_or_default(),
+        );
+        push(lines, f);
     }
     if let Some(sn) = &r.confirmation {
         let f = vec![
@@ -394,8 +459,7 @@ fn receipt_lines(
             sn.recipient_number.to_string(),
             String::new(),
         ];
-        let n = lines.len() as u64 + 1;
-        lines.push(UkeLine::new(n, f));
+        push(lines, f);
     }
     for co in &r.comments {
         let f = vec![
@@ -405,10 +469,12 @@ fn receipt_lines(
             co.code.to_string(),
             co.text.to_string(),
         ];
-        let n = lines.len() as u64 + 1;
-        lines.push(UkeLine::new(n, f));
+        push(lines, f);
     }
-    other_lines(r, dates, lines)
+    for f in detail_records(h.kind, r, dates)? {
+        push(lines, f);
+    }
+    Ok(())
 }
 
 /// 診療科 code (RE 22) for some receipts, stable per receipt; mostly empty.
@@ -421,198 +487,17 @@ fn department(r: &Receipt) -> String {
     }
 }
 
-/// Diagnoses (SY): (傷病名コード, 修飾語コード) pairs that look like the master's.
-const DIAGNOSES: &[(&str, &str)] = &[
-    ("8833421", ""),
-    ("2500013", ""),
-    ("4659007", ""),
-    ("4739012", ""),
-    ("2724004", ""),
-    ("4770003", ""),
-    ("5329011", "8002"),
-    ("7245001", ""),
-    ("7194001", "2057"),
-    ("4930006", ""),
-    ("3659001", ""),
-    ("5589001", ""),
-];
-
-/// Procedures (SI): (診療識別, 診療行為コード, 点数).
-const PROCEDURES: &[(&str, &str, i64)] = &[
-    ("12", "112007410", 75),
-    ("11", "111000110", 291),
-    ("13", "113001810", 225),
-    ("60", "160000310", 11),
-    ("60", "160008010", 144),
-    ("21", "120000710", 42),
-    ("80", "180018910", 100),
-    ("70", "170011810", 210),
-    ("40", "140000610", 61),
-];
-
-/// Devices (TO): (診療識別, 特定器材コード, made up in the master's 7-prefixed form).
-const DEVICES: &[(&str, &str)] = &[
-    ("40", "700590000"),
-    ("31", "710010000"),
-    ("50", "730380000"),
-];
-
-/// Drugs (IY): (診療識別, 医薬品コード, 数量).
-const DRUGS: &[(&str, &str, &str)] = &[
-    ("21", "620004839", "1"),
-    ("21", "610463147", "2"),
-    ("21", "620000033", "3"),
-    ("23", "620008601", "1"),
-    ("21", "621983401", "1"),
-    ("33", "620007313", "1"),
-];
-
-fn mix(mut x: u64) -> u64 {
-    // splitmix64 finaliser: stable, cheap, good enough to vary made-up content.
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// The records the engine only counts, with made-up content. SI and IY lines share the
-/// receipt's points between them so the file looks internally consistent.
-fn other_lines(
-    r: &Receipt,
-    dates: DateStyle,
-    lines: &mut Vec<UkeLine>,
-) -> Result<(), UkeWriteError> {
-    let seed = mix(u64::from(r.key.receipt_number) << 20 ^ r.points().0 as u64);
-    let billed: u32 = ["SI", "IY", "TO"]
-        .iter()
-        .map(|id| r.other_records.get(id))
-        .sum();
-    let total = r.points().0.max(0);
-    let mut left = total;
-    let mut billed_seen = 0u32;
-    let first_day = format_date(r.care_month.first_day(), dates)?;
-    let mut share = |h: u64| -> i64 {
-        billed_seen += 1;
-        if billed_seen >= billed {
-            return std::mem::take(&mut left);
-        }
-        let remaining = i64::from(billed - billed_seen + 1);
-        let even = left / remaining;
-        let p = (even / 2 + (h % (even.max(1) as u64 + 1)) as i64).min(left);
-        left -= p;
-        p
-    };
-    // The receipt's day-marking records, and which of them is being written.
-    let day_lines: u32 = ["SI", "IY", "TO", "JD"]
-        .iter()
-        .map(|id| r.other_records.get(id))
-        .sum();
-    let mut day_line = 0usize;
-    for (id, count) in &r.other_records {
-        for i in 0..count {
-            let h = mix(seed ^ (u64::from(i) << 8) ^ id.as_bytes()[0] as u64);
-            let mut f: Vec<String> = vec![id.to_string()];
-            match id {
-                "SY" => {
-                    let (code, modifier) = DIAGNOSES[(h % DIAGNOSES.len() as u64) as usize];
-                    f.push(code.into());
-                    f.push(first_day.clone());
-                    f.push("1".into()); // 転帰区分: 継続
-                    f.push(modifier.into());
-                    f.push(String::new()); // 傷病名称 (only for 未コード化傷病名)
-                    f.push(if i == 0 { "01".into() } else { String::new() }); // 主傷病
-                    f.push(String::new());
-                }
-                "SI" => {
-                    let (cat, code, _) = PROCEDURES[(h % PROCEDURES.len() as u64) as usize];
-                    let points = share(h >> 16);
-                    f.push(cat.into());
-                    f.push("1".into());
-                    f.push(code.into());
-                    f.push(String::new());
-                    f.push(points.to_string());
-                    f.push("1".into());
-                    f.extend(empty(6)); // 8–13 コメント 1–3 (コード, 文字データ)
-                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
-                }
-                "IY" => {
-                    let (cat, code, qty) = DRUGS[(h % DRUGS.len() as u64) as usize];
-                    let points = share(h >> 16);
-                    f.push(cat.into());
-                    f.push("1".into());
-                    f.push(code.into());
-                    f.push(qty.into());
-                    f.push(points.to_string());
-                    f.push("1".into());
-                    f.extend(empty(6)); // 8–13
-                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
-                }
-                "TO" => {
-                    let (cat, code) = DEVICES[(h % DEVICES.len() as u64) as usize];
-                    let points = share(h >> 16);
-                    f.push(cat.into());
-                    f.push("1".into());
-                    f.push(code.into());
-                    f.push("1".into()); // 5 使用量
-                    f.push(points.to_string());
-                    f.push("1".into());
-                    f.extend(empty(4)); // 8 単位コード, 9 単価, 10 加算, 11 商品名
-                    f.extend(empty(6)); // 12–17 コメント 1–3
-                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
-                }
-                "JD" => {
-                    f.push("1".into()); // 2 負担者種別: 医療保険
-                    day_counts(&mut f, r.care_days, &mut day_line, day_lines as usize);
-                }
-                "SN" => {
-                    f.push("2".into()); // 第1公費
-                    f.push("01".into());
-                    f.extend(empty(6));
-                }
-                _ => f.push(String::new()),
-            }
-            let n = lines.len() as u64 + 1;
-            lines.push(UkeLine::new(n, f));
-        }
-    }
-    Ok(())
-}
-
-/// The 31 day fields of SI/IY/TO (日ごとの回数) and JD (受診等区分): the receipt's days of care dealt out over its
-/// `lines` day-marking records in turn (the `line`-th gets the days at `line`,
-/// `line + lines` … of the set; one left without a day marks the first day of care),
-/// so that the records together mark exactly the receipt's days.
-fn day_counts(f: &mut Vec<String>, days: CareDays, line: &mut usize, lines: usize) {
-    let marked: Vec<u32> = days.days().collect();
-    let mut mine: Vec<u32> = marked
-        .iter()
-        .copied()
-        .skip(*line)
-        .step_by(lines.max(1))
-        .collect();
-    if mine.is_empty() {
-        mine.extend(marked.first());
-    }
-    *line += 1;
-    for d in 1..=31 {
-        f.push(if mine.contains(&d) {
-            "1".into()
-        } else {
-            String::new()
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ClinicCode, InsurerNumber, Organization, ReceiptKey, Sex};
+    use crate::domain::{CareDays, ClinicCode, InsurerNumber, Organization, ReceiptKey, Sex};
     use crate::ingest::uke::model::{
         Comment, EligibilityConfirmation, HealthInsurance, OtherRecords,
     };
 
     fn header() -> ClinicHeader {
         ClinicHeader {
+            kind: ReceiptKind::Ika,
             organization: Organization::Kokuhoren,
             prefecture: 13,
             fee_table: "1".into(),
@@ -684,7 +569,7 @@ mod tests {
     #[test]
     fn layout_field_counts_and_line_ends() {
         let mut rs = vec![receipt(1), receipt(2)];
-        let go_line = assign_lines(&mut rs);
+        let go_line = assign_lines(ReceiptKind::Ika, &mut rs);
         let mut out = Vec::new();
         write_uke(&header(), &rs, DateStyle::Western, &mut out).unwrap();
         assert_eq!(out.last(), Some(&EOF_BYTE));
