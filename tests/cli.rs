@@ -120,6 +120,11 @@ fn the_sample_month_runs_and_its_accounts_balance() {
             "quarantine.csv lacks a row about {expected}"
         );
     }
+    // The sample holds every kind of claim, each read and accepted.
+    for kind in ["ika", "dpc", "shika", "chozai"] {
+        let k = &m["uke"]["by_kind"][kind];
+        assert!(u(&k["receipts_accepted"]) >= 10, "{kind}: {k}");
+    }
     // Every input is listed with its hash.
     let inputs = m["inputs"].as_array().expect("inputs");
     assert!(inputs
@@ -241,6 +246,54 @@ fn a_generated_month_with_a_csv_roster_runs() {
         .expect("inputs")
         .iter()
         .any(|i| i["path"] == "roster.csv"));
+}
+
+#[test]
+fn generate_makes_only_the_kinds_asked_for_and_refuses_an_unknown_one() {
+    let input = tempfile::tempdir().expect("tempdir");
+    let generate = |kinds: &str, dir: &Path| {
+        bin()
+            .args([
+                "generate",
+                "--persons",
+                "800",
+                "--receipts",
+                "200",
+                "--kinds",
+                kinds,
+            ])
+            .arg("--out")
+            .arg(dir)
+            .output()
+            .expect("generate")
+    };
+    let made = generate("shika,chozai", input.path());
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(input.path())
+            .arg("--out")
+            .arg(out.path()),
+    );
+    let m = manifest(out.path());
+    assert_eq!(m["conservation"]["balanced"], true);
+    let by_kind = m["uke"]["by_kind"].as_object().expect("by_kind");
+    let kinds: Vec<&str> = by_kind.keys().map(String::as_str).collect();
+    assert_eq!(kinds, ["chozai", "shika"]);
+    assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), 0);
+    let bad = generate("ika,kampo", &input.path().join("bad"));
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--kinds kampo: expected ika, dpc, shika or chozai"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -4,11 +4,13 @@
 //!
 //! A file is Shift_JIS text restricted to ASCII, JIS X 0201 kana and the JIS X 0208
 //! repertoire (vendor extensions such as 髙 or ① are refused, never replaced), CR LF
-//! line ends and a final EOF byte 0x1A. Field counts per record follow the layouts of
-//! the reader: IR 10, RE 38, HO 15, KO 12, SN 9, CO 5, GO 4. Records of a receipt come
-//! in the order RE, HO, KO…, SN, CO…, then the records the engine only counts
-//! (`Receipt::other_records`, in key order), whose content is made up here,
-//! deterministically, from the receipt.
+//! line ends and a final EOF byte 0x1A. It is written in the layout of its header's
+//! kind (`ClinicHeader::kind`), the reader's tables (`layout.rs`): IR, UK or YK and
+//! RE, HO, KO with each kind's field counts and positions, 歯科's IR before each
+//! receipt; SN 9 and CO 5 fields, GO 4. Records of a receipt come in the order RE,
+//! HO, KO…, SN, CO…, then the records the engine only counts
+//! (`Receipt::other_records`, in key order; `details.rs`), whose content is made up,
+//! deterministically, from the receipt, except its days of care.
 
 use std::path::Path;
 
