@@ -229,9 +229,27 @@ pub struct Conservation {
     pub receipts: ReceiptAccount,
     pub yen: YenAccount,
     pub insurer_share: ShareAccount,
+    /// The receipts and yen of each kind of claim (`ika`, `dpc`, `shika`, `chozai`;
+    /// `unknown` for a file whose header could not be read).
+    pub by_kind: BTreeMap<String, KindAccount>,
     pub balanced: bool,
     /// The equations that do not hold, in words (empty when balanced).
     pub problems: Vec<String>,
+}
+
+/// One kind's receipts through the run, counted from the receipts read and again from
+/// the output rows: receipts_in = read (its files', `uke.by_kind`) + carried_in (the
+/// ledger's of the kind) = Σ by status; yen_in = Σ yen by status. The kinds' sums are
+/// the month's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KindAccount {
+    pub receipts_in: u64,
+    pub read: u64,
+    pub carried_in: u64,
+    pub yen_in: Yen,
+    /// The rows of the kind by status (`quarantined` included).
+    pub by_status: BTreeMap<String, u64>,
+    pub yen_by_status: BTreeMap<String, Yen>,
 }
 
 /// receipts_in = read + carried_in = accepted + quarantined = the sum over statuses
@@ -412,6 +430,31 @@ impl Conservation {
                 ),
             );
         }
+        let (mut kinds_in, mut kinds_yen) = (0u64, Yen(0));
+        for (kind, k) in &self.by_kind {
+            let rows: u64 = k.by_status.values().sum();
+            let yen: Yen = k.yen_by_status.values().copied().sum();
+            kinds_in += k.receipts_in;
+            kinds_yen += k.yen_in;
+            expect(
+                k.receipts_in == k.read + k.carried_in && k.receipts_in == rows,
+                format!(
+                    "{kind}: receipts in {} ≠ read {} + carried in {}, or ≠ its rows {rows}",
+                    k.receipts_in, k.read, k.carried_in
+                ),
+            );
+            expect(
+                k.yen_in == yen,
+                format!("{kind}: yen in {} ≠ its rows' {yen}", k.yen_in),
+            );
+        }
+        expect(
+            kinds_in == r.receipts_in && kinds_yen == y.yen_in,
+            format!(
+                "Σ over kinds (receipts {kinds_in}, yen {kinds_yen}) ≠ the month's (receipts {}, yen {})",
+                r.receipts_in, y.yen_in
+            ),
+        );
         self.balanced = problems.is_empty();
         self.problems = problems;
         self
@@ -489,11 +532,51 @@ mod tests {
                 )]),
                 ..ShareAccount::default()
             },
+            by_kind: BTreeMap::from([(
+                "shika".into(),
+                KindAccount {
+                    receipts_in: 3,
+                    read: 3,
+                    carried_in: 0,
+                    yen_in: Yen(300),
+                    by_status: BTreeMap::from([("verified".into(), 2), ("quarantined".into(), 1)]),
+                    yen_by_status: BTreeMap::from([
+                        ("verified".into(), Yen(200)),
+                        ("quarantined".into(), Yen(100)),
+                    ]),
+                },
+            )]),
             balanced: false,
             problems: Vec::new(),
         }
         .check();
         assert!(ok.balanced, "{:?}", ok.problems);
+        // A receipt whose row lost its kind: its kind's rows fall short, and an
+        // `unknown` kind has a row it never read.
+        let mut kindless = ok.clone();
+        if let Some(k) = kindless.by_kind.get_mut("shika") {
+            k.by_status.insert("verified".into(), 1);
+            k.yen_by_status.insert("verified".into(), Yen(100));
+        }
+        kindless.by_kind.insert(
+            "unknown".into(),
+            KindAccount {
+                by_status: BTreeMap::from([("verified".into(), 1)]),
+                yen_by_status: BTreeMap::from([("verified".into(), Yen(100))]),
+                ..KindAccount::default()
+            },
+        );
+        let kindless = kindless.check();
+        assert!(!kindless.balanced);
+        assert_eq!(
+            kindless.problems,
+            [
+                "shika: receipts in 3 ≠ read 3 + carried in 0, or ≠ its rows 2",
+                "shika: yen in 300 ≠ its rows' 200",
+                "unknown: receipts in 0 ≠ read 0 + carried in 0, or ≠ its rows 1",
+                "unknown: yen in 0 ≠ its rows' 100",
+            ]
+        );
         let mut lost = ok.clone();
         lost.receipts.accepted = 1;
         assert!(!lost.check().balanced);

@@ -26,9 +26,9 @@ use crate::ingest::uke::writer::UkeWriteError;
 use crate::ingest::uke::{read_uke_files, ClinicHeader, ReceiptKind};
 use crate::ingest::IngestError;
 use crate::manifest::{
-    sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, Manifest,
-    MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount, TableCounts,
-    UkeCounts, YenAccount, MANIFEST_VERSION,
+    sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, KindAccount,
+    Manifest, MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount,
+    TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
 };
 use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
@@ -345,9 +345,13 @@ pub fn ingest(
     let mut files = files?;
     let (roster, insurers, declarations, ledger) = tables?;
     quarantine_duplicate_keys(&mut files);
-    let ledger = ledger.map(|mut read| CarriedLedger {
-        claims: ClaimFile::new(std::mem::take(&mut read.file), None, &config.ingest),
-        read,
+    let ledger = ledger.map(|mut read| {
+        let mut claims = ClaimFile::new(std::mem::take(&mut read.file), None, &config.ingest);
+        // Each receipt on the ledger is its own one-receipt file: its kind is its own.
+        for (c, e) in claims.claims.iter_mut().zip(&read.entries) {
+            c.kind = e.header.as_ref().map(|h| h.kind);
+        }
+        CarriedLedger { claims, read }
     });
     let receipts: u64 = files
         .iter()
@@ -1033,6 +1037,9 @@ fn build_manifest(
     let mut yen = YenAccount::default();
     let mut accepted = 0u64;
     let mut quarantined = 0u64;
+    // Each kind's receipts and yen as read (the rows count them again).
+    let mut by_kind: BTreeMap<String, KindAccount> = BTreeMap::new();
+    let name = |kind: Option<ReceiptKind>| kind.map_or("unknown", ReceiptKind::as_str).to_string();
     for f in ingested.receipt_files() {
         let from_ledger = ingested
             .ledger
@@ -1046,12 +1053,20 @@ fn build_manifest(
             if from_ledger {
                 yen.carried_in += r.points().to_yen();
             }
+            let k = by_kind.entry(name(r.kind)).or_default();
+            k.receipts_in += 1;
+            k.carried_in += u64::from(from_ledger);
+            k.yen_in += r.points().to_yen();
         }
         for q in &f.file.quarantined {
+            let k = by_kind.entry(name(f.file.kind)).or_default();
+            k.receipts_in += 1;
+            k.carried_in += u64::from(from_ledger);
             match q.points {
                 Some(p) => {
                     yen.quarantined += p.to_yen();
                     yen.points_in += p;
+                    k.yen_in += p.to_yen();
                     if from_ledger {
                         yen.carried_in += p.to_yen();
                     }
@@ -1059,6 +1074,19 @@ fn build_manifest(
                 None => yen.quarantined_receipts_without_points += 1,
             }
         }
+    }
+    for (kind, statuses) in &facts.totals.by_kind {
+        let k = by_kind.entry(kind.to_string()).or_default();
+        for (status, (n, y)) in statuses {
+            k.by_status.insert(status.clone(), *n);
+            k.yen_by_status.insert(status.clone(), *y);
+        }
+    }
+    for (kind, k) in &mut by_kind {
+        k.read = uke
+            .by_kind
+            .get(kind.as_str())
+            .map_or(0, |c| c.receipts_read);
     }
     yen.yen_in = yen.points_in.to_yen();
     let totals = facts.totals;
@@ -1103,6 +1131,7 @@ fn build_manifest(
         },
         yen,
         insurer_share: share,
+        by_kind,
         balanced: false,
         problems: Vec::new(),
     }

@@ -95,7 +95,7 @@ fn resolve(r: &Receipt) -> reseclear::resolve::outcome::Resolution {
     let parsed = resolve_card(&CardPatient::of(r), &key, branch.as_deref(), &index);
     // Held as a run holds a card receipt (its fields, and where it is in its file): the
     // same resolution.
-    let claim = Claim::new(r.clone(), Some(0..1), &IngestConfig::default());
+    let claim = Claim::new(r.clone(), None, Some(0..1), &IngestConfig::default());
     assert!(claim.parsed().is_none(), "a card receipt is held");
     let held = resolve_card(&claim.card_patient(), &key, branch.as_deref(), &index);
     assert_eq!(held, parsed);

@@ -16,6 +16,7 @@ use compact_str::CompactString;
 use super::parquet_file::write_parquet_parallel;
 use super::ReportError;
 use crate::domain::{InsuranceKind, InsurerNumber, ReceiptKey, YearMonth, Yen};
+use crate::ingest::uke::ReceiptKind;
 use crate::resolve::outcome::Status;
 
 /// One row of `receipts.parquet`.
@@ -27,6 +28,9 @@ pub struct ReceiptRow {
     /// The file's path, shared by its rows.
     pub file: Arc<str>,
     pub line: u64,
+    /// The receipt's kind (医科, DPC, 歯科, 調剤); `None` when its file's header could
+    /// not be read.
+    pub kind: Option<ReceiptKind>,
     pub tier: u8,
     pub status: Status,
     pub filed_insurer: CompactString,
@@ -60,6 +64,7 @@ pub fn receipts_schema() -> SchemaRef {
         Field::new("receipt_number", DataType::UInt32, true),
         Field::new("file", DataType::Utf8, false),
         Field::new("line", DataType::UInt64, false),
+        Field::new("receipt_kind", DataType::Utf8, true),
         Field::new("tier", DataType::UInt8, false),
         Field::new("status", DataType::Utf8, false),
         Field::new("filed_insurer", DataType::Utf8, false),
@@ -101,6 +106,7 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
     let mut number = UInt32Builder::with_capacity(n);
     let mut file = StringBuilder::new();
     let mut line = UInt64Builder::with_capacity(n);
+    let mut receipt_kind = StringBuilder::new();
     let mut tier = UInt8Builder::with_capacity(n);
     let mut status = StringBuilder::new();
     let mut filed = StringBuilder::new();
@@ -124,6 +130,7 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
         number.append_option(r.key.map(|k| k.receipt_number).or(r.receipt_number));
         file.append_value(&r.file);
         line.append_value(r.line);
+        receipt_kind.append_option(r.kind.map(ReceiptKind::as_str));
         tier.append_value(r.tier);
         status.append_value(r.status.as_str());
         filed.append_value(&r.filed_insurer);
@@ -148,6 +155,7 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
         Arc::new(number.finish()),
         Arc::new(file.finish()),
         Arc::new(line.finish()),
+        Arc::new(receipt_kind.finish()),
         Arc::new(tier.finish()),
         Arc::new(status.finish()),
         Arc::new(filed.finish()),

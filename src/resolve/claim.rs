@@ -16,7 +16,7 @@ use super::copay::Billed;
 use super::verify::{classify, CardPatient, Filed};
 use crate::config::IngestConfig;
 use crate::domain::{CareDays, Points, ReceiptKey, Sex, YearMonth};
-use crate::ingest::uke::{reparse_receipts, ByteSpan, Receipt, ReceiptAt, UkeFile};
+use crate::ingest::uke::{reparse_receipts, ByteSpan, Receipt, ReceiptAt, ReceiptKind, UkeFile};
 use crate::ingest::IngestError;
 
 /// One accepted receipt, classified by what it was filed with.
@@ -25,6 +25,9 @@ pub struct Claim {
     pub key: ReceiptKey,
     /// Line of the RE record.
     pub line: u64,
+    /// The kind of its file (医科, DPC, 歯科, 調剤); a ledger receipt's, as its
+    /// ledger entry's file reads (a DPC receipt carried on the ledger reads as 医科).
+    pub kind: Option<ReceiptKind>,
     pub filed: Filed,
     pub body: ClaimBody,
 }
@@ -56,7 +59,12 @@ pub struct Held {
 impl Claim {
     /// Classifies a receipt and keeps what its tier needs. `span` is where the receipt
     /// is in its file; without one (the ledger's receipts) the parsed receipt is kept.
-    pub fn new(receipt: Receipt, span: Option<ByteSpan>, config: &IngestConfig) -> Claim {
+    pub fn new(
+        receipt: Receipt,
+        kind: Option<ReceiptKind>,
+        span: Option<ByteSpan>,
+        config: &IngestConfig,
+    ) -> Claim {
         let filed = classify(&receipt, config);
         let (key, line) = (receipt.key, receipt.line);
         let body = match span {
@@ -76,6 +84,7 @@ impl Claim {
         Claim {
             key,
             line,
+            kind,
             filed,
             body,
         }
@@ -173,7 +182,7 @@ impl ClaimFile {
         let mut claims = Vec::with_capacity(receipts.len());
         for r in receipts {
             let span = spans.next().filter(|_| readable);
-            claims.push(Claim::new(r, span, config));
+            claims.push(Claim::new(r, file.kind, span, config));
         }
         ClaimFile {
             file,

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::{ledger_headers, Ingested};
 use crate::apportion::{Allocation, MonthApportionment, ShareRow};
 use crate::domain::{InsuranceKind, ReceiptKey, Yen};
+use crate::ingest::uke::ReceiptKind;
 use crate::pending::Age;
 use crate::report::ReceiptRow;
 use crate::resolve::claim::ClaimFile;
@@ -155,6 +156,7 @@ impl<'a> RowBook<'a> {
                 receipt_number: Some(r.key.receipt_number),
                 file: file.clone(),
                 line: r.line,
+                kind: r.kind,
                 tier: res.tier,
                 status: res.status,
                 filed_insurer: r.card_patient().filed_insurer.into(),
@@ -193,6 +195,7 @@ impl<'a> RowBook<'a> {
                 receipt_number: q.receipt_number,
                 file: file.clone(),
                 line: q.line,
+                kind: f.file.kind,
                 tier: 0,
                 status: Status::Quarantined,
                 filed_insurer: CompactString::default(),
@@ -277,6 +280,8 @@ pub(super) fn share_row(r: &ReceiptRow) -> Option<ShareRow> {
 #[derive(Debug, Default)]
 pub(super) struct RowTotals {
     pub by_status: BTreeMap<String, u64>,
+    /// By kind (`unknown` without one), then status: receipts and yen.
+    pub by_kind: BTreeMap<&'static str, BTreeMap<String, (u64, Yen)>>,
     pub yen_by_status: BTreeMap<String, Yen>,
     pub share_in: Yen,
     pub share_by_status: BTreeMap<String, Yen>,
@@ -298,6 +303,14 @@ impl RowTotals {
             *t.by_status.entry(status.to_string()).or_insert(0) += 1;
             *t.yen_by_status.entry(status.to_string()).or_default() +=
                 r.cost_yen.unwrap_or_default();
+            let kind = t
+                .by_kind
+                .entry(r.kind.map_or("unknown", ReceiptKind::as_str))
+                .or_default()
+                .entry(status.to_string())
+                .or_default();
+            kind.0 += 1;
+            kind.1 += r.cost_yen.unwrap_or_default();
             if r.status != Status::Quarantined {
                 let s = r.insurer_share_yen.unwrap_or_default();
                 t.share_in += s;
@@ -321,6 +334,14 @@ impl RowTotals {
     pub fn merge(mut self, other: RowTotals) -> RowTotals {
         for (k, n) in other.by_status {
             *self.by_status.entry(k).or_insert(0) += n;
+        }
+        for (kind, statuses) in other.by_kind {
+            let mine = self.by_kind.entry(kind).or_default();
+            for (status, (n, y)) in statuses {
+                let m = mine.entry(status).or_default();
+                m.0 += n;
+                m.1 += y;
+            }
         }
         for (k, y) in other.yen_by_status {
             *self.yen_by_status.entry(k).or_default() += y;
