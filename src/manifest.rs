@@ -301,6 +301,8 @@ pub struct ShareAccount {
     pub apportioned_parts: Yen,
     /// Σ owed over the statements.
     pub owed: Yen,
+    /// The same by the kind of claim (the statements' `owed_<kind>_yen`).
+    pub owed_by_kind: BTreeMap<String, Yen>,
     /// Per insurer with anything owed: routed + apportioned = owed.
     pub by_insurer: BTreeMap<String, InsurerAccount>,
 }
@@ -430,6 +432,11 @@ impl Conservation {
                 ),
             );
         }
+        let owed_by_kind: Yen = s.owed_by_kind.values().copied().sum();
+        expect(
+            owed_by_kind == s.owed,
+            format!("owed {} ≠ Σ owed by kind of claim {owed_by_kind}", s.owed),
+        );
         let (mut kinds_in, mut kinds_yen) = (0u64, Yen(0));
         for (kind, k) in &self.by_kind {
             let rows: u64 = k.by_status.values().sum();
@@ -522,6 +529,7 @@ mod tests {
                 by_status: BTreeMap::from([("verified".into(), Yen(140))]),
                 routed: Yen(140),
                 owed: Yen(140),
+                owed_by_kind: BTreeMap::from([("shika".into(), Yen(140))]),
                 by_insurer: BTreeMap::from([(
                     "01130012".into(),
                     InsurerAccount {
@@ -591,5 +599,11 @@ mod tests {
         let mut unowed = ok.clone();
         unowed.insurer_share.by_insurer.clear();
         assert!(!unowed.check().balanced);
+        let mut kind_unowed = ok.clone();
+        kind_unowed.insurer_share.owed_by_kind.clear();
+        assert_eq!(
+            kind_unowed.check().problems,
+            ["owed 140 ≠ Σ owed by kind of claim 0"]
+        );
     }
 }

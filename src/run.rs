@@ -1107,6 +1107,11 @@ fn build_manifest(
         .sum();
     for s in facts.statements {
         share.owed += s.owed_yen();
+        for (kind, owed) in ReceiptKind::ALL.iter().zip(s.owed_by_kind) {
+            if owed != Yen(0) {
+                *share.owed_by_kind.entry(kind.as_str().into()).or_default() += owed;
+            }
+        }
         if s.owed_yen() != Yen(0) || s.routed_yen() != Yen(0) || s.apportioned.yen != Yen(0) {
             share.by_insurer.insert(
                 s.insurer.as_str().to_string(),

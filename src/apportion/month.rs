@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use arrow::array::Array;
+use arrow::array::{Array, AsArray};
 use rayon::prelude::*;
 
 use super::{claims_basis, Allocation, ApportionConfig, ApportionError, Apportioner, ClaimContext};
@@ -18,6 +18,7 @@ use crate::domain::{
 };
 use crate::ingest::insurers::InsurerMaster;
 use crate::ingest::parquet_table::{opt_str, Table};
+use crate::ingest::uke::ReceiptKind;
 use crate::ingest::IngestError;
 use crate::resolve::outcome::Status;
 
@@ -36,6 +37,9 @@ pub struct ShareRow {
     /// The clinic's 都道府県 (IR 3).
     pub prefecture: Option<u8>,
     pub declared_kind: InsuranceKind,
+    /// The kind of claim (医科, DPC, 歯科, 調剤): statements show what each insurer owes
+    /// per kind. `None` from a run that did not record it.
+    pub receipt_kind: Option<ReceiptKind>,
 }
 
 impl ShareRow {
@@ -151,6 +155,11 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
         )?;
         let prefecture = b.u8("clinic_prefecture")?;
         let kind = b.utf8("declared_kind")?;
+        // Written by runs since the kind of claim was carried through; absent before.
+        let receipt_kind = b
+            .record_batch()
+            .column_by_name("receipt_kind")
+            .and_then(|c| c.as_string_opt::<i32>());
         for i in 0..b.num_rows() {
             line += 1;
             let bad = |column: &str, what: &str| {
@@ -198,6 +207,13 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
                     })
                     .transpose()?
                     .unwrap_or(InsuranceKind::Unknown),
+                receipt_kind: receipt_kind
+                    .and_then(|c| opt_str(c, i))
+                    .map(|s| {
+                        ReceiptKind::from_name(s)
+                            .ok_or_else(|| bad("receipt_kind", "ika, dpc, shika or chozai"))
+                    })
+                    .transpose()?,
             });
         }
     }

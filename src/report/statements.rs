@@ -18,8 +18,9 @@ use arrow::datatypes::{DataType, Field, Schema};
 use super::parquet_file::write_parquet;
 use super::ReportError;
 use crate::apportion::{MonthApportionment, ShareRow};
-use crate::domain::{InsurerNumber, Yen};
+use crate::domain::{InsurerNumber, ReceiptKey, Yen};
 use crate::ingest::insurers::InsurerMaster;
+use crate::ingest::uke::ReceiptKind;
 use crate::resolve::outcome::Status;
 
 /// Receipts and yen.
@@ -52,6 +53,10 @@ pub struct Statement {
     pub apportioned: Tally,
     /// Routed receipts with a copay 差額, and its sum (billed − due).
     pub copay_diff: Tally,
+    /// What it owes (routed shares and apportioned parts) by the kind of claim, in
+    /// [`ReceiptKind::ALL`] order; together, [`Statement::owed_yen`] when every receipt's
+    /// kind is known.
+    pub owed_by_kind: [Yen; 4],
 }
 
 impl Statement {
@@ -93,6 +98,9 @@ pub fn statements(
             continue;
         };
         let s = by.entry(insurer).or_insert_with(|| blank(insurer));
+        if let Some(kind) = r.receipt_kind {
+            s.owed_by_kind[kind.index()] += r.insurer_share;
+        }
         match r.status {
             Status::Verified => s.verified.add(r.insurer_share),
             Status::Rerouted => s.rerouted.add(r.insurer_share),
@@ -102,12 +110,19 @@ pub fn statements(
             s.copay_diff.add(r.copay_diff);
         }
     }
+    let kinds: BTreeMap<ReceiptKey, ReceiptKind> = rows
+        .iter()
+        .filter(|r| r.is_final())
+        .filter_map(|r| Some((r.key, r.receipt_kind?)))
+        .collect();
     for r in &month.receipts {
+        let kind = kinds.get(&r.key);
         for p in &r.allocation.parts {
-            by.entry(p.insurer)
-                .or_insert_with(|| blank(p.insurer))
-                .apportioned
-                .add(p.amount);
+            let s = by.entry(p.insurer).or_insert_with(|| blank(p.insurer));
+            s.apportioned.add(p.amount);
+            if let Some(kind) = kind {
+                s.owed_by_kind[kind.index()] += p.amount;
+            }
         }
     }
     by.into_values().collect()
@@ -125,6 +140,7 @@ fn blank(insurer: InsurerNumber) -> Statement {
         matched: Tally::default(),
         apportioned: Tally::default(),
         copay_diff: Tally::default(),
+        owed_by_kind: [Yen(0); 4],
     }
 }
 
@@ -203,6 +219,22 @@ fn columns(s: &[Statement]) -> Vec<(&'static str, Column)> {
         ("apportioned_receipts", count(&|x| x.apportioned.receipts)),
         ("apportioned_yen", yen(&|x| x.apportioned.yen)),
         ("owed_yen", yen(&Statement::owed_yen)),
+        (
+            "owed_ika_yen",
+            yen(&|x| x.owed_by_kind[ReceiptKind::Ika.index()]),
+        ),
+        (
+            "owed_dpc_yen",
+            yen(&|x| x.owed_by_kind[ReceiptKind::Dpc.index()]),
+        ),
+        (
+            "owed_shika_yen",
+            yen(&|x| x.owed_by_kind[ReceiptKind::Shika.index()]),
+        ),
+        (
+            "owed_chozai_yen",
+            yen(&|x| x.owed_by_kind[ReceiptKind::Chozai.index()]),
+        ),
         ("copay_diff_receipts", count(&|x| x.copay_diff.receipts)),
         ("copay_diff_yen", yen(&|x| x.copay_diff.yen)),
     ]

@@ -272,6 +272,7 @@ pub(super) fn share_row(r: &ReceiptRow) -> Option<ShareRow> {
         copay_diff: r.copay_diff_yen.unwrap_or_default(),
         prefecture: r.clinic_prefecture,
         declared_kind: r.declared_kind,
+        receipt_kind: r.kind,
     })
 }
 

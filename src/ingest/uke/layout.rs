@@ -42,6 +42,11 @@ impl ReceiptKind {
         }
     }
 
+    /// Its place in [`Self::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The kind named `name` (`ika`, `dpc`, `shika`, `chozai`).
     pub fn from_name(name: &str) -> Option<ReceiptKind> {
         ReceiptKind::ALL.into_iter().find(|k| k.as_str() == name)
@@ -542,6 +547,10 @@ mod tests {
         assert_eq!(ReceiptKind::of_header("UK"), Some(ReceiptKind::Shika));
         assert_eq!(ReceiptKind::of_header("YK"), Some(ReceiptKind::Chozai));
         assert_eq!(ReceiptKind::of_header("RE"), None);
+        for (i, k) in ReceiptKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i);
+            assert_eq!(ReceiptKind::from_name(k.as_str()), Some(*k));
+        }
         assert_eq!(CHOZAI.header.billing_month.pos, 7);
         assert_eq!(SHIKA.ho.copay.pos, 11);
         assert_eq!(CHOZAI.ho.copay.pos, 10);
