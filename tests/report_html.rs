@@ -244,6 +244,32 @@ fn the_page_shows_the_accounts_histogram_queue_and_quarantine_reasons() {
             grouped(n(&m, &format!("/uke/by_kind/{kind}/receipts_read"))),
         );
         assert!(html.contains(&row), "missing {row}");
+        // Then the kind's receipts through the run, its last cell what it is owed.
+        let routed: i64 = ["verified", "rerouted", "matched"]
+            .iter()
+            .map(|s| {
+                m.pointer(&format!("/conservation/by_kind/{kind}/by_status/{s}"))
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0)
+            })
+            .sum();
+        assert!(routed > 0, "{kind}");
+        let owed = n(
+            &m,
+            &format!("/conservation/insurer_share/owed_by_kind/{kind}"),
+        );
+        let tail = format!(
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            0,
+            grouped(owed)
+        );
+        let at = html.find(&row).unwrap_or_default();
+        let line = &html[at..at + html[at..].find("</tr>").unwrap_or_default() + 5];
+        assert!(
+            line.contains(&format!("<td class=\"num\">{}</td>", grouped(routed)))
+                && line.ends_with(&tail),
+            "{kind}: {line}"
+        );
     }
     // Histogram with both thresholds (defaults: p 0.99 and 0.5).
     let matching = section(&html, "matching");

@@ -691,10 +691,24 @@ fn receipt_kinds(out: &mut String, m: &Value) {
     let Some(kinds) = at(m, "/uke/by_kind").and_then(Value::as_object) else {
         return;
     };
-    out.push_str(r#"<table class="data" id="kind-table"><thead><tr><th>receipt kind</th><th class="num">files</th><th class="num">receipts read</th><th class="num">accepted</th><th class="num">quarantined</th><th class="num">accepted points</th><th class="num">accepted yen</th></tr></thead><tbody>"#);
+    out.push_str(r#"<table class="data" id="kind-table"><thead><tr><th>receipt kind</th><th class="num">files</th><th class="num">receipts read</th><th class="num">accepted</th><th class="num">quarantined</th><th class="num">accepted points</th><th class="num">accepted yen</th><th class="num">routed</th><th class="num">open</th><th class="num">apportioned or final</th><th class="num">owed yen</th></tr></thead><tbody>"#);
     for kind in kinds.keys() {
         let ptr = format!("/uke/by_kind/{kind}");
         let cell = |k: &str| td_num(n(m, &format!("{ptr}/{k}")).unwrap_or(0));
+        // The kind's receipts through the run (this month's and the ledger's).
+        let statuses = |of: &[&str]| -> i64 {
+            of.iter()
+                .filter_map(|s| n(m, &format!("/conservation/by_kind/{kind}/by_status/{s}")))
+                .sum()
+        };
+        let routed = statuses(&["verified", "rerouted", "matched"]);
+        let open = statuses(&["review", "no_match", "pending"]);
+        let last = statuses(&["apportioned", "final_unresolved"]);
+        let owed = n(
+            m,
+            &format!("/conservation/insurer_share/owed_by_kind/{kind}"),
+        )
+        .unwrap_or(0);
         let name = match kind.as_str() {
             "ika" => "医科",
             "dpc" => "DPC",
@@ -704,7 +718,7 @@ fn receipt_kinds(out: &mut String, m: &Value) {
         };
         let _ = write!(
             out,
-            "<tr><td>{} <code>{}</code></td>{}{}{}{}{}{}</tr>",
+            "<tr><td>{} <code>{}</code></td>{}{}{}{}{}{}{}{}{}{}</tr>",
             name,
             esc(kind),
             cell("files"),
@@ -713,6 +727,10 @@ fn receipt_kinds(out: &mut String, m: &Value) {
             cell("receipts_quarantined"),
             cell("accepted_points"),
             cell("accepted_yen"),
+            td_num(routed),
+            td_num(open),
+            td_num(last),
+            td_num(owed),
         );
     }
     out.push_str("</tbody></table>");
