@@ -1,6 +1,9 @@
 //! UKE parse throughput (MB/s) on a one-clinic file of realistic receipts: tier-1
 //! receipts with diagnosis, procedure and drug records, and tier-3 ones with 摘要
-//! comments, Shift_JIS with CR LF.
+//! comments, Shift_JIS with CR LF (`uke/parse_one_clinic_file`, hand-built 医科); and on
+//! one file of each kind as the generator writes them (`uke/parse_kind/<kind>`: 医科,
+//! DPC, 歯科 and 調剤, each in its own layout with days of care marked, 5,000 receipts
+//! or as many as a generated month has of the kind).
 //!
 //! With `UKE_PARSE_RUNS=N` in the environment the binary skips criterion and parses the
 //! file N times (default 1; each result dropped, as in criterion's loop), then prints the
@@ -12,7 +15,10 @@
 
 use criterion::{criterion_group, Criterion, Throughput};
 use reseclear::config::IngestConfig;
-use reseclear::ingest::uke::parse_uke;
+use reseclear::domain::ReceiptKey;
+use reseclear::generate::{sample_files, SampleFile};
+use reseclear::ingest::uke::writer::{assign_lines, write_uke, DateStyle};
+use reseclear::ingest::uke::{parse_uke, Receipt, ReceiptKind};
 
 const RECEIPTS: usize = 5_000;
 
@@ -56,6 +62,35 @@ fn month_file() -> Vec<u8> {
     v
 }
 
+/// One file per kind of claim, written by the generator's writer: the receipts of a
+/// generated month's files of that kind, renumbered under one header of the kind.
+fn kind_files() -> Vec<(ReceiptKind, Vec<u8>)> {
+    let files = sample_files(40_000, 24_000, 7);
+    ReceiptKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let of_kind: Vec<&SampleFile> =
+                files.iter().filter(|f| f.header.kind == kind).collect();
+            let first = of_kind.first()?;
+            let mut receipts: Vec<Receipt> = of_kind
+                .iter()
+                .flat_map(|f| f.receipts.iter().cloned())
+                .take(RECEIPTS)
+                .collect();
+            for (i, r) in receipts.iter_mut().enumerate() {
+                r.key = ReceiptKey {
+                    receipt_number: i as u32 + 1,
+                    ..first.receipts[0].key
+                };
+            }
+            assign_lines(kind, &mut receipts);
+            let mut bytes = Vec::new();
+            write_uke(&first.header, &receipts, DateStyle::Western, &mut bytes).ok()?;
+            Some((kind, bytes))
+        })
+        .collect()
+}
+
 fn bench_parse(c: &mut Criterion) {
     let bytes = month_file();
     let config = IngestConfig::default();
@@ -70,6 +105,20 @@ fn bench_parse(c: &mut Criterion) {
     group.bench_function("parse_one_clinic_file", |b| {
         b.iter(|| parse_uke("bench.UKE", std::hint::black_box(&bytes), &config))
     });
+    group.finish();
+    let mut group = c.benchmark_group("uke/parse_kind");
+    for (kind, bytes) in kind_files() {
+        let check = parse_uke("bench.UKE", &bytes, &config);
+        assert!(
+            check.quarantined.is_empty() && !check.receipts.is_empty() && check.totals.is_some(),
+            "{kind:?}: every receipt of the bench file must be read: {:?}",
+            check.quarantined.first()
+        );
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(kind.as_str(), |b| {
+            b.iter(|| parse_uke("bench.UKE", std::hint::black_box(&bytes), &config))
+        });
+    }
     group.finish();
 }
 
