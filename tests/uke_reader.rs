@@ -221,6 +221,27 @@ fn golden_parse_of_a_hand_written_pharmacy_file() {
     golden("hand_written_chozai.parsed.txt", &render(&f));
 }
 
+/// Issue 17: a DPC hospital's file — an IR file whose inpatient receipt carries DPC
+/// records (BU 診断群分類, SB, CD コーディング), RE of the DPC edition's 28 fields (no
+/// カタカナ), HO of 16 (標準負担額 at 16, 負担金額 at 12 as 医科), 出来高 SI/IY with the
+/// days of the stay; and an outpatient 医科 receipt of the same hospital.
+#[test]
+fn golden_parse_of_a_hand_written_dpc_file() {
+    let f = parse(&data("hand_written_dpc.uke.txt"));
+    assert_eq!(f.kind, Some(ReceiptKind::Dpc));
+    assert_eq!(f.receipts.len(), 2, "{:?}", f.quarantine);
+    // The first RE, read before any DPC record, is not short for its 28 fields.
+    assert!(f.quarantine.is_empty(), "{:?}", f.quarantine);
+    let stay = &f.receipts[0];
+    assert_eq!(stay.chart_number, "D-0001");
+    assert_eq!(stay.kana_name, "");
+    assert_eq!(stay.care_days.to_string(), "3–11");
+    let ho = stay.insurance.as_ref().expect("HO");
+    assert_eq!((ho.points.0, ho.copay), (48210, Some(Yen(80100))));
+    assert_eq!(f.receipts[1].care_days.to_string(), "12, 26");
+    golden("hand_written_dpc.parsed.txt", &render(&f));
+}
+
 /// A 調剤 RE shorter than its 42 fields but holding every field the engine reads (a
 /// writer that drops trailing empty fields) is read, with one notice per file.
 #[test]
