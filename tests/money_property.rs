@@ -52,8 +52,11 @@ fn points_and_copay() -> impl Strategy<Value = (String, String)> {
     })
 }
 
+/// A receipt's HO 合計点数 and 負担金額, maybe a KO's, and its レセプト種別.
+type Written = (String, String, Option<(String, String)>, &'static str);
+
 /// One receipt: HO 合計点数 and 負担金額, maybe a KO with its own, a receipt type.
-fn receipt() -> impl Strategy<Value = (String, String, Option<(String, String)>, &'static str)> {
+fn receipt() -> impl Strategy<Value = Written> {
     (
         points_and_copay(),
         proptest::option::of(points_and_copay()),
@@ -62,7 +65,7 @@ fn receipt() -> impl Strategy<Value = (String, String, Option<(String, String)>,
         .prop_map(|((points, copay), ko, kind)| (points, copay, ko, kind))
 }
 
-fn file(receipts: &[(String, String, Option<(String, String)>, &'static str)]) -> Vec<u8> {
+fn file(receipts: &[Written]) -> Vec<u8> {
     let mut text = String::from("IR,1,13,1,1312345,,さくら内科,202606,00,\r\n");
     for (n, (points, copay, ko, kind)) in receipts.iter().enumerate() {
         let n = n + 1;
