@@ -183,6 +183,42 @@ fn two_clinics_files_concatenated_are_quarantined_and_the_month_balances() {
     assert!(quarantined >= receipts_in_file(dir.path()), "{quarantined}");
 }
 
+/// The other clinic's file copied after this one's EOF byte: before, its receipts were
+/// "bytes after EOF, ignored" — a notice, and lost from the accounts.
+#[test]
+fn a_file_concatenated_after_the_eof_byte_is_read_and_quarantined_with_its_receipts() {
+    let dir = month_with(|_, _| {});
+    let input = dir.path().join("in");
+    let mut bytes = std::fs::read(input.join(FILE)).expect("read");
+    bytes.push(0x1a);
+    bytes.extend(std::fs::read(input.join(OTHER)).expect("read other"));
+    std::fs::write(input.join(FILE), bytes).expect("write");
+    std::fs::remove_file(input.join(OTHER)).expect("rm other");
+    let other_receipts = lines(&sample().join(OTHER))
+        .iter()
+        .filter(|l| l.starts_with(b"RE,"))
+        .count() as i64;
+    let q = run_balanced(dir.path());
+    let rows = rows_of(&q, FILE);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("records after the EOF byte 0x1A") && r.ends_with(",notice,")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("record after GO") && r.ends_with(",file,")),
+        "{rows:#?}"
+    );
+    // Both clinics' receipts are quarantined, none ignored.
+    let quarantined = QUARANTINED.with(|q| q.get());
+    let own = lines(&sample().join(FILE))
+        .iter()
+        .filter(|l| l.starts_with(b"RE,"))
+        .count() as i64;
+    assert!(quarantined >= own + other_receipts, "{quarantined}");
+}
+
 /// Sets the first HO's 合計点数 (field 6) and 負担金額 (field 12) and GO's total to
 /// match, so only the bound or the copay check can quarantine the receipt.
 fn first_ho(points: &'static str, copay: &'static str) -> impl FnOnce(&Path, &mut Vec<Vec<u8>>) {

@@ -83,7 +83,9 @@ fn file(receipts: &[Written]) -> Vec<u8> {
     // quarantined whole for its totals (with a point field unreadable, GO is not checked).
     let total: i64 = receipts
         .iter()
-        .filter_map(|(p, ..)| p.parse::<i64>().ok())
+        .map(|(p, ..)| p.trim())
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|p| p.parse::<i64>().ok())
         .filter(|p| (0..=Points::MAX_PER_RECEIPT).contains(p))
         .sum();
     text.push_str(&format!("GO,{},{total},99\r\n", receipts.len()));

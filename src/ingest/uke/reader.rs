@@ -364,7 +364,26 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
         bytes: bytes.len() as u64,
         ..UkeFile::default()
     };
+    // Records after the EOF byte: another file concatenated onto this one (the copy of
+    // one clinic's file after another's). Read on through, the EOF bytes taken out, so
+    // that its receipts are counted: the records after GO quarantine the file whole.
+    let joined: Vec<u8>;
     let body = match memchr::memchr(EOF_BYTE, bytes) {
+        Some(end) if holds_records(&bytes[end + 1..]) => {
+            file.quarantine.push(QuarantineRow::new(
+                display,
+                0,
+                "-",
+                "-",
+                "",
+                format!(
+                    "records after the EOF byte 0x1A (at byte {end}): another file concatenated onto this one; read on, so that its receipts are counted"
+                ),
+                Scope::Notice,
+            ));
+            joined = without_eof_bytes(bytes);
+            &joined
+        }
         Some(end) => {
             let rest = &bytes[end + 1..];
             if rest.iter().any(|b| !b.is_ascii_whitespace()) {
@@ -444,6 +463,26 @@ pub fn parse_uke(display: &str, bytes: &[u8], config: &IngestConfig) -> UkeFile 
         None => parser.run(body),
     }
     file
+}
+
+/// Whether `rest` (the bytes after an EOF byte) begins with a record: a two-letter id
+/// and a comma, after white space.
+fn holds_records(rest: &[u8]) -> bool {
+    matches!(rest.trim_ascii_start(), [a, b, b',', ..] if a.is_ascii_uppercase() && b.is_ascii_uppercase())
+}
+
+/// The bytes with every EOF byte taken out: one that ends a line goes, one that ends
+/// a file without a line end becomes one.
+fn without_eof_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    for &b in bytes {
+        if b != EOF_BYTE {
+            out.push(b);
+        } else if out.last().is_some_and(|&l| l != b'\n') {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out
 }
 
 /// UTF-8 byte order mark.
