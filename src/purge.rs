@@ -33,6 +33,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 
 use crate::ingest::parquet_table::Table;
+use crate::ingest::uke::ReceiptKind;
 use crate::ingest::IngestError;
 use crate::manifest::{output_files, sha256_file, OutputFile};
 use crate::output_dir::{OutputError, Staging};
@@ -332,12 +333,21 @@ fn purge_batches(
 }
 
 /// The UKE text without the patient's name (RE 5, [`PURGED_NAME`] kept in its place),
-/// the day and month of birth (RE 7, 1 January of the year kept), the kana (RE 37) and
+/// the day and month of birth (RE 7, 1 January of the year kept), the kana (RE 37 in
+/// 医科, 26 in 歯科, 42 in 調剤: the layout of the text's header record) and
 /// the text of free-text comments (CO 5 of comment code 810000001), and how many values
 /// were blanked.
 pub fn purge_uke_text(text: &str) -> (String, u64) {
     let mut blanked = 0u64;
     let mut lines = Vec::new();
+    // Where RE holds the name, birth date and kana: the kind's layout, by the header
+    // record the text opens with (歯科 and 調剤 receipts are written in theirs).
+    let re = text
+        .get(..2)
+        .and_then(ReceiptKind::of_header)
+        .unwrap_or(ReceiptKind::Ika)
+        .layout()
+        .re;
     for line in text.split("\r\n") {
         let mut fields: Vec<String> = match line.split(',').next() {
             // CO: the text is everything after the fourth comma (it may hold commas).
@@ -347,7 +357,7 @@ pub fn purge_uke_text(text: &str) -> (String, u64) {
         match fields.first().map(String::as_str) {
             Some("RE") => {
                 if let Some(f) = fields
-                    .get_mut(4)
+                    .get_mut(re.name.pos - 1)
                     .filter(|f| !f.is_empty() && *f != PURGED_NAME)
                 {
                     *f = PURGED_NAME.to_string();
@@ -356,13 +366,17 @@ pub fn purge_uke_text(text: &str) -> (String, u64) {
                 // YYYYMMDD: the ledger writes Western dates (1 January of an era
                 // year need not be in the era, so an era date would not read back).
                 if let Some(f) = fields
-                    .get_mut(6)
+                    .get_mut(re.birth_date.pos - 1)
                     .filter(|f| f.len() == 8 && f.is_ascii() && &f[4..] != "0101")
                 {
                     f.replace_range(4.., "0101");
                     blanked += 1;
                 }
-                if let Some(f) = fields.get_mut(36).filter(|f| !f.is_empty()) {
+                if let Some(f) = re
+                    .kana
+                    .and_then(|k| fields.get_mut(k.pos - 1))
+                    .filter(|f| !f.is_empty())
+                {
                     f.clear();
                     blanked += 1;
                 }
@@ -481,5 +495,42 @@ mod tests {
         let re = clean.split("\r\n").nth(1).expect("RE");
         assert_eq!(re.split(',').count(), 38, "RE keeps its 38 fields");
         assert_eq!(purge_uke_text(&clean).1, 0, "a second purge finds nothing");
+    }
+
+    /// 歯科 and 調剤 receipts go on the ledger in their own layouts (カタカナ at RE 26 and
+    /// 42): the purge finds the name, birth date and kana where each kind keeps them.
+    #[test]
+    fn a_purge_blanks_every_kinds_personal_fields() {
+        use crate::generate::sample_files;
+        use crate::ingest::uke::writer::assign_lines;
+        for f in sample_files(800, 300, 5) {
+            let mut receipts: Vec<_> = f
+                .receipts
+                .iter()
+                .filter(|r| !r.kana_name.is_empty())
+                .take(1)
+                .cloned()
+                .collect();
+            let Some(r) = receipts.first_mut() else {
+                continue;
+            };
+            r.key.receipt_number = 1;
+            assign_lines(f.header.kind, &mut receipts);
+            let text = crate::pending::uke_text(&f.header, &receipts[0]).expect("text");
+            let (clean, n) = purge_uke_text(&text);
+            let r = &receipts[0];
+            assert!(n >= 3, "{:?}: {n} values", f.header.kind);
+            for gone in [
+                r.name.as_str(),
+                r.kana_name.as_str(),
+                &r.birth_date.format("%Y%m%d").to_string(),
+            ] {
+                assert!(
+                    !clean.contains(gone) || gone.ends_with("0101"),
+                    "{:?}: {gone} left",
+                    f.header.kind
+                );
+            }
+        }
     }
 }
