@@ -147,8 +147,10 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
         "insurer_number",
         "amount_yen",
     ];
+    // A row is one insurer's part of a receipt: a run's file may hold many more rows
+    // than a run holds receipts (each apportioned over tens of insurers), so the rows
+    // are not bounded; the receipts are, and every sum is checked.
     let table = Table::read(path, &columns)?;
-    table.check_rows_within_a_run()?;
     let mut out = ApportionmentTotals::default();
     let mut last: Option<(u8, String, String, u32)> = None;
     // The current receipt's claim amount and Σ of its parts so far.
@@ -177,22 +179,26 @@ pub fn read_apportionment_totals(path: &Path) -> Result<ApportionmentTotals, Ing
                 opt_str(month, i).unwrap_or_default().to_string(),
                 number.value(i),
             );
+            let beyond = || bad("the yen add up beyond what a run can hold: not a run's file");
             if last.as_ref() != Some(&key) {
                 if last.is_some() && current.0 != current.1 {
                     out.receipts_not_summing += 1;
                 }
                 out.receipts += 1;
-                out.claims_yen += claim;
+                if out.receipts > Yen::MAX_RECEIPTS_PER_RUN {
+                    return Err(bad("more receipts than one run holds: not a run's file"));
+                }
+                out.claims_yen = out.claims_yen.checked_add(claim).ok_or_else(beyond)?;
                 current = (claim, Yen(0));
                 last = Some(key);
             }
-            current.1 += amount;
+            current.1 = current.1.checked_add(amount).ok_or_else(beyond)?;
             let number = opt_str(insurer, i)
                 .and_then(|s| InsurerNumber::parse(s).ok())
                 .ok_or_else(|| bad("insurer_number is not an insurer number"))?;
             let e = out.by_insurer.entry(number).or_default();
             e.receipts += 1;
-            e.yen += amount;
+            e.yen = e.yen.checked_add(amount).ok_or_else(beyond)?;
         }
     }
     if last.is_some() && current.0 != current.1 {

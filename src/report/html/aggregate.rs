@@ -721,9 +721,16 @@ fn read_apportionment(path: &Path) -> Result<ApportionmentAgg, HtmlReportError> 
         let scope = c.opt_utf8("scope")?;
         let widened = c.opt_bool("widened")?;
         let kind_dropped = c.opt_bool("kind_dropped")?;
+        // A row is one insurer's part of a receipt: the receipts are bounded as a run's
+        // are (below), the rows are not, and their sums are checked.
+        let beyond = || {
+            HtmlReportError::invalid(
+                path,
+                "the yen add up beyond what a run can hold: not a run's file",
+            )
+        };
         for row in 0..c.rows() {
             agg.rows += 1;
-            too_many_rows(path, agg.rows)?;
             let yen = yen_in(
                 path,
                 "amount_yen",
@@ -739,14 +746,14 @@ fn read_apportionment(path: &Path) -> Result<ApportionmentAgg, HtmlReportError> 
                 opt_num(claim, row),
                 Yen::RECEIPT_RANGE,
             )?;
-            agg.parts_yen += yen;
+            agg.parts_yen = agg.parts_yen.checked_add(yen).ok_or_else(beyond)?;
             let i = text(insurer, row).unwrap_or("");
             let parts = match agg.by_insurer.get_mut(i) {
                 Some(p) => p,
                 None => agg.by_insurer.entry(i.to_string()).or_default(),
             };
             parts.parts += 1;
-            parts.yen += yen;
+            parts.yen = parts.yen.checked_add(yen).ok_or_else(beyond)?;
             // Rows are ordered by receipt: a new key starts a new receipt.
             let (o, cl, m, n) = (
                 opt_num(org, row),
@@ -764,6 +771,7 @@ fn read_apportionment(path: &Path) -> Result<ApportionmentAgg, HtmlReportError> 
                 receipt_number: n,
             });
             agg.receipts += 1;
+            too_many_rows(path, agg.receipts)?;
             agg.claim_yen += claim_yen.unwrap_or(0);
             *agg.by_basis
                 .entry(opt_text(basis, row).unwrap_or("?").to_string())
