@@ -1012,10 +1012,7 @@ fn build_manifest(
         }
         uke.receipts_accepted += claims.len() as u64;
         uke.receipts_quarantined += f.quarantined.len() as u64;
-        let kind = uke
-            .by_kind
-            .entry(f.kind.map_or("unknown", ReceiptKind::as_str))
-            .or_default();
+        let kind = uke.by_kind.entry(ReceiptKind::name_of(f.kind)).or_default();
         kind.files += 1;
         kind.files_quarantined += u64::from(f.quarantined_whole());
         kind.receipts_accepted += claims.len() as u64;
@@ -1038,8 +1035,8 @@ fn build_manifest(
     let mut accepted = 0u64;
     let mut quarantined = 0u64;
     // Each kind's receipts and yen as read (the rows count them again).
-    let mut by_kind: BTreeMap<String, KindAccount> = BTreeMap::new();
-    let name = |kind: Option<ReceiptKind>| kind.map_or("unknown", ReceiptKind::as_str).to_string();
+    let mut by_kind: BTreeMap<&'static str, KindAccount> = BTreeMap::new();
+    let name = ReceiptKind::name_of;
     for f in ingested.receipt_files() {
         let from_ledger = ingested
             .ledger
@@ -1076,18 +1073,19 @@ fn build_manifest(
         }
     }
     for (kind, statuses) in &facts.totals.by_kind {
-        let k = by_kind.entry(kind.to_string()).or_default();
+        let k = by_kind.entry(kind).or_default();
         for (status, (n, y)) in statuses {
-            k.by_status.insert(status.clone(), *n);
-            k.yen_by_status.insert(status.clone(), *y);
+            k.by_status.insert(status.to_string(), *n);
+            k.yen_by_status.insert(status.to_string(), *y);
         }
     }
     for (kind, k) in &mut by_kind {
-        k.read = uke
-            .by_kind
-            .get(kind.as_str())
-            .map_or(0, |c| c.receipts_read);
+        k.read = uke.by_kind.get(*kind).map_or(0, |c| c.receipts_read);
     }
+    let by_kind: BTreeMap<String, KindAccount> = by_kind
+        .into_iter()
+        .map(|(k, a)| (k.to_string(), a))
+        .collect();
     yen.yen_in = yen.points_in.to_yen();
     let totals = facts.totals;
     yen.by_status = totals.yen_by_status.clone();

@@ -228,9 +228,7 @@ pub fn resolve_card(
             .flatten(),
     };
     if let Some(p) = valid_on_card {
-        out.status = Status::Verified;
-        out.resolved_insurer = Some(p.insurer);
-        out.copay_percent = p.copay_percent;
+        route(&mut out, Status::Verified, p);
         let valid = Reason::CardValid {
             month: receipt.care_month,
             days: receipt.care_days,
@@ -297,9 +295,7 @@ fn follow_in_month(
         .filter(|p| p.overlaps(first, last))
         .max_by_key(|p| p.valid_from)
     {
-        out.status = Status::Rerouted;
-        out.resolved_insurer = Some(p.insurer);
-        out.copay_percent = p.copay_percent;
+        route(out, Status::Rerouted, p);
         out.reason = format!(
             "{past_card}; no day of care recorded: the person's period valid in {month} is {}",
             at_period(p)
@@ -354,9 +350,7 @@ fn follow_on_days(
         ([_], None) => {
             let p = of_day.iter().flatten().last().copied();
             if let Some(p) = p {
-                out.status = Status::Rerouted;
-                out.resolved_insurer = Some(p.insurer);
-                out.copay_percent = p.copay_percent;
+                route(out, Status::Rerouted, p);
                 out.reason = format!(
                     "{past_card}; {on_days} are on the person's period {}",
                     at_period(p)
@@ -416,6 +410,13 @@ fn pending(out: &mut Resolution, periods: &[Period<'_>], until: NaiveDate, what:
         _ => format!("no period of the person covers {what}: a gap in the roster"),
     }
     .into();
+}
+
+/// The receipt goes to `p`'s insurer, priced by its copay.
+fn route(out: &mut Resolution, status: Status, p: &Period<'_>) {
+    out.status = status;
+    out.resolved_insurer = Some(p.insurer);
+    out.copay_percent = p.copay_percent;
 }
 
 /// A period as reasons show it: `at 06130015 from 2025-04-01 to 2026-05-14`.

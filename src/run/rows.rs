@@ -282,7 +282,7 @@ pub(super) fn share_row(r: &ReceiptRow) -> Option<ShareRow> {
 pub(super) struct RowTotals {
     pub by_status: BTreeMap<String, u64>,
     /// By kind (`unknown` without one), then status: receipts and yen.
-    pub by_kind: BTreeMap<&'static str, BTreeMap<String, (u64, Yen)>>,
+    pub by_kind: BTreeMap<&'static str, BTreeMap<&'static str, (u64, Yen)>>,
     pub yen_by_status: BTreeMap<String, Yen>,
     pub share_in: Yen,
     pub share_by_status: BTreeMap<String, Yen>,
@@ -306,9 +306,9 @@ impl RowTotals {
                 r.cost_yen.unwrap_or_default();
             let kind = t
                 .by_kind
-                .entry(r.kind.map_or("unknown", ReceiptKind::as_str))
+                .entry(ReceiptKind::name_of(r.kind))
                 .or_default()
-                .entry(status.to_string())
+                .entry(status)
                 .or_default();
             kind.0 += 1;
             kind.1 += r.cost_yen.unwrap_or_default();

@@ -42,6 +42,12 @@ impl ReceiptKind {
         }
     }
 
+    /// The name outputs give a receipt's kind, `unknown` when its file's header could
+    /// not be read.
+    pub fn name_of(kind: Option<ReceiptKind>) -> &'static str {
+        kind.map_or("unknown", ReceiptKind::as_str)
+    }
+
     /// Its place in [`Self::ALL`].
     pub fn index(self) -> usize {
         self as usize
