@@ -253,6 +253,12 @@ pub fn explain(
     let _ = writeln!(out, "  insurer share   {} yen", yen("insurer_share_yen")?);
     let _ = writeln!(
         out,
+        "  公費 pay         {} yen (of the copay, as its KO records say)",
+        yen("public_expense_yen")?
+    );
+    let _ = writeln!(out, "  patient pays    {} yen", yen("patient_yen")?);
+    let _ = writeln!(
+        out,
         "  copay 差額       {} yen (billed − due)",
         yen("copay_diff_yen")?
     );

@@ -285,6 +285,18 @@ pub struct YenAccount {
     pub quarantined_receipts_without_points: u64,
     /// Yen by resolution status (`quarantined` included).
     pub by_status: BTreeMap<String, Yen>,
+    /// Who pays the accepted yen: accepted = insurers + public_expense + patients.
+    pub paid_by: PaidBy,
+}
+
+/// The accepted receipts' cost by who pays it: the insurers (their share, cost − copay;
+/// the insurer share's `share_in`), the 公費 (of the copays, as the KO records say) and
+/// the patients (the rest of the copays).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PaidBy {
+    pub insurers: Yen,
+    pub public_expense: Yen,
+    pub patients: Yen,
 }
 
 /// The insurer share (cost − copay) of the accepted receipts: share_in = the sum over
@@ -385,6 +397,15 @@ impl Conservation {
         expect(
             y.points_in.to_yen() == y.yen_in,
             format!("points in {} × 10 ≠ yen in {}", y.points_in.0, y.yen_in),
+        );
+        let paid = y.paid_by;
+        expect(
+            y.accepted == paid.insurers + paid.public_expense + paid.patients
+                && paid.insurers == s.share_in,
+            format!(
+                "accepted yen {} ≠ paid by insurers {} + 公費 {} + patients {} (insurer share in {})",
+                y.accepted, paid.insurers, paid.public_expense, paid.patients, s.share_in
+            ),
         );
         expect(
             s.share_in == status_share,
@@ -523,6 +544,11 @@ mod tests {
                     ("verified".into(), Yen(200)),
                     ("quarantined".into(), Yen(100)),
                 ]),
+                paid_by: PaidBy {
+                    insurers: Yen(140),
+                    public_expense: Yen(20),
+                    patients: Yen(40),
+                },
             },
             insurer_share: ShareAccount {
                 share_in: Yen(140),
@@ -584,6 +610,13 @@ mod tests {
                 "unknown: receipts in 0 ≠ read 0 + carried in 0, or ≠ its rows 1",
                 "unknown: yen in 0 ≠ its rows' 100",
             ]
+        );
+        // A 公費 share counted that no one pays (or a patient's part lost).
+        let mut unpaid = ok.clone();
+        unpaid.yen.paid_by.public_expense = Yen(30);
+        assert_eq!(
+            unpaid.check().problems,
+            ["accepted yen 200 ≠ paid by insurers 140 + 公費 30 + patients 40 (insurer share in 140)"]
         );
         let mut lost = ok.clone();
         lost.receipts.accepted = 1;

@@ -27,8 +27,8 @@ use crate::ingest::uke::{read_uke_files, ClinicHeader, ReceiptKind};
 use crate::ingest::IngestError;
 use crate::manifest::{
     sha256_file, ApportionmentCounts, Conservation, Engine, InputFile, InsurerAccount, KindAccount,
-    Manifest, MatchingCounts, PendingCounts, QuarantineCounts, ReceiptAccount, ShareAccount,
-    TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
+    Manifest, MatchingCounts, PaidBy, PendingCounts, QuarantineCounts, ReceiptAccount,
+    ShareAccount, TableCounts, UkeCounts, YenAccount, MANIFEST_VERSION,
 };
 use crate::output_dir::{OutputError, OutputKind, Signature, Staging};
 use crate::pending::{read_ledger, uke_text, write_ledger, Age, LedgerEntry, LedgerRead};
@@ -1089,6 +1089,11 @@ fn build_manifest(
     yen.yen_in = yen.points_in.to_yen();
     let totals = facts.totals;
     yen.by_status = totals.yen_by_status.clone();
+    yen.paid_by = PaidBy {
+        insurers: totals.share_in,
+        public_expense: totals.public_expense,
+        patients: totals.patients,
+    };
     let mut share = ShareAccount {
         share_in: totals.share_in,
         by_status: totals.share_by_status.clone(),

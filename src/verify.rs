@@ -14,6 +14,7 @@ use crate::domain::Yen;
 use crate::ingest::parquet_table::{opt_str, Table};
 use crate::ingest::IngestError;
 use crate::report::read_apportionment_totals;
+use crate::report::OWED_BY_KIND;
 use crate::resolve::outcome::Status;
 use crate::run::{
     APPORTIONMENT_FILE, LEDGER_FILE, MANIFEST_FILE, RECEIPTS_FILE, STATEMENTS_CSV,
@@ -77,6 +78,15 @@ struct ByStatus {
     /// Routed insurer share by insurer.
     routed: BTreeMap<String, Yen>,
     apportioned_share: Yen,
+    /// Of the accepted rows' cost: Σ public_expense_yen and Σ patient_yen.
+    public_expense: Yen,
+    patients: Yen,
+    /// Accepted rows whose cost ≠ insurer share + 公費 + patient, or whose copay ≠
+    /// 公費 + patient.
+    rows_not_adding: u64,
+    /// Insurer share of the routed and apportioned rows (what statements owe) by
+    /// `receipt_kind`.
+    owed_by_kind: BTreeMap<String, Yen>,
 }
 
 fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
@@ -86,7 +96,11 @@ fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
             "status",
             "cost_yen",
             "insurer_share_yen",
+            "copay_yen",
+            "public_expense_yen",
+            "patient_yen",
             "resolved_insurer",
+            "receipt_kind",
         ],
     )?;
     table.check_rows_within_a_run()?;
@@ -95,7 +109,11 @@ fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
         let status = b.utf8("status")?;
         let cost = b.yen("cost_yen", Yen::RECEIPT_RANGE)?;
         let share = b.yen("insurer_share_yen", Yen::RECEIPT_RANGE)?;
+        let copay = b.yen("copay_yen", Yen::RECEIPT_RANGE)?;
+        let public = b.yen("public_expense_yen", Yen::RECEIPT_RANGE)?;
+        let patient = b.yen("patient_yen", Yen::RECEIPT_RANGE)?;
         let insurer = b.utf8("resolved_insurer")?;
+        let kind = b.utf8("receipt_kind")?;
         for i in 0..b.num_rows() {
             let s = opt_str(status, i).unwrap_or_default().to_string();
             let (cost, share) = (cost.or_zero(i)?, share.or_zero(i)?);
@@ -104,6 +122,16 @@ fn receipts_by_status(path: &Path) -> Result<ByStatus, IngestError> {
             let parsed = Status::parse(&s);
             if parsed != Some(Status::Quarantined) {
                 *out.share.entry(s.clone()).or_default() += share;
+                let (copay, public, patient) =
+                    (copay.or_zero(i)?, public.or_zero(i)?, patient.or_zero(i)?);
+                out.public_expense += public;
+                out.patients += patient;
+                out.rows_not_adding +=
+                    u64::from(cost != share + public + patient || copay != public + patient);
+            }
+            if parsed.is_some_and(|p| p.is_routed() || p == Status::Apportioned) {
+                let k = opt_str(kind, i).unwrap_or("unknown");
+                *out.owed_by_kind.entry(k.to_string()).or_default() += share;
             }
             if parsed.is_some_and(Status::is_routed) {
                 if let Some(n) = opt_str(insurer, i) {
@@ -140,6 +168,15 @@ fn json_yen(v: &serde_json::Value) -> BTreeMap<String, Yen> {
 
 /// A figure per status (or insurer) of a file against the manifest's, in words: "ok"
 /// with the figures, or each one that differs, naming both files.
+fn show_yen(by: &BTreeMap<String, Yen>) -> String {
+    let parts: Vec<String> = by.iter().map(|(k, y)| format!("{k} {y}")).collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
 fn same<T: PartialEq + fmt::Display + Copy>(
     what: &str,
     file: (&str, &BTreeMap<String, T>),
@@ -265,6 +302,22 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         &json_yen(&c["insurer_share"]["by_status"]),
     );
     v.check("insurer share by status", ok, detail);
+    let paid = &c["yen"]["paid_by"];
+    let paid_by = |k: &str| Yen(paid[k].as_i64().unwrap_or(i64::MIN));
+    v.check(
+        "cost = insurer + public expense + patient",
+        receipts.rows_not_adding == 0
+            && receipts.public_expense == paid_by("public_expense")
+            && receipts.patients == paid_by("patients"),
+        format!(
+            "{} rows of {RECEIPTS_FILE} do not add up; 公費 {} and patients {} yen, {MANIFEST_FILE} says {} and {}",
+            receipts.rows_not_adding,
+            receipts.public_expense,
+            receipts.patients,
+            paid_by("public_expense"),
+            paid_by("patients"),
+        ),
+    );
 
     let parts = read_apportionment_totals(&dir.join(APPORTIONMENT_FILE))?;
     v.check(
@@ -372,6 +425,27 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         },
     );
 
+    let (statement_kinds, rows_not_adding) = statements_by_kind(&dir.join(STATEMENTS_PARQUET))?;
+    let receipt_kinds: BTreeMap<String, Yen> = receipts
+        .owed_by_kind
+        .iter()
+        .filter(|(_, y)| **y != Yen(0))
+        .map(|(k, y)| (k.clone(), *y))
+        .collect();
+    let manifest_kinds = json_yen(&c["insurer_share"]["owed_by_kind"]);
+    v.check(
+        "statements by kind = receipts by kind",
+        rows_not_adding == 0
+            && statement_kinds == receipt_kinds
+            && statement_kinds == manifest_kinds,
+        format!(
+            "{rows_not_adding} rows of {STATEMENTS_PARQUET} whose owed ≠ Σ owed by kind; by kind {} there, {} in {RECEIPTS_FILE} (routed and apportioned), {} in {MANIFEST_FILE}",
+            show_yen(&statement_kinds),
+            show_yen(&receipt_kinds),
+            show_yen(&manifest_kinds)
+        ),
+    );
+
     let ledger_rows = Table::read(&dir.join(LEDGER_FILE), &["last_status"])?.num_rows() as u64;
     let open: u64 = ["review", "no_match", "pending"]
         .iter()
@@ -384,6 +458,37 @@ pub fn verify(dir: &Path) -> Result<Verification, IngestError> {
         format!("{LEDGER_FILE} has {ledger_rows} rows, {RECEIPTS_FILE} {open} open receipts, {MANIFEST_FILE} {carried_out} carried out"),
     );
     Ok(v)
+}
+
+/// `statements.parquet` by kind of claim: Σ `owed_<kind>_yen` of each kind owed
+/// anything, and the rows whose `owed_yen` ≠ Σ of their kinds.
+fn statements_by_kind(path: &Path) -> Result<(BTreeMap<String, Yen>, u64), IngestError> {
+    let mut wanted: Vec<&str> = OWED_BY_KIND.iter().map(|(_, c)| *c).collect();
+    wanted.push("owed_yen");
+    let table = Table::read(path, &wanted)?;
+    let mut by_kind = BTreeMap::new();
+    let mut not_adding = 0u64;
+    for b in table.batches() {
+        let owed = b.yen("owed_yen", Yen::RUN_RANGE)?;
+        let kinds = OWED_BY_KIND
+            .iter()
+            .map(|(_, c)| b.yen(c, Yen::RUN_RANGE))
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in 0..b.num_rows() {
+            let mut sum = Yen(0);
+            for ((kind, _), column) in OWED_BY_KIND.iter().zip(&kinds) {
+                let y = column.or_zero(i)?;
+                // Each is bounded by a run's yen, and so are the four of a row together
+                // unless the file is wrong: checked.
+                sum = sum.checked_add(y).unwrap_or(Yen(i64::MIN));
+                if y != Yen(0) {
+                    *by_kind.entry(kind.as_str().to_string()).or_insert(Yen(0)) += y;
+                }
+            }
+            not_adding += u64::from(sum != owed.or_zero(i)?);
+        }
+    }
+    Ok((by_kind, not_adding))
 }
 
 /// `statements.parquet`: insurer → (routed, apportioned, owed).

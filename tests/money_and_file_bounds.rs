@@ -331,3 +331,64 @@ fn a_file_with_cr_alone_line_ends_is_quarantined_whole_with_its_receipts_counted
         count(&before, "files_quarantined") + 1
     );
 }
+
+/// Issue 17 item 6: a KO's 負担金額 splits the copay between the 公費 and the patient;
+/// the insurer's share stands (保険優先), and a 公費-only receipt is owed by no insurer.
+#[test]
+fn a_public_expense_pays_the_copay_less_the_patients_part_and_no_insurer_owes_a_public_only_receipt(
+) {
+    let dir = month_with(|_, l| {
+        // Receipt 1 (661 points, 後期 1割: copay 660): a 公費 covering all of it, the
+        // patient's part under it 200 yen.
+        let ho = l.iter().position(|l| l.starts_with(b"HO,")).expect("HO");
+        l.insert(ho + 1, b"KO,54136015,1234567,,1,661,200,,,,,".to_vec());
+        // Receipt 2's HO becomes a KO: a 公費-only receipt of the same points.
+        let second = l
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with(b"HO,"))
+            .nth(1)
+            .map(|(i, _)| i)
+            .expect("a second HO");
+        let text = String::from_utf8(l[second].clone()).expect("ascii HO");
+        let points = text.split(',').nth(5).expect("HO 合計点数").to_string();
+        l[second] = format!("KO,12130012,7654321,,1,{points},,,,,,").into_bytes();
+    });
+    run_balanced(dir.path());
+    let explain = |number: u32| {
+        let out = bin()
+            .args(["explain", "--run"])
+            .arg(dir.path().join("out"))
+            .arg(format!("4826772:2026-06:{number}@2"))
+            .output()
+            .expect("explain");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let first = explain(1);
+    for line in [
+        "cost            6610 yen",
+        "copay due       660 yen",
+        "insurer share   5950 yen",
+        "公費 pay         460 yen",
+        "patient pays    200 yen",
+    ] {
+        assert!(first.contains(line), "{line} in\n{first}");
+    }
+    let second = explain(2);
+    assert!(second.contains("status          public_only"), "{second}");
+    assert!(second.contains("insurer share   0 yen"), "{second}");
+    assert!(second.contains("patient pays    0 yen"), "{second}");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let public = manifest["conservation"]["yen"]["paid_by"]["public_expense"]
+        .as_i64()
+        .expect("public_expense");
+    assert!(public >= 460 + 5160, "{public}");
+}

@@ -18,7 +18,7 @@ pub use match_report::{match_report_schema, write_match_report, MatchEntry};
 pub(crate) use parquet_file::{write_parquet, write_parquet_parallel};
 pub use receipts::{receipts_schema, write_receipts_parquet, ReceiptRow};
 pub use statements::{
-    statements, write_statements_csv, write_statements_parquet, Statement, Tally,
+    statements, write_statements_csv, write_statements_parquet, Statement, Tally, OWED_BY_KIND,
 };
 
 /// An output that could not be written.

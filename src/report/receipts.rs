@@ -44,6 +44,10 @@ pub struct ReceiptRow {
     /// `None` for quarantined receipts.
     pub copay_yen: Option<Yen>,
     pub insurer_share_yen: Option<Yen>,
+    /// Of the copay, what the receipt's 公費 pay and what the patient pays;
+    /// `None` for quarantined receipts.
+    pub public_expense_yen: Option<Yen>,
+    pub patient_yen: Option<Yen>,
     pub copay_diff_yen: Option<Yen>,
     /// The clinic's 都道府県 (IR 3), when its file's IR could be read.
     pub clinic_prefecture: Option<u8>,
@@ -75,6 +79,8 @@ pub fn receipts_schema() -> SchemaRef {
         Field::new("cost_yen", DataType::Int64, true),
         Field::new("copay_yen", DataType::Int64, true),
         Field::new("insurer_share_yen", DataType::Int64, true),
+        Field::new("public_expense_yen", DataType::Int64, true),
+        Field::new("patient_yen", DataType::Int64, true),
         Field::new("copay_diff_yen", DataType::Int64, true),
         Field::new("clinic_prefecture", DataType::UInt8, true),
         Field::new("declared_kind", DataType::Utf8, false),
@@ -117,6 +123,8 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
     let mut cost = Int64Builder::with_capacity(n);
     let mut copay = Int64Builder::with_capacity(n);
     let mut share = Int64Builder::with_capacity(n);
+    let mut public = Int64Builder::with_capacity(n);
+    let mut patient = Int64Builder::with_capacity(n);
     let mut diff = Int64Builder::with_capacity(n);
     let mut prefecture = UInt8Builder::with_capacity(n);
     let mut kind = StringBuilder::new();
@@ -141,6 +149,8 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
         cost.append_option(r.cost_yen.map(|y| y.0));
         copay.append_option(r.copay_yen.map(|y| y.0));
         share.append_option(r.insurer_share_yen.map(|y| y.0));
+        public.append_option(r.public_expense_yen.map(|y| y.0));
+        patient.append_option(r.patient_yen.map(|y| y.0));
         diff.append_option(r.copay_diff_yen.map(|y| y.0));
         prefecture.append_option(r.clinic_prefecture);
         kind.append_value(r.declared_kind.as_str());
@@ -166,6 +176,8 @@ fn receipt_columns(rows: &[ReceiptRow]) -> Vec<ArrayRef> {
         Arc::new(cost.finish()),
         Arc::new(copay.finish()),
         Arc::new(share.finish()),
+        Arc::new(public.finish()),
+        Arc::new(patient.finish()),
         Arc::new(diff.finish()),
         Arc::new(prefecture.finish()),
         Arc::new(kind.finish()),

@@ -219,26 +219,24 @@ fn columns(s: &[Statement]) -> Vec<(&'static str, Column)> {
         ("apportioned_receipts", count(&|x| x.apportioned.receipts)),
         ("apportioned_yen", yen(&|x| x.apportioned.yen)),
         ("owed_yen", yen(&Statement::owed_yen)),
-        (
-            "owed_ika_yen",
-            yen(&|x| x.owed_by_kind[ReceiptKind::Ika.index()]),
-        ),
-        (
-            "owed_dpc_yen",
-            yen(&|x| x.owed_by_kind[ReceiptKind::Dpc.index()]),
-        ),
-        (
-            "owed_shika_yen",
-            yen(&|x| x.owed_by_kind[ReceiptKind::Shika.index()]),
-        ),
-        (
-            "owed_chozai_yen",
-            yen(&|x| x.owed_by_kind[ReceiptKind::Chozai.index()]),
-        ),
+    ]
+    .into_iter()
+    .chain(OWED_BY_KIND.map(|(kind, name)| (name, yen(&move |x| x.owed_by_kind[kind.index()]))))
+    .chain([
         ("copay_diff_receipts", count(&|x| x.copay_diff.receipts)),
         ("copay_diff_yen", yen(&|x| x.copay_diff.yen)),
-    ]
+    ])
+    .collect()
 }
+
+/// The statements' column of what each kind of claim owes (`owed_<kind>_yen`), in
+/// [`ReceiptKind::ALL`] order.
+pub const OWED_BY_KIND: [(ReceiptKind, &str); 4] = [
+    (ReceiptKind::Ika, "owed_ika_yen"),
+    (ReceiptKind::Dpc, "owed_dpc_yen"),
+    (ReceiptKind::Shika, "owed_shika_yen"),
+    (ReceiptKind::Chozai, "owed_chozai_yen"),
+];
 
 /// Writes `statements.csv` (UTF-8, header row, one row per insurer).
 pub fn write_statements_csv(path: &Path, statements: &[Statement]) -> Result<(), ReportError> {

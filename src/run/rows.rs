@@ -167,6 +167,8 @@ impl<'a> RowBook<'a> {
                 cost_yen: Some(money.cost),
                 copay_yen: Some(money.copay),
                 insurer_share_yen: Some(money.insurer_share),
+                public_expense_yen: Some(money.public_share),
+                patient_yen: Some(money.patient_pays),
                 copay_diff_yen: Some(money.copay_diff),
                 clinic_prefecture: self
                     .ledger_prefecture
@@ -206,6 +208,8 @@ impl<'a> RowBook<'a> {
                 cost_yen: q.points.map(|p| p.to_yen()),
                 copay_yen: None,
                 insurer_share_yen: None,
+                public_expense_yen: None,
+                patient_yen: None,
                 copay_diff_yen: None,
                 clinic_prefecture: file_prefecture,
                 declared_kind: InsuranceKind::Unknown,
@@ -287,6 +291,9 @@ pub(super) struct RowTotals {
     pub share_in: Yen,
     pub share_by_status: BTreeMap<String, Yen>,
     pub routed: Yen,
+    /// Of the accepted receipts' copays: what 公費 pay and what patients pay.
+    pub public_expense: Yen,
+    pub patients: Yen,
     /// Ledger receipts resolved to an insurer this run.
     pub carried_in_resolved: u64,
     /// This month's receipts left open.
@@ -315,6 +322,8 @@ impl RowTotals {
             if r.status != Status::Quarantined {
                 let s = r.insurer_share_yen.unwrap_or_default();
                 t.share_in += s;
+                t.public_expense += r.public_expense_yen.unwrap_or_default();
+                t.patients += r.patient_yen.unwrap_or_default();
                 *t.share_by_status.entry(status.to_string()).or_default() += s;
                 if r.status.is_routed() {
                     t.routed += s;
@@ -352,6 +361,8 @@ impl RowTotals {
         }
         self.share_in += other.share_in;
         self.routed += other.routed;
+        self.public_expense += other.public_expense;
+        self.patients += other.patients;
         self.carried_in_resolved += other.carried_in_resolved;
         self.new_open += other.new_open;
         self.made_final += other.made_final;
