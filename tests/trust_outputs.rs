@@ -445,6 +445,36 @@ fn the_manifest_hashes_every_output_and_verify_checks_them_in_words() {
         "{line}"
     );
     assert!(!text.contains('{'), "debug output: {text}");
+
+    // A receipt whose patient pays ten yen more than its copay leaves: the split of
+    // its cost no longer adds up, and the manifest's patients' yen differ.
+    let split = dir.path().join("split");
+    copy_dir(&out, &split);
+    edit_i64_column(&split.join("receipts.parquet"), "patient_yen", |i, v| {
+        v + if i == 0 { 10 } else { 0 }
+    });
+    let (ok, text) = verify(&split);
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("cost = insurer + public expense + patient")
+            && l.contains("1 rows of receipts.parquet do not add up")),
+        "{text}"
+    );
+    // And a statement owing a kind what it does not owe.
+    let kinds = dir.path().join("kinds");
+    copy_dir(&out, &kinds);
+    edit_i64_column(&kinds.join("statements.parquet"), "owed_shika_yen", |i, v| {
+        v + i64::from(i == 0)
+    });
+    let (ok, text) = verify(&kinds);
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("statements by kind = receipts by kind")
+            && l.contains("1 rows of statements.parquet whose owed ≠ Σ owed by kind")),
+        "{text}"
+    );
 }
 
 /// Adds one yen to `owed_yen` of the first insurer owing something; returns its number.
