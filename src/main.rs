@@ -272,7 +272,8 @@ enum Command {
         force: bool,
         /// The kinds of claim billed, comma-separated: ika (医科), dpc, shika (歯科),
         /// chozai (調剤). Default: all four, in a realistic mix of clinics, hospitals,
-        /// dental clinics and pharmacies.
+        /// dental clinics and pharmacies. dpc makes DPC hospitals: their stays are DPC
+        /// receipts, their outpatients' 医科 ones (with dpc but not ika, stays only).
         #[arg(long, value_delimiter = ',', default_value = "ika,dpc,shika,chozai")]
         kinds: Vec<String>,
     },

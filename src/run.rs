@@ -347,9 +347,10 @@ pub fn ingest(
     quarantine_duplicate_keys(&mut files);
     let ledger = ledger.map(|mut read| {
         let mut claims = ClaimFile::new(std::mem::take(&mut read.file), None, &config.ingest);
-        // Each receipt on the ledger is its own one-receipt file: its kind is its own.
+        // Each receipt on the ledger is its own one-receipt file: its kind is the one
+        // its row carries (a DPC receipt's text keeps no DPC record to tell it by).
         for (c, e) in claims.claims.iter_mut().zip(&read.entries) {
-            c.kind = e.header.as_ref().map(|h| h.kind);
+            c.kind = e.kind.or(e.header.as_ref().map(|h| h.kind));
         }
         CarriedLedger { claims, read }
     });
@@ -800,6 +801,7 @@ fn ledger_entries(
             reason: row.reason.clone(),
             uke: uke.map_err(|e| fail(format!("receipt {key} cannot be written as UKE: {e}")))?,
             declaration: forms.get(&key).cloned(),
+            kind: row.kind,
             header: None,
         });
     }
@@ -1012,15 +1014,18 @@ fn build_manifest(
         }
         uke.receipts_accepted += claims.len() as u64;
         uke.receipts_quarantined += f.quarantined.len() as u64;
+        // Files and their quarantined receipts count under the file's kind, accepted
+        // receipts under their own (a DPC hospital's file holds 医科 receipts too).
         let kind = uke.by_kind.entry(ReceiptKind::name_of(f.kind)).or_default();
         kind.files += 1;
         kind.files_quarantined += u64::from(f.quarantined_whole());
-        kind.receipts_accepted += claims.len() as u64;
         kind.receipts_quarantined += f.quarantined.len() as u64;
         for r in claims {
             *uke.accepted_by_insurer_field
                 .entry(r.insurer_field().into())
                 .or_insert(0) += 1;
+            let kind = uke.by_kind.entry(ReceiptKind::name_of(r.kind)).or_default();
+            kind.receipts_accepted += 1;
             // Bounded: at most a run's receipts at Points::MAX_PER_RECEIPT each.
             kind.accepted_points += r.points().0;
             kind.accepted_yen += r.points().to_yen().0;

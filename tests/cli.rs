@@ -120,10 +120,11 @@ fn the_sample_month_runs_and_its_accounts_balance() {
             "quarantine.csv lacks a row about {expected}"
         );
     }
-    // The sample holds every kind of claim, each read and accepted.
-    for kind in ["ika", "dpc", "shika", "chozai"] {
+    // The sample holds every kind of claim, each read and accepted (DPC receipts are
+    // the DPC hospitals' stays, a few of a small month).
+    for (kind, least) in [("ika", 10), ("dpc", 3), ("shika", 10), ("chozai", 10)] {
         let k = &m["uke"]["by_kind"][kind];
-        assert!(u(&k["receipts_accepted"]) >= 10, "{kind}: {k}");
+        assert!(u(&k["receipts_accepted"]) >= least, "{kind}: {k}");
     }
     // Every input is listed with its hash.
     let inputs = m["inputs"].as_array().expect("inputs");
@@ -287,6 +288,30 @@ fn generate_makes_only_the_kinds_asked_for_and_refuses_an_unknown_one() {
     let kinds: Vec<&str> = by_kind.keys().map(String::as_str).collect();
     assert_eq!(kinds, ["chozai", "shika"]);
     assert_eq!(u(&m["conservation"]["receipts"]["quarantined"]), 0);
+    // DPC alone: DPC hospitals' stays, every receipt a DPC one (with 医科 too, their
+    // outpatients' receipts are 医科 ones).
+    let dpc = tempfile::tempdir().expect("tempdir");
+    let made = generate("dpc", dpc.path());
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        bin()
+            .args(["run", "--input"])
+            .arg(dpc.path())
+            .arg("--out")
+            .arg(out.path()),
+    );
+    let m = manifest(out.path());
+    let by_kind = m["uke"]["by_kind"].as_object().expect("by_kind");
+    assert_eq!(by_kind.keys().collect::<Vec<_>>(), ["dpc"], "{by_kind:?}");
+    assert!(
+        u(&by_kind["dpc"]["receipts_accepted"]) >= 100,
+        "{by_kind:?}"
+    );
     let bad = generate("ika,kampo", &input.path().join("bad"));
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);

@@ -464,9 +464,11 @@ fn the_manifest_hashes_every_output_and_verify_checks_them_in_words() {
     // And a statement owing a kind what it does not owe.
     let kinds = dir.path().join("kinds");
     copy_dir(&out, &kinds);
-    edit_i64_column(&kinds.join("statements.parquet"), "owed_shika_yen", |i, v| {
-        v + i64::from(i == 0)
-    });
+    edit_i64_column(
+        &kinds.join("statements.parquet"),
+        "owed_shika_yen",
+        |i, v| v + i64::from(i == 0),
+    );
     let (ok, text) = verify(&kinds);
     assert!(!ok, "{text}");
     assert!(
@@ -516,12 +518,13 @@ fn every_receipt_the_reader_accepts_round_trips_through_the_ledger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut receipts = 0;
     let mut cp932 = false;
+    let mut dpc = false;
     let seeds: Vec<_> = std::fs::read_dir(&seeds)
         .expect("seeds")
         .map(|seed| seed.expect("seed").path())
         .collect();
     // Every seed, and no fewer: a directory renamed or emptied fails.
-    assert_eq!(seeds.len(), 5, "{seeds:?}");
+    assert_eq!(seeds.len(), 6, "{seeds:?}");
     for seed in seeds {
         let data = std::fs::read(&seed).expect("read");
         let entries = ledger_roundtrip::check(&data, &dir.path().join("pending.parquet"));
@@ -529,10 +532,15 @@ fn every_receipt_the_reader_accepts_round_trips_through_the_ledger() {
         cp932 |= entries
             .iter()
             .any(|e| e.uke.contains('髙') && e.uke.contains('\u{E757}'));
+        // The DPC seed's stay is carried as DPC, its text holding no DPC record.
+        dpc |= entries
+            .iter()
+            .any(|e| e.kind == Some(ReceiptKind::Dpc) && !e.uke.contains("\r\nBU,"));
         receipts += entries.len();
     }
     assert!(receipts >= 4, "{receipts}");
     assert!(cp932, "the Windows-31J seed was read");
+    assert!(dpc, "the DPC seed was read");
 }
 
 /// Issue 16, item 5, on outputs edited after their run: amounts near `i64::MAX` in

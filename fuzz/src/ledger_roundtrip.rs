@@ -42,6 +42,7 @@ pub fn check(data: &[u8], ledger: &Path) -> Vec<LedgerEntry> {
             reason: String::new(),
             uke: text,
             declaration: None,
+            kind: file.kind.map(|k| k.of_receipt(r)),
             header: None,
         });
     }
@@ -61,6 +62,7 @@ pub fn check(data: &[u8], ledger: &Path) -> Vec<LedgerEntry> {
     for ((written, back), receipt) in entries.iter().zip(&read.entries).zip(&read.file.receipts) {
         assert_eq!(written.key, back.key);
         assert_eq!(written.uke, back.uke, "the stored text changed");
+        assert_eq!(written.kind, back.kind, "the kind of claim changed");
         let header = back.header.as_ref().expect("the IR read back");
         let again = uke_text(header, receipt).expect("the receipt read back writes");
         assert_eq!(

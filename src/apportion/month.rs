@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::Array;
 use rayon::prelude::*;
 
 use super::{claims_basis, Allocation, ApportionConfig, ApportionError, Apportioner, ClaimContext};
@@ -156,10 +156,7 @@ pub fn read_share_rows(path: &Path) -> Result<Vec<ShareRow>, IngestError> {
         let prefecture = b.u8("clinic_prefecture")?;
         let kind = b.utf8("declared_kind")?;
         // Written by runs since the kind of claim was carried through; absent before.
-        let receipt_kind = b
-            .record_batch()
-            .column_by_name("receipt_kind")
-            .and_then(|c| c.as_string_opt::<i32>());
+        let receipt_kind = b.utf8_if_present("receipt_kind")?;
         for i in 0..b.num_rows() {
             line += 1;
             let bad = |column: &str, what: &str| {

@@ -36,6 +36,9 @@ pub struct Clinic {
 
 pub struct Clinics {
     pub clinics: Vec<Clinic>,
+    /// A month without 医科 claims: a DPC hospital's receipts are all DPC stays (its
+    /// outpatients' receipts would be 医科 ones).
+    pub dpc_stays_only: bool,
     /// Clinic indexes per prefecture (index 0 = 01), with cumulative weights.
     by_pref: Vec<(Vec<u32>, Vec<f64>)>,
     all_cum: Vec<f64>,
@@ -79,7 +82,11 @@ pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32, kind: KindOf<'_
     let drawn_hospital = rng.random_bool(rates::HOSPITALS);
     let u = (super::people::mix(u64::from(serial) ^ 0xC11_41C) >> 11) as f64 / (1u64 << 53) as f64;
     let (kind, hospital) = match kind {
-        KindOf::OneOf(kinds) => (kind_of(drawn_hospital, u, kinds), drawn_hospital),
+        KindOf::OneOf(kinds) => {
+            // A DPC clinic is a hospital, even where only DPC was asked for.
+            let kind = kind_of(drawn_hospital, u, kinds);
+            (kind, drawn_hospital || kind == ReceiptKind::Dpc)
+        }
         KindOf::Exactly(k) => (
             k,
             k == ReceiptKind::Dpc || (drawn_hospital && k == ReceiptKind::Ika),
@@ -225,6 +232,7 @@ impl Clinics {
         Clinics {
             all_cum: cumulative_of(&weights),
             clinics,
+            dpc_stays_only: !kinds.contains(&ReceiptKind::Ika),
             by_pref,
         }
     }

@@ -128,6 +128,15 @@ impl<'a> Batch<'a> {
         self.column(name, "Utf8")
     }
 
+    /// A text column that files written by earlier versions lack: `None` when absent,
+    /// an error when present with another type.
+    pub fn utf8_if_present(&self, name: &str) -> Result<Option<&'a StringArray>, IngestError> {
+        match self.batch.column_by_name(name) {
+            Some(_) => self.utf8(name).map(Some),
+            None => Ok(None),
+        }
+    }
+
     pub fn u8(&self, name: &str) -> Result<&'a UInt8Array, IngestError> {
         self.column(name, "UInt8")
     }

@@ -24,7 +24,9 @@ use crate::domain::{
 use crate::ingest::declarations::{CardIssued, Declaration};
 use crate::ingest::parquet_table::{opt_str, Batch, Table};
 use crate::ingest::uke::writer::{made_up_fields, uke_lines, DateStyle, UkeWriteError};
-use crate::ingest::uke::{parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, UkeFile};
+use crate::ingest::uke::{
+    parse_uke, ClinicHeader, QuarantinedReceipt, Receipt, ReceiptKind, UkeFile,
+};
 use crate::ingest::IngestError;
 use crate::report::{write_parquet_parallel, ReportError};
 use crate::resolve::outcome::Status;
@@ -56,6 +58,10 @@ pub struct LedgerEntry {
     pub uke: String,
     /// The declaration form joined to the receipt, if any.
     pub declaration: Option<Declaration>,
+    /// The receipt's kind of claim (a DPC receipt's `uke` keeps no DPC record to tell
+    /// it by); `None` in ledgers written before the kind was carried, which read as
+    /// their text's header says.
+    pub kind: Option<ReceiptKind>,
     /// The IR of `uke`, once read back (`None` on an entry being written).
     pub header: Option<ClinicHeader>,
 }
@@ -172,6 +178,7 @@ mod col {
     pub const REASON: &str = "reason";
     pub const UKE: &str = "uke";
     pub const HAS_FORM: &str = "has_form";
+    pub const RECEIPT_KIND: &str = "receipt_kind";
     /// The form's fields, as `declarations.csv` names them, prefixed `form_`.
     pub const FORM: [&str; 13] = [
         "form_insurance_kind",
@@ -206,6 +213,7 @@ pub fn ledger_schema() -> SchemaRef {
         Field::new(col::REASON, DataType::Utf8, false),
         Field::new(col::UKE, DataType::Utf8, false),
         Field::new(col::HAS_FORM, DataType::Boolean, false),
+        Field::new(col::RECEIPT_KIND, DataType::Utf8, true),
     ];
     fields.extend(
         col::FORM
@@ -259,6 +267,7 @@ fn ledger_columns(entries: &[LedgerEntry]) -> Vec<ArrayRef> {
     let mut reason = StringBuilder::new();
     let mut uke = StringBuilder::new();
     let mut has_form = arrow::array::BooleanBuilder::new();
+    let mut kind = StringBuilder::new();
     let mut form: Vec<StringBuilder> = col::FORM.iter().map(|_| StringBuilder::new()).collect();
     for e in entries {
         organization.append_value(e.key.organization.code());
@@ -275,6 +284,7 @@ fn ledger_columns(entries: &[LedgerEntry]) -> Vec<ArrayRef> {
         reason.append_value(&e.reason);
         uke.append_value(&e.uke);
         has_form.append_value(e.declaration.is_some());
+        kind.append_option(e.kind.map(ReceiptKind::as_str));
         let values = e.declaration.as_ref().map(form_fields);
         for (i, b) in form.iter_mut().enumerate() {
             b.append_option(values.as_ref().and_then(|v| v[i].as_deref()));
@@ -295,6 +305,7 @@ fn ledger_columns(entries: &[LedgerEntry]) -> Vec<ArrayRef> {
         Arc::new(reason.finish()),
         Arc::new(uke.finish()),
         Arc::new(has_form.finish()),
+        Arc::new(kind.finish()),
     ];
     columns.extend(form.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns
@@ -453,6 +464,8 @@ struct LedgerColumns<'a> {
     reason: &'a StringArray,
     uke: &'a StringArray,
     has_form: &'a arrow::array::BooleanArray,
+    /// Absent in ledgers written before the kind was carried.
+    kind: Option<&'a StringArray>,
     form: Vec<&'a StringArray>,
 }
 
@@ -473,6 +486,7 @@ impl<'a> LedgerColumns<'a> {
             reason: b.utf8(col::REASON)?,
             uke: b.utf8(col::UKE)?,
             has_form: b.boolean(col::HAS_FORM)?,
+            kind: b.utf8_if_present(col::RECEIPT_KIND)?,
             form: col::FORM
                 .iter()
                 .map(|c| b.utf8(c))
@@ -577,6 +591,16 @@ impl<'a> LedgerColumns<'a> {
                 .ok_or_else(|| bad(some, col::UKE, "uke is null".into()))?
                 .to_string(),
             declaration,
+            kind: match self.kind.and_then(|k| opt_str(k, i)) {
+                None => None,
+                Some(name) => Some(ReceiptKind::from_name(name).ok_or_else(|| {
+                    bad(
+                        some,
+                        col::RECEIPT_KIND,
+                        "receipt_kind is not ika, dpc, shika or chozai".into(),
+                    )
+                })?),
+            },
             header: None,
         })
     }
@@ -661,6 +685,16 @@ impl LedgerEntry {
             .find(|q| q.scope != Scope::Notice)
             .map(|q| q.reason.clone());
         match (file.receipts.as_slice(), problem, &file.header) {
+            ([_], None, Some(header)) if self.kind.is_some_and(|k| !k.fits_file(header.kind)) => {
+                Err(BadRow {
+                    field: col::RECEIPT_KIND,
+                    ..bad(format!(
+                        "receipt_kind is {}, but the receipt text is a {} file",
+                        ReceiptKind::name_of(self.kind),
+                        header.kind.as_str()
+                    ))
+                })
+            }
             ([receipt], None, Some(header))
                 if receipt.key == self.key
                     && receipt.points().checked_to_yen() == Some(self.cost_yen) =>

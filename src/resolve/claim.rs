@@ -25,8 +25,10 @@ pub struct Claim {
     pub key: ReceiptKey,
     /// Line of the RE record.
     pub line: u64,
-    /// The kind of its file (医科, DPC, 歯科, 調剤); a ledger receipt's, as its
-    /// ledger entry's file reads (a DPC receipt carried on the ledger reads as 医科).
+    /// The kind of claim (医科, DPC, 歯科, 調剤): its file's, but for a receipt of an
+    /// IR file, which is DPC when it carries DPC records and 医科 otherwise (a DPC
+    /// hospital files its outpatients' and 出来高 inpatients' 医科 receipts with its DPC
+    /// ones); a ledger receipt's, as its ledger row says.
     pub kind: Option<ReceiptKind>,
     pub filed: Filed,
     pub body: ClaimBody,
@@ -66,6 +68,7 @@ impl Claim {
         config: &IngestConfig,
     ) -> Claim {
         let filed = classify(&receipt, config);
+        let kind = kind.map(|k| k.of_receipt(&receipt));
         let (key, line) = (receipt.key, receipt.line);
         let body = match span {
             Some(span) if matches!(filed, Filed::Card { .. } | Filed::PublicOnly) => {

@@ -79,6 +79,29 @@ impl ReceiptKind {
         }
     }
 
+    /// The kind of one receipt of a file of this kind: a receipt of an IR file (医科 or
+    /// DPC) is DPC when it carries a DPC record, 医科 when it does not.
+    pub fn of_receipt(self, receipt: &super::Receipt) -> ReceiptKind {
+        match self {
+            ReceiptKind::Ika | ReceiptKind::Dpc
+                if receipt
+                    .other_records
+                    .iter()
+                    .any(|(id, _)| ReceiptKind::is_dpc_record(id)) =>
+            {
+                ReceiptKind::Dpc
+            }
+            ReceiptKind::Ika | ReceiptKind::Dpc => ReceiptKind::Ika,
+            other => other,
+        }
+    }
+
+    /// Whether a receipt of this kind may be carried in a file opening with the header
+    /// of `file` (a DPC receipt's file opens with IR, as 医科's).
+    pub fn fits_file(self, file: ReceiptKind) -> bool {
+        self == file || (self == ReceiptKind::Dpc && file == ReceiptKind::Ika)
+    }
+
     /// Records only DPC receipts carry: one of them makes a 医科 file a DPC file.
     pub fn is_dpc_record(id: &str) -> bool {
         matches!(id, "BU" | "SB" | "KK" | "SK" | "GA" | "HH" | "GT" | "CD")
