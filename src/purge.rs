@@ -223,13 +223,22 @@ fn rehash_manifest(
     let path = stage.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path).map_err(io_at(&path))?;
     // `outputs` and `purges` are the manifest's last fields; an older manifest has none.
-    let head = text
+    let at = text
         .find(",\n  \"outputs\": ")
-        .or_else(|| text.find(",\n  \"purges\": "))
-        .map_or_else(
-            || text.trim_end().trim_end_matches('}').trim_end(),
-            |at| &text[..at],
-        );
+        .or_else(|| text.find(",\n  \"purges\": "));
+    let refused = || PurgeError::Refused {
+        path: path.clone(),
+        message: "the manifest's text is not as a run writes it (its last fields are not \
+                  outputs and purges): nothing was purged; restore manifest.json from the run"
+            .into(),
+    };
+    let head = match at {
+        Some(at) => &text[..at],
+        None if manifest.get("outputs").is_none() && manifest.get("purges").is_none() => {
+            text.trim_end().trim_end_matches('}').trim_end()
+        }
+        None => return Err(refused()),
+    };
     let record = PurgeRecord {
         files: done
             .iter()
@@ -248,9 +257,22 @@ fn rehash_manifest(
         outputs: output_files(stage).map_err(io_at(stage))?,
         purges,
     };
+    let tail_value = serde_json::to_value(&tail).map_err(|e| io_at(&path)(e.into()))?;
     let tail = serde_json::to_string_pretty(&tail).map_err(|e| io_at(&path)(e.into()))?;
     let body = tail.strip_prefix('{').unwrap_or(&tail);
-    std::fs::write(&path, format!("{head},{body}\n")).map_err(io_at(&path))
+    // The manifest's text is kept as the run wrote it (its keys in the run's order),
+    // so the new tail is spliced on rather than the whole written anew; the result must
+    // read as the manifest it stands for — every field as it was, the tail replaced —
+    // or nothing is written.
+    let spliced = format!("{head},{body}\n");
+    let mut expected = manifest.clone();
+    if let (Some(fields), serde_json::Value::Object(new)) = (expected.as_object_mut(), tail_value) {
+        fields.extend(new);
+    }
+    match serde_json::from_str::<serde_json::Value>(&spliced) {
+        Ok(read) if read == expected => std::fs::write(&path, spliced).map_err(io_at(&path)),
+        _ => Err(refused()),
+    }
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, PurgeError> {

@@ -268,6 +268,51 @@ fn a_purge_that_fails_half_way_leaves_the_run_as_it_was() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A manifest rewritten by hand (the same fields, other whitespace): the purge cannot
+/// add its record to the text as the run wrote it, so it refuses and purges nothing,
+/// rather than write a manifest with two `outputs`. A manifest as the run wrote it is
+/// purged, and reads back as before with the tail replaced.
+#[test]
+fn a_purge_refuses_a_manifest_not_as_a_run_writes_it_and_splices_one_that_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (june, _, july_out) = june_and_july(dir.path());
+    let compact = dir.path().join("compact");
+    copy_dir(&june, &compact);
+    let text = serde_json::to_string(&manifest(&june)).expect("json");
+    std::fs::write(compact.join("manifest.json"), &text).expect("write");
+    let ledger = std::fs::read(compact.join("pending.parquet")).expect("ledger");
+    let refused = purge(&compact, &july_out);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("manifest.json") && err.contains("nothing was purged"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(compact.join("manifest.json")).expect("read"),
+        text
+    );
+    assert_eq!(
+        std::fs::read(compact.join("pending.parquet")).expect("read"),
+        ledger
+    );
+
+    let before = manifest(&june);
+    assert!(purge(&june, &july_out).status.success());
+    let after = manifest(&june);
+    let mut fields = after.as_object().expect("object").clone();
+    let old = before.as_object().expect("object");
+    for key in ["outputs", "purges"] {
+        fields.remove(key);
+    }
+    let mut kept = old.clone();
+    for key in ["outputs", "purges"] {
+        kept.remove(key);
+    }
+    assert_eq!(fields, kept, "every field but the tail as the run wrote it");
+    assert_eq!(after["purges"].as_array().map(Vec::len), Some(1), "{after}");
+}
+
 #[test]
 fn a_purged_ledger_is_refused_by_its_own_month_and_carried_whole_into_the_next() {
     let dir = tempfile::tempdir().expect("tempdir");
