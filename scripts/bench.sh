@@ -8,9 +8,11 @@
 #   scripts/bench.sh M    10M persons,   5M receipts
 #   scripts/bench.sh L    30M persons,   20M receipts
 #   scripts/bench.sh P R  P persons, R receipts
-# Each with 5 % tier-2 and 5 % tier-3 receipts. Run from anywhere.
+# Each with 5 % tier-2 and 5 % tier-3 receipts, in the realistic mix of kinds of claim
+# (医科, DPC, 歯科, 調剤). Run from anywhere.
 # Environment: RESECLEAR_BIN uses that binary instead of building one; BENCH_DATA puts
-# the generated months and outputs elsewhere than bench-data/.
+# the generated months and outputs elsewhere than bench-data/; KINDS=ika (or any list
+# `generate --kinds` takes) makes a month of those kinds only, cached apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-S}" in
@@ -19,7 +21,11 @@ case "${1:-S}" in
   L) persons=30000000; receipts=20000000 ;;
   *) persons=$1; receipts=${2:?give persons and receipts}; ;;
 esac
+kinds="${KINDS:-ika,dpc,shika,chozai}"
 tier="${persons}p_${receipts}r"
+if [ -n "${KINDS:-}" ]; then
+  tier="${tier}_${KINDS//,/-}"
+fi
 root="${BENCH_DATA:-bench-data}"
 data="$root/$tier"
 out="$root/$tier.out"
@@ -34,7 +40,8 @@ if [ ! -f "$data/truth.parquet" ]; then
   rm -rf "$data"
   gentime=$(mktemp)
   /usr/bin/time -f '%e s, peak RSS %M KiB' -o "$gentime" \
-    "$bin" generate --persons "$persons" --receipts "$receipts" --seed 42 --out "$data" >/dev/null
+    "$bin" generate --persons "$persons" --receipts "$receipts" --seed 42 --kinds "$kinds" \
+    --out "$data" >/dev/null
   generated=$(cat "$gentime")
   rm -f "$gentime"
 fi
