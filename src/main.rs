@@ -14,10 +14,10 @@ use reseclear::generate::{generate, GenerateOptions};
 use reseclear::ingest::uke::ReceiptKind;
 use reseclear::manifest::Manifest;
 use reseclear::progress::Progress;
-use reseclear::reapportion::{reapportion, Overrides};
 use reseclear::report::html::{write_report_html, HtmlOptions, REPORT_HTML_FILE};
 use reseclear::resolve::matcher::MatchModel;
 use reseclear::run::RunOptions;
+use reseclear::tools::reapportion::{reapportion, Overrides};
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -340,8 +340,8 @@ fn private_files() {
 /// (documented in the README).
 fn error_code(e: &anyhow::Error) -> &'static str {
     use reseclear::output_dir::OutputError;
-    use reseclear::reapportion::ReapportionError;
     use reseclear::run::RunError;
+    use reseclear::tools::reapportion::ReapportionError;
     for cause in e.chain() {
         if let Some(e) = cause.downcast_ref::<OutputError>() {
             return e.code();
@@ -459,12 +459,12 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { a, b } => {
-            say(&reseclear::compare::compare(&a, &b)?.to_string());
+            say(&reseclear::tools::compare::compare(&a, &b)?.to_string());
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { run, key, show_pii } => {
-            let options = reseclear::explain::ExplainOptions { show_pii };
-            say(&reseclear::explain::explain(&run, &key, options)?.to_string());
+            let options = reseclear::tools::explain::ExplainOptions { show_pii };
+            say(&reseclear::tools::explain::explain(&run, &key, options)?.to_string());
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { run, show_pii, out } => {
@@ -490,7 +490,7 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { run } => {
-            let v = reseclear::verify::verify(&run)?;
+            let v = reseclear::tools::verify::verify(&run)?;
             say(&v.to_string());
             Ok(if v.ok() {
                 ExitCode::SUCCESS
@@ -499,19 +499,19 @@ fn dispatch(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Purge { run, superseded_by } => {
-            for p in reseclear::purge::purge(&run, superseded_by.as_deref())? {
+            for p in reseclear::tools::purge::purge(&run, superseded_by.as_deref())? {
                 say(&format!(
                     "{}: {} values blanked in {} rows (logged in {})\n",
                     p.file,
                     p.values,
                     p.rows,
-                    reseclear::purge::PURGE_LOG_FILE
+                    reseclear::tools::purge::PURGE_LOG_FILE
                 ));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { truth, run } => {
-            let evaluation = reseclear::evaluate::evaluate(&truth, &run)?;
+            let evaluation = reseclear::tools::evaluate::evaluate(&truth, &run)?;
             say(&evaluation.to_string());
             Ok(ExitCode::SUCCESS)
         }

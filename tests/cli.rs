@@ -376,7 +376,7 @@ fn a_bad_config_key_is_refused() {
 fn tiers_one_and_two_of_the_sample_agree_with_the_truth() {
     let (out_dir, _) = run_sample();
     assert!(out_dir.path().join("receipts.parquet").is_file());
-    let ev = reseclear::evaluate::evaluate(
+    let ev = reseclear::tools::evaluate::evaluate(
         &root().join("fixtures/sample/truth.parquet"),
         out_dir.path(),
     )
@@ -489,9 +489,11 @@ fn a_saved_match_model_can_be_used_instead_of_training() {
         "no training with a given model"
     );
     // The same model gives the same decisions.
-    let ev =
-        reseclear::evaluate::evaluate(&root().join("fixtures/sample/truth.parquet"), second.path())
-            .expect("evaluate");
+    let ev = reseclear::tools::evaluate::evaluate(
+        &root().join("fixtures/sample/truth.parquet"),
+        second.path(),
+    )
+    .expect("evaluate");
     assert_eq!(ev.tier3_matched_correct, ev.tier3_match_expected, "{ev}");
     // A file that is not a model is refused with its name.
     let bad = tempfile::tempdir().expect("tempdir");
@@ -513,7 +515,7 @@ fn a_saved_match_model_can_be_used_instead_of_training() {
 #[test]
 fn the_sample_month_matches_its_truth_in_every_tier() {
     let (out_dir, _) = run_sample();
-    let ev = reseclear::evaluate::evaluate(
+    let ev = reseclear::tools::evaluate::evaluate(
         &root().join("fixtures/sample/truth.parquet"),
         out_dir.path(),
     )

@@ -535,7 +535,7 @@ fn another_basis_moves_yen_between_insurers_and_compare_says_how_much() {
 
     let printed = run_ok(bin().arg("compare").arg(&out).arg(&headcount));
     let text = String::from_utf8_lossy(&printed.stdout);
-    let comparison = reseclear::compare::compare(&out, &headcount).expect("compare");
+    let comparison = reseclear::tools::compare::compare(&out, &headcount).expect("compare");
     let differing: Vec<_> = comparison.differing().collect();
     assert!(!differing.is_empty());
     for (insurer, pa, pb) in &differing {
@@ -811,7 +811,7 @@ fn a_settled_run_is_purged_of_declared_personal_data_and_still_verifies() {
             .flat_map(|t| t.split("\r\n"))
             .filter(|l| l.starts_with("RE,"))
             .all(
-                |re| re.split(',').nth(4) == Some(reseclear::purge::PURGED_NAME)
+                |re| re.split(',').nth(4) == Some(reseclear::tools::purge::PURGED_NAME)
                     && re.split(',').nth(36) == Some("")
             ),
         "RE names and kana are blanked"

@@ -11,9 +11,9 @@ use reseclear::domain::{
 use reseclear::ingest::roster::read_roster;
 use reseclear::ingest::uke::{EligibilityConfirmation, HealthInsurance, InsurerField, Receipt};
 use reseclear::resolve::card_index::CardIndex;
+use reseclear::resolve::card_resolution::{classify, resolve_card, CardPatient, Filed};
 use reseclear::resolve::claim::Claim;
 use reseclear::resolve::outcome::Status;
-use reseclear::resolve::verify::{classify, resolve_card, CardPatient, Filed};
 
 const ROSTER: &str = "\
 person_id,insurer_number,symbol,number,branch,name,name_kana,birth_date,sex,postal_code,address,employer,valid_from,valid_to,copay_percent

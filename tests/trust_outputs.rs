@@ -353,7 +353,7 @@ fn a_purged_ledger_is_refused_by_its_own_month_and_carried_whole_into_the_next()
             .find(|l| l.starts_with("RE,"))
             .expect("RE");
         let f: Vec<&str> = re.split(',').collect();
-        assert_eq!(f[4], reseclear::purge::PURGED_NAME, "{re}");
+        assert_eq!(f[4], reseclear::tools::purge::PURGED_NAME, "{re}");
         assert!(f[6].ends_with("0101"), "{re}");
         assert_eq!(f[36], "", "{re}");
     }

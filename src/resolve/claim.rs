@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use compact_str::CompactString;
 
+use super::card_resolution::{classify, CardPatient, Filed};
 use super::copay::Billed;
-use super::verify::{classify, CardPatient, Filed};
 use crate::config::IngestConfig;
 use crate::domain::{CareDays, Points, ReceiptKey, Sex, YearMonth};
 use crate::ingest::uke::{reparse_receipts, ByteSpan, Receipt, ReceiptAt, ReceiptKind, UkeFile};

@@ -1,15 +1,13 @@
-//! Resolution: find the insurer each tier-2/tier-3 claim belongs to (DOMAIN §8).
-//!
-//! Being built. When complete it holds the three tiers: tier 1 *verify* (the receipt's
-//! numbers name a period valid on the date of care), tier 2 *re-route* (a past period's
-//! person, followed to the period valid on the date) and tier 3 *match* (filler numbers:
-//! a probabilistic match of the patient against the roster).
-//!
-//! What is here so far feeds tier 3: [`normalize`] turns names, kana, addresses and
-//! phone numbers into matching keys, and [`comments`] reads what a clinic wrote in the
-//! receipt's 摘要 comments.
+//! Resolution: find the insurer each claim belongs to (DOMAIN §8), in three tiers:
+//! tier 1 *verify* (the receipt's card is valid on its days of care) and tier 2
+//! *re-route* (a past card's person, followed to the period valid on those days), both
+//! in [`card_resolution`] over the [`card_index`]; tier 3 *match* (numbers unknown: the
+//! patient's declaration — RE, the 摘要 [`comments`], the digitized form — matched
+//! against the roster by [`matcher`], on keys [`normalize`] makes), in [`tier3`].
+//! [`tiers`] runs them over a month; [`copay`] prices each receipt.
 
 pub mod card_index;
+pub mod card_resolution;
 pub mod claim;
 pub mod comments;
 pub mod copay;
@@ -19,4 +17,3 @@ pub mod normalize;
 pub mod outcome;
 pub mod tier3;
 pub mod tiers;
-pub mod verify;

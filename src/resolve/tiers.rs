@@ -6,12 +6,12 @@
 use rayon::prelude::*;
 
 use super::card_index::CardIndex;
+use super::card_resolution::{resolve_card, Filed};
 use super::claim::Claim;
 use super::declared::{declared, join_declarations};
 use super::matcher::MatchRun;
 use super::outcome::{Reason, Resolution, Status};
 use super::tier3::{resolve_tier3, MatchContext, Tier3Case};
-use super::verify::{resolve_card, Filed};
 use crate::ingest::declarations::Declaration;
 use crate::ingest::uke::Receipt;
 use crate::validate::QuarantineRow;
