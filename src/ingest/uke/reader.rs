@@ -2150,8 +2150,17 @@ fn marked_day<'t>(
     month: YearMonth,
     marked: CareDays,
 ) -> Result<CareDays, BadDay<'t>> {
-    let value = trim(as_text(value));
     let day = (field + 1 - first) as u32;
+    // A count of up to 3 digits (nearly every one) has nothing to trim.
+    if value.len() <= 3 && value.iter().all(u8::is_ascii_digit) {
+        if value.iter().all(|&b| b == b'0') {
+            return Ok(marked);
+        }
+        if day <= month.days() {
+            return Ok(marked.with(day).unwrap_or(marked));
+        }
+    }
+    let value = trim(as_text(value));
     let bad = |why| BadDay { field, value, why };
     if value.is_empty() || value.bytes().all(|b| b == b'0') {
         return Ok(marked);
@@ -2159,7 +2168,7 @@ fn marked_day<'t>(
     if !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 3 {
         return Err(bad("is not a count of that day (up to 3 digits)"));
     }
-    if day > month.last_day().day() {
+    if day > month.days() {
         return Err(bad("marks a day the care month does not have"));
     }
     Ok(marked.with(day).unwrap_or(marked))
@@ -2175,6 +2184,17 @@ fn day_of_date(value: &str, month: YearMonth) -> Result<CareDays, &'static str> 
         return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)");
     }
     let number = |s: &str| s.parse::<u32>().unwrap_or(0);
+    // YYYYMMDD of a day of the care month (nearly every one): no date to make.
+    if value.len() == 8
+        && month.year() >= 1868
+        && i64::from(number(&value[..4])) == i64::from(month.year())
+        && number(&value[4..6]) == month.month()
+        && (1..=month.days()).contains(&number(&value[6..]))
+    {
+        return CareDays::NONE
+            .with(number(&value[6..]))
+            .ok_or("is not a day of the care month");
+    }
     let day = match value.len() {
         7 | 8 => {
             let date = parse_uke_date(value).map_err(|_| "is not a date")?;
@@ -2192,7 +2212,7 @@ fn day_of_date(value: &str, month: YearMonth) -> Result<CareDays, &'static str> 
         1 | 2 => number(value),
         _ => return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)"),
     };
-    if day == 0 || day > month.last_day().day() {
+    if day == 0 || day > month.days() {
         return Err("is not a day of the care month");
     }
     CareDays::NONE
