@@ -7,11 +7,13 @@
 //!
 //! With `UKE_PARSE_RUNS=N` in the environment the binary skips criterion and parses the
 //! file N times (default 1; each result dropped, as in criterion's loop), then prints the
-//! fastest and median throughput. It is the driver for instruction counts, which stay
-//! the same however loaded the machine is:
+//! fastest and median throughput; with `UKE_PARSE_KIND=<kind>` as well (ika, dpc, shika,
+//! chozai) the file is that kind's of `uke/parse_kind`. It is the driver for instruction
+//! counts, which stay the same however loaded the machine is:
 //! `UKE_PARSE_RUNS=5 valgrind --tool=callgrind target/release/deps/uke_parse-…`, then
 //! `callgrind_annotate --inclusive=yes` for `parse_uke` and `drop_in_place<…UkeFile>`
-//! (making the file, `month_file`, is counted apart).
+//! (making the file, `month_file` or `kind_files`, is counted apart; for a kind's file,
+//! `--toggle-collect='*parse_uke*'` leaves the generator out).
 
 use criterion::{criterion_group, Criterion, Throughput};
 use reseclear::config::IngestConfig;
@@ -122,10 +124,18 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// Parses the bench file `times` times without criterion (for callgrind), and prints the
-/// fastest and the median parse: on a loaded machine the fastest is the steadier figure.
+/// Parses the bench file (or `UKE_PARSE_KIND`'s) `times` times without criterion (for
+/// callgrind), and prints the fastest and the median parse: on a loaded machine the
+/// fastest is the steadier figure.
 fn parse_runs(times: usize) {
-    let bytes = month_file();
+    let bytes = match std::env::var("UKE_PARSE_KIND") {
+        Ok(name) => kind_files()
+            .into_iter()
+            .find(|(kind, _)| kind.as_str() == name)
+            .map(|(_, bytes)| bytes)
+            .unwrap_or_else(|| panic!("UKE_PARSE_KIND={name}: no such kind's file")),
+        Err(_) => month_file(),
+    };
     let config = IngestConfig::default();
     let mut receipts = 0;
     let mut secs = Vec::with_capacity(times);

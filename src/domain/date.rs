@@ -121,6 +121,18 @@ impl YearMonth {
         self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
     }
 
+    /// How many days it has (the day of [`Self::last_day`]), without making a date: the
+    /// UKE reader asks it of every day of care it reads.
+    pub fn days(self) -> u32 {
+        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
+        match self.month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
     pub fn next(self) -> YearMonth {
         if self.month == 12 {
             YearMonth {
@@ -359,6 +371,16 @@ fn year_month_day(s: &str, gannen: bool) -> Option<(u32, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_the_last_days() {
+        for year in 1868..=9999 {
+            for month in 1..=12 {
+                let m = YearMonth::new(year, month).expect("month");
+                assert_eq!(m.days(), m.last_day().day(), "{m}");
+            }
+        }
+    }
 
     fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, dd).unwrap()

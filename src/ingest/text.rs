@@ -275,25 +275,19 @@ fn decode(path: &Path, bytes: Bytes<'_>, wanted: CsvEncoding) -> Result<DecodedT
 /// lead bytes 0x82/0x83 are UTF-8 continuation bytes), so such a line in a file that
 /// is otherwise Shift_JIS means the file mixes encodings.
 pub fn utf8_japanese_line(bytes: &[u8]) -> Option<u64> {
-    // Every UKE file passes here: ASCII lines are skipped a word at a time, and a
-    // Shift_JIS line fails UTF-8 within a byte or two of its first non-ASCII byte.
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for (n, end) in ends.enumerate() {
-        if start > end {
-            break;
-        }
-        let raw = &bytes[start..end];
-        start = end + 1;
-        if raw.is_ascii() {
-            continue;
-        }
-        let first = raw.iter().position(|b| !b.is_ascii()).unwrap_or(0);
-        if let Ok(text) = std::str::from_utf8(&raw[first..]) {
+    // Every UKE file passes here: ASCII is skipped at once up to the next line with other
+    // bytes, and a Shift_JIS line fails UTF-8 within a byte or two of its first
+    // non-ASCII byte.
+    let mut at = 0;
+    while at < bytes.len() {
+        let first = at + encoding_rs::Encoding::ascii_valid_up_to(&bytes[at..]);
+        let end = memchr::memchr(b'\n', &bytes[first..]).map_or(bytes.len(), |i| first + i);
+        if let Ok(text) = std::str::from_utf8(&bytes[first..end]) {
             if text.chars().any(|c| c >= '\u{3000}') {
-                return Some(n as u64 + 1);
+                return Some(memchr::memchr_iter(b'\n', &bytes[..first]).count() as u64 + 1);
             }
         }
+        at = end + 1;
     }
     None
 }

@@ -103,8 +103,11 @@ impl ReceiptKind {
     }
 
     /// Records only DPC receipts carry: one of them makes a 医科 file a DPC file.
+    pub const DPC_RECORDS: [&'static str; 8] = ["BU", "SB", "KK", "SK", "GA", "HH", "GT", "CD"];
+
+    /// Whether `id` is one of [`Self::DPC_RECORDS`].
     pub fn is_dpc_record(id: &str) -> bool {
-        matches!(id, "BU" | "SB" | "KK" | "SK" | "GA" | "HH" | "GT" | "CD")
+        Self::DPC_RECORDS.contains(&id)
     }
 }
 

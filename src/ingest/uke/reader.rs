@@ -55,8 +55,8 @@ const EOF_BYTE: u8 = 0x1A;
 const ID_SLOTS: usize = 26 * 26;
 
 /// The table slot of a two-letter upper-case record id; other ids have none.
-fn id_slot(id: &str) -> Option<usize> {
-    match *id.as_bytes() {
+fn id_slot(id: &[u8]) -> Option<usize> {
+    match *id {
         [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
             Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
         }
@@ -106,6 +106,29 @@ const fn counted_index(id: &str) -> usize {
 
 /// Index of SN in [`OtherRecords::IDS`]: a second SN of a receipt is only counted.
 const SN_INDEX: usize = counted_index("SN");
+
+/// Counted records, by their index in [`OtherRecords::IDS`].
+const COUNTED: usize = OtherRecords::IDS.len();
+
+/// Whether each counted record (by its index in [`OtherRecords::IDS`]) is one of
+/// [`ReceiptKind::DPC_RECORDS`]: a table, as every detail record of a 医科 file asks.
+const DPC_ONLY: [bool; COUNTED] = {
+    let mut table = [false; COUNTED];
+    let mut i = 0;
+    while i < ReceiptKind::DPC_RECORDS.len() {
+        table[counted_index(ReceiptKind::DPC_RECORDS[i])] = true;
+        i += 1;
+    }
+    table
+};
+
+/// A layout's day fields by the index of their record in [`OtherRecords::IDS`], so that
+/// a detail record finds its own without a search.
+type DaysByRecord = [Option<&'static DayFields>; COUNTED];
+
+fn days_by_record(layout: &'static Layout) -> DaysByRecord {
+    std::array::from_fn(|i| layout.day_fields_of(OtherRecords::IDS[i]))
+}
 
 /// The kind of record of each two-letter id, by [`id_slot`].
 const KIND_BY_SLOT: [RecordKind; ID_SLOTS] = {
@@ -562,10 +585,26 @@ fn expected_receipts(body: &[u8]) -> usize {
 }
 
 /// The end of the line starting at `start` (its line feed, or the end of `bytes`), and
-/// whether the line is ASCII only.
+/// whether the line is ASCII only: one pass, eight bytes at a time (lines are short,
+/// most under 64 bytes, where a call to memchr and another to check ASCII cost more).
 fn line_end(bytes: &[u8], start: usize) -> (usize, bool) {
-    let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-    (end, bytes[start..end].is_ascii())
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut high = 0;
+    let mut i = start;
+    while let Some(eight) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+        let feeds = byte_hits(word, b'\n');
+        if feeds != 0 {
+            // The bytes before the first line feed (the low ones, read little-endian).
+            let before = feeds.trailing_zeros() / 8 * 8;
+            let line = word & u64::MAX.checked_shr(64 - before).unwrap_or(0);
+            return (i + before as usize / 8, (high | line) & HIGH == 0);
+        }
+        high |= word;
+        i += 8;
+    }
+    let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |j| i + j);
+    (end, high & HIGH == 0 && bytes[i..end].is_ascii())
 }
 
 /// Shift_JIS `raw` decoded into `buf`; `None` when it does not decode.
@@ -791,6 +830,8 @@ struct Parser<'f, 'c> {
     /// The layout of the file's kind, from its header record (医科 until one is read;
     /// DPC from the first DPC record on).
     layout: &'static Layout,
+    /// The layout's day fields, by counted record.
+    days: DaysByRecord,
     /// Where the 歯科 per-receipt IR just read starts: the next receipt's bytes do.
     receipt_start: Option<u64>,
     /// Records shorter than the layout already noticed (once per record id and file).
@@ -816,6 +857,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             go_start: None,
             body_len: 0,
             layout: &IKA,
+            days: days_by_record(&IKA),
             receipt_start: None,
             short_noticed: Vec::new(),
         }
@@ -829,17 +871,30 @@ impl<'f, 'c> Parser<'f, 'c> {
         let mut starts = Vec::with_capacity(64);
         let mut ends = Vec::with_capacity(64);
         let mut n = 0;
-        // Lines are read in runs of the same kind: a run of ASCII lines is text as it
-        // is, checked at once; a run of lines with bytes beyond ASCII is decoded from
-        // Shift_JIS at once, or line by line when it does not decode, to find the lines
-        // at fault. A line decodes alone exactly as it does within the whole file, as a
-        // line feed is never part of a two-byte character.
+        // An ASCII line (most lines: digits and commas) is text as it lies, read at once;
+        // a run of lines with bytes beyond ASCII is decoded from Shift_JIS at once, or
+        // line by line when it does not decode, to find the lines at fault. A line
+        // decodes alone exactly as it does within the whole file, as a line feed is
+        // never part of a two-byte character.
         let mut pos = 0;
         let mut next = line_end(body, 0);
         // `body` does not end with a line feed: its last line ends at its end.
         let mut more = !body.is_empty();
         while more {
-            let (start, ascii) = (pos, next.1);
+            let start = pos;
+            if next.1 {
+                let end = next.0;
+                self.line_bytes = start as u64..end as u64;
+                n += 1;
+                let line = &body[start..end];
+                self.ascii_record(n, line.strip_suffix(b"\r").unwrap_or(line), &mut starts);
+                more = end < body.len();
+                if more {
+                    pos = end + 1;
+                    next = line_end(body, pos);
+                }
+                continue;
+            }
             ends.clear();
             loop {
                 ends.push(next.0);
@@ -849,28 +904,12 @@ impl<'f, 'c> Parser<'f, 'c> {
                 }
                 pos = next.0 + 1;
                 next = line_end(body, pos);
-                if next.1 != ascii {
+                if next.1 {
                     break;
                 }
             }
             let run = &body[start..ends[ends.len() - 1]];
-            let text = if ascii {
-                std::str::from_utf8(run).ok()
-            } else {
-                decode_sjis(run, &mut decoded)
-            };
-            match text {
-                Some(text) if ascii => {
-                    // The same bytes: the lines end where they were found to.
-                    let mut from = 0;
-                    for &end in &ends {
-                        let line = &text[from..end - start];
-                        self.line_bytes = (start + from) as u64..end as u64;
-                        from = end - start + 1;
-                        n += 1;
-                        self.record(n, line.strip_suffix('\r').unwrap_or(line), &mut starts);
-                    }
-                }
+            match decode_sjis(run, &mut decoded) {
                 Some(text) => {
                     // As many lines as in `run`: only a line feed decodes to one.
                     let mut from = 0;
@@ -915,8 +954,14 @@ impl<'f, 'c> Parser<'f, 'c> {
         self.finish();
     }
 
+    /// Reads the file's records by `layout` from here on.
+    fn set_layout(&mut self, layout: &'static Layout) {
+        self.layout = layout;
+        self.days = days_by_record(layout);
+    }
+
     fn count(&mut self, id: &str) {
-        if let Some(slot) = id_slot(id) {
+        if let Some(slot) = id_slot(id.as_bytes()) {
             self.id_counts[slot] += 1;
             return;
         }
@@ -1003,17 +1048,48 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
+    /// A line of ASCII only (its CR taken off), as it lies in the file: a detail record
+    /// (most lines) is read from its bytes, any other as text.
+    fn ascii_record(&mut self, n: u64, line: &[u8], starts: &mut Vec<usize>) {
+        if let Some((slot, known)) = self.plain_detail(line) {
+            self.id_counts[slot] += 1;
+            self.counted(n, known, line);
+            return;
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => self.record(n, text, starts),
+            Err(_) => self.undecodable(n, line),
+        }
+    }
+
+    /// The slot and counted index of a detail record for which [`Self::record`] would do
+    /// nothing but count it and read its days: its id is two letters and a comma, after
+    /// the file's header and before GO (where the record itself is no problem).
+    fn plain_detail(&self, line: &[u8]) -> Option<(usize, usize)> {
+        if !self.seen_ir || self.after_go.is_some() {
+            return None;
+        }
+        let [a, b, b',', ..] = *line else {
+            return None;
+        };
+        let slot = id_slot(&[a, b])?;
+        match KIND_BY_SLOT[slot] {
+            RecordKind::Counted(known) => Some((slot, known)),
+            _ => None,
+        }
+    }
+
     fn record(&mut self, n: u64, text: &str, starts: &mut Vec<usize>) {
         // Nearly every line starts with a two-letter id and a comma.
         let quick = text
             .get(..2)
             .filter(|_| text.as_bytes().get(2) == Some(&b','))
-            .and_then(|id| Some((id, Some(id_slot(id)?))));
+            .and_then(|id| Some((id, Some(id_slot(id.as_bytes())?))));
         let (id, slot) = match quick {
             Some(found) => found,
             None => {
                 let id = trim(text.split_once(',').map_or(text, |(id, _)| id));
-                (id, id_slot(id))
+                (id, id_slot(id.as_bytes()))
             }
         };
         if id.is_empty() && trim(text).is_empty() {
@@ -1079,12 +1155,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             RecordKind::Confirmation => self.confirmation(n, &Fields::split(text, starts)),
             RecordKind::Comment => self.comment(n, &Fields::split(text, starts)),
             RecordKind::Totals => self.totals(n, &Fields::split(text, starts)),
-            RecordKind::Counted(known) => {
-                if self.layout.kind == ReceiptKind::Ika && ReceiptKind::is_dpc_record(id) {
-                    self.layout = ReceiptKind::Dpc.layout();
-                }
-                self.counted(n, id, known, text)
-            }
+            RecordKind::Counted(known) => self.counted(n, known, text.as_bytes()),
             RecordKind::Unknown => {
                 let row = QuarantineRow::new(
                     self.display(),
@@ -1100,10 +1171,15 @@ impl<'f, 'c> Parser<'f, 'c> {
         }
     }
 
-    /// A known record the engine only counts, for the receipt being read; the days of
-    /// care it marks, when its kind's layout gives it day fields.
-    fn counted(&mut self, n: u64, id: &str, known: usize, text: &str) {
-        let days = self.layout.day_fields_of(id);
+    /// A known record the engine only counts (`known`, its index in
+    /// [`OtherRecords::IDS`]), for the receipt being read; the days of care it marks,
+    /// when its kind's layout gives it day fields. `line` is text (ASCII, or decoded).
+    fn counted(&mut self, n: u64, known: usize, line: &[u8]) {
+        if self.layout.kind == ReceiptKind::Ika && DPC_ONLY[known] {
+            self.set_layout(ReceiptKind::Dpc.layout());
+        }
+        let id = OtherRecords::IDS[known];
+        let days = self.days[known];
         let display = self.file.path.as_str();
         let Some(d) = self.drafts.last_mut().filter(|_| self.open) else {
             let row = QuarantineRow::new(
@@ -1122,7 +1198,7 @@ impl<'f, 'c> Parser<'f, 'c> {
         let (Some(days), Some(month)) = (days, d.care_month) else {
             return;
         };
-        match marked_days(text, days, month) {
+        match marked_days(line, days, month) {
             Ok(marked) => d.care_days = d.care_days.union(marked),
             Err(bad) => {
                 d.days_unreadable = true;
@@ -1192,7 +1268,7 @@ impl<'f, 'c> Parser<'f, 'c> {
             return;
         }
         self.seen_ir = true;
-        self.layout = ReceiptKind::of_header(id).map_or(&IKA, ReceiptKind::layout);
+        self.set_layout(ReceiptKind::of_header(id).map_or(&IKA, ReceiptKind::layout));
         let h = self.layout.header;
         self.file.header_span = Some(self.line_bytes.clone());
         let mut bad = |field: &str, value: &str, reason: String| {
@@ -1972,17 +2048,18 @@ struct BadDay<'a> {
     why: &'static str,
 }
 
-/// The days of `month` a detail record marks, read as its layout says (`text` is the
-/// record's line). A field the record does not have (a short record) is empty.
+/// The days of `month` a detail record marks, read as its layout says (`line` is the
+/// record's line, text). A field the record does not have (a short record) is empty.
 fn marked_days<'t>(
-    text: &'t str,
+    line: &'t [u8],
     days: &DayFields,
     month: YearMonth,
 ) -> Result<CareDays, BadDay<'t>> {
     match days.form {
-        DayForm::Columns => day_columns(text, days.first, month),
+        DayForm::Columns => day_columns(line, days.first, month),
         DayForm::Date => {
-            let value = trim(text.split(',').nth(days.first - 1).unwrap_or(""));
+            let field = line.split(|&b| b == b',').nth(days.first - 1);
+            let value = trim(as_text(field.unwrap_or_default()));
             day_of_date(value, month).map_err(|why| BadDay {
                 field: days.first,
                 value,
@@ -1995,17 +2072,19 @@ fn marked_days<'t>(
 /// 31 fields 1日の情報 … 31日の情報 from field `first` of the record `text`: a day with
 /// a count above 0 (a 受診等区分 code in JD) is a day of care; empty fields and 0 are
 /// not. These records are most lines of a file and most of their day fields are empty,
-/// so one pass goes over the bytes, eight commas (eight empty days) at a time where it
-/// can.
-fn day_columns(text: &str, first: usize, month: YearMonth) -> Result<CareDays, BadDay<'_>> {
+/// so one pass goes over the bytes (of a line that is text), eight commas (eight empty
+/// days) at a time where it can.
+fn day_columns(bytes: &[u8], first: usize, month: YearMonth) -> Result<CareDays, BadDay<'_>> {
     const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
-    let bytes = text.as_bytes();
     let last = first + DayFields::DAYS - 1;
     let mut marked = CareDays::NONE;
     // Up to the day fields, commas are only counted, eight bytes at a time.
     let (mut field, mut i) = (1, 0);
     while let Some(eight) = bytes.get(i..i + 8) {
-        let commas = comma_bytes(u64::from_ne_bytes(eight.try_into().unwrap_or_default()));
+        let commas = byte_hits(
+            u64::from_ne_bytes(eight.try_into().unwrap_or_default()),
+            b',',
+        );
         if field + commas.count_ones() as usize >= first {
             break;
         }
@@ -2038,7 +2117,7 @@ fn day_columns(text: &str, first: usize, month: YearMonth) -> Result<CareDays, B
         }
         if bytes[i] == b',' {
             if i > start {
-                marked = marked_day(&text[start..i], field, first, month, marked)?;
+                marked = marked_day(&bytes[start..i], field, first, month, marked)?;
             }
             if field == last {
                 return Ok(marked);
@@ -2049,31 +2128,39 @@ fn day_columns(text: &str, first: usize, month: YearMonth) -> Result<CareDays, B
         i += 1;
     }
     if bytes.len() > start {
-        marked = marked_day(&text[start..], field, first, month, marked)?;
+        marked = marked_day(&bytes[start..], field, first, month, marked)?;
     }
     Ok(marked)
 }
 
-/// The high bit of each byte of `word` that is a comma, and no other bit.
-fn comma_bytes(word: u64) -> u64 {
-    const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
+/// The high bit of each byte of `word` that is `byte`, and no other bit.
+fn byte_hits(word: u64, byte: u8) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = word ^ COMMAS;
-    // A byte of x is zero exactly where word has a comma; no carry crosses bytes.
+    let x = word ^ u64::from_ne_bytes([byte; 8]);
+    // A byte of x is zero exactly where word has `byte`; no carry crosses bytes.
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// `marked`, with the day of `field` added when `value` (the field, non-empty) counts
 /// care that day.
 fn marked_day<'t>(
-    value: &'t str,
+    value: &'t [u8],
     field: usize,
     first: usize,
     month: YearMonth,
     marked: CareDays,
 ) -> Result<CareDays, BadDay<'t>> {
-    let value = trim(value);
     let day = (field + 1 - first) as u32;
+    // A count of up to 3 digits (nearly every one) has nothing to trim.
+    if value.len() <= 3 && value.iter().all(u8::is_ascii_digit) {
+        if value.iter().all(|&b| b == b'0') {
+            return Ok(marked);
+        }
+        if day <= month.days() {
+            return Ok(marked.with(day).unwrap_or(marked));
+        }
+    }
+    let value = trim(as_text(value));
     let bad = |why| BadDay { field, value, why };
     if value.is_empty() || value.bytes().all(|b| b == b'0') {
         return Ok(marked);
@@ -2081,7 +2168,7 @@ fn marked_day<'t>(
     if !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 3 {
         return Err(bad("is not a count of that day (up to 3 digits)"));
     }
-    if day > month.last_day().day() {
+    if day > month.days() {
         return Err(bad("marks a day the care month does not have"));
     }
     Ok(marked.with(day).unwrap_or(marked))
@@ -2097,6 +2184,17 @@ fn day_of_date(value: &str, month: YearMonth) -> Result<CareDays, &'static str> 
         return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)");
     }
     let number = |s: &str| s.parse::<u32>().unwrap_or(0);
+    // YYYYMMDD of a day of the care month (nearly every one): no date to make.
+    if value.len() == 8
+        && month.year() >= 1868
+        && i64::from(number(&value[..4])) == i64::from(month.year())
+        && number(&value[4..6]) == month.month()
+        && (1..=month.days()).contains(&number(&value[6..]))
+    {
+        return CareDays::NONE
+            .with(number(&value[6..]))
+            .ok_or("is not a day of the care month");
+    }
     let day = match value.len() {
         7 | 8 => {
             let date = parse_uke_date(value).map_err(|_| "is not a date")?;
@@ -2114,12 +2212,19 @@ fn day_of_date(value: &str, month: YearMonth) -> Result<CareDays, &'static str> 
         1 | 2 => number(value),
         _ => return Err("is not a date (YYYYMMDD, GYYMMDD, MMDD or DD)"),
     };
-    if day == 0 || day > month.last_day().day() {
+    if day == 0 || day > month.days() {
         return Err("is not a day of the care month");
     }
     CareDays::NONE
         .with(day)
         .ok_or("is not a day of the care month")
+}
+
+/// A field of a line that is text (ASCII, or decoded from Shift_JIS) as `&str`: cut at
+/// its commas, it is text too (a comma is never part of a character), and checking it
+/// again is quick for the few bytes of a field.
+fn as_text(field: &[u8]) -> &str {
+    std::str::from_utf8(field).unwrap_or_default()
 }
 
 /// `str::trim` (Unicode white space at both ends), quick when the ends are printable
@@ -2273,7 +2378,7 @@ mod tests {
     fn record_kinds_follow_the_known_ids() {
         assert_eq!(OtherRecords::IDS[SN_INDEX], "SN");
         for id in KNOWN_RECORDS {
-            let kind = KIND_BY_SLOT[id_slot(id).expect("two letters")];
+            let kind = KIND_BY_SLOT[id_slot(id.as_bytes()).expect("two letters")];
             let read = ["IR", "UK", "YK", "RE", "HO", "KO", "SN", "CO", "GO"].contains(id);
             match kind {
                 RecordKind::Counted(k) => assert!(OtherRecords::IDS[k] == *id && !read, "{id}"),
@@ -2284,7 +2389,7 @@ mod tests {
         // A receipt counts exactly the known records the engine does not read, and SN.
         for id in OtherRecords::IDS {
             let counted = matches!(
-                KIND_BY_SLOT[id_slot(id).expect("two letters")],
+                KIND_BY_SLOT[id_slot(id.as_bytes()).expect("two letters")],
                 RecordKind::Counted(_)
             );
             assert!(
@@ -2293,11 +2398,11 @@ mod tests {
             );
         }
         assert!(matches!(
-            KIND_BY_SLOT[id_slot("XX").expect("two letters")],
+            KIND_BY_SLOT[id_slot(b"XX").expect("two letters")],
             RecordKind::Unknown
         ));
-        assert_eq!(id_slot("re"), None);
-        assert_eq!(id_slot("REX"), None);
+        assert_eq!(id_slot(b"re"), None);
+        assert_eq!(id_slot(b"REX"), None);
     }
 
     /// The days the 31 fields from `first` mark, read the plain way (split, trim,
@@ -2329,7 +2434,7 @@ mod tests {
             let text = std::iter::once("SI").chain(fields.iter().copied()).collect::<Vec<_>>().join(",");
             let month = YearMonth::new(2026, 5).expect("month");
             let plain = days_the_plain_way(&text, first);
-            match day_columns(&text, first, month) {
+            match day_columns(text.as_bytes(), first, month) {
                 Ok(days) => proptest::prop_assert_eq!(days, plain),
                 // Only a value of more than 3 digits among the day fields is refused.
                 Err(bad) => proptest::prop_assert_eq!(bad.value, "620000001"),
@@ -2343,6 +2448,20 @@ mod tests {
         assert_eq!(without_trailing_empty_lines(b"GO,1\r\r"), b"GO,1\r\r");
         assert_eq!(without_trailing_empty_lines(b"A\n\nB"), b"A\n\nB");
         assert_eq!(without_trailing_empty_lines(b"\r\n\r\n"), b"");
+    }
+
+    proptest::proptest! {
+        /// Line ends and ASCII found eight bytes at a time, from any start, are the plain
+        /// scan's.
+        #[test]
+        fn line_ends_are_the_plain_scans(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![b'a', b',', b'\n', b'\r', 0x82, 0xff]), 0..80),
+            start in 0usize..80,
+        ) {
+            let start = start.min(bytes.len());
+            let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+            proptest::prop_assert_eq!(line_end(&bytes, start), (end, bytes[start..end].is_ascii()));
+        }
     }
 
     #[test]
