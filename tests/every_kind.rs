@@ -10,6 +10,7 @@ use common::{bin, run_ok, sample_copy};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use arrow::array::RecordBatch;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Int64Type, UInt32Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -36,15 +37,20 @@ fn place(input: &Path, golden: &str, to: &str) {
 /// receipts.parquet's accepted rows.
 type Rows = BTreeMap<(String, u32), (String, String, i64, i64)>;
 
-fn receipt_rows(path: &Path) -> Rows {
+/// The record batches of a Parquet output.
+fn batches(path: &Path) -> Vec<RecordBatch> {
     let file = std::fs::File::open(path).expect("open");
-    let mut out = BTreeMap::new();
-    for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+    ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")
         .build()
         .expect("reader")
-    {
-        let b = batch.expect("batch");
+        .map(|b| b.expect("batch"))
+        .collect()
+}
+
+fn receipt_rows(path: &Path) -> Rows {
+    let mut out = BTreeMap::new();
+    for b in batches(path) {
         let text = |c: &str| b.column_by_name(c).expect(c).as_string::<i32>().clone();
         let (files, kinds, statuses) = (text("file"), text("receipt_kind"), text("status"));
         let number = b.column_by_name("receipt_number").expect("number");
@@ -160,14 +166,8 @@ fn a_month_with_every_writers_kind_runs_balanced_per_kind_and_each_receipt_keeps
     assert_eq!(owed["dpc"].as_i64().unwrap_or(0), routed_dpc, "{owed}");
 
     // An open DPC receipt is on the ledger as DPC (its text has no DPC record left).
-    let ledger = std::fs::File::open(out.path().join("pending.parquet")).expect("ledger");
     let mut ledger_kinds = BTreeMap::new();
-    for batch in ParquetRecordBatchReaderBuilder::try_new(ledger)
-        .expect("parquet")
-        .build()
-        .expect("reader")
-    {
-        let b = batch.expect("batch");
+    for b in batches(&out.path().join("pending.parquet")) {
         let clinic = b
             .column_by_name("clinic_code")
             .expect("clinic")

@@ -315,8 +315,12 @@ fn spec_for(
     let pref = world.addresses[world.persons[p].address as usize].prefecture();
     let clinic = clinics.pick(rng, pref);
     let hospital = clinics.clinics[clinic as usize].hospital;
-    let dpc_stay =
-        clinics.dpc_stays_only && clinics.clinics[clinic as usize].kind == ReceiptKind::Dpc;
+    let dpc_hospital = clinics.clinics[clinic as usize].kind == ReceiptKind::Dpc;
+    let inpatient_rate = if dpc_hospital {
+        rates::INPATIENT_AT_DPC_HOSPITAL
+    } else {
+        rates::INPATIENT_AT_HOSPITAL
+    };
     let n_days = dates.care_end.day();
     Some(Spec {
         person,
@@ -326,7 +330,8 @@ fn spec_for(
         clinic,
         org,
         care_date: days(dates.care_start, i64::from(rng.random_range(0..n_days))),
-        inpatient: hospital && (dpc_stay || rng.random_bool(rates::INPATIENT_AT_HOSPITAL)),
+        inpatient: hospital
+            && ((dpc_hospital && clinics.dpc_stays_only) || rng.random_bool(inpatient_rate)),
         filler: [Filler::Sevens, Filler::SevensCheck, Filler::Nines][pick_cum(rng, filler_cum)],
         declared,
         order: rng.random(),

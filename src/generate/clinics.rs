@@ -132,11 +132,11 @@ pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32, kind: KindOf<'_
     let era = rng.random_bool(rates::ERA_FILES);
     let u: f64 = rng.random();
     // Receipts a month: a hospital several clinics', a pharmacy more than the clinics
-    // whose prescriptions it fills one by one, a dental clinic fewer, a DPC hospital's
-    // inpatients fewer than a general hospital's outpatients.
+    // whose prescriptions it fills one by one, a dental clinic fewer; a DPC hospital as
+    // many as a general hospital (its outpatients' 医科 receipts and its stays).
     let kind_weight = match kind {
         ReceiptKind::Ika => 1.0,
-        ReceiptKind::Dpc => 0.5,
+        ReceiptKind::Dpc => 1.0,
         ReceiptKind::Shika => 0.8,
         ReceiptKind::Chozai => 1.6,
     };
@@ -162,7 +162,7 @@ pub fn clinic(rng: &mut ChaCha8Rng, prefecture: u8, serial: u32, kind: KindOf<'_
 
 /// What a clinic bills, from a uniform `u` drawn for it: a hospital is DPC or 医科, any
 /// other a pharmacy, a dental clinic or a 医科 clinic, in shares that give receipts a
-/// realistic mix (about 55 % 医科, 35 % 調剤, 8 % 歯科, 2 % DPC, hospitals billing
+/// realistic mix (about 55 % 医科, 35 % 調剤, 8 % 歯科, 2 % DPC stays, hospitals billing
 /// several times a clinic's receipts). Only `kinds` are made; with none of a
 /// clinic's possible kinds among them, the first of `kinds`.
 fn kind_of(hospital: bool, u: f64, kinds: &[ReceiptKind]) -> ReceiptKind {

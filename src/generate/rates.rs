@@ -49,6 +49,9 @@ pub const MAX_PERIODS: usize = 4;
 // ---- Receipts ----
 /// Share of a hospital's receipts that are inpatient.
 pub const INPATIENT_AT_HOSPITAL: f64 = 0.12;
+/// Share of a DPC hospital's receipts that are DPC stays: acute hospitals with many
+/// beds, so that DPC stays are about 1.5–2 % of a month's receipts.
+pub const INPATIENT_AT_DPC_HOSPITAL: f64 = 0.5;
 /// Share of clinics that are hospitals.
 pub const HOSPITALS: f64 = 0.08;
 /// 公費 (KO) on a child's receipt (乳幼児医療 and the like) and on an adult's.
