@@ -602,6 +602,18 @@ fn summary(m: &Manifest, out: &std::path::Path) -> String {
         let _ = writeln!(s, "    {status:<14} {n:>10}  {yen:>14}  {share:>14}");
     }
     let _ = writeln!(s, "  yen in           {:>10}", c.yen.yen_in.0);
+    let paid = c.yen.paid_by;
+    let _ = writeln!(
+        s,
+        "  accepted paid by {:>10}  insurers + {} 公費 + {} patients",
+        paid.insurers.0, paid.public_expense.0, paid.patients.0
+    );
+    let kinds: Vec<String> = c
+        .by_kind
+        .iter()
+        .map(|(kind, k)| format!("{kind} {}", k.receipts_in))
+        .collect();
+    let _ = writeln!(s, "  receipts by kind {}", kinds.join(", "));
     let _ = writeln!(
         s,
         "  insurers owe     {:>10}  (routed {} + apportioned {}), {} insurers",

@@ -98,6 +98,30 @@ fn the_sample_month_runs_and_its_accounts_balance() {
         receipts_in,
         u(&c["receipts"]["accepted"]) + u(&c["receipts"]["quarantined"])
     );
+    // The summary says who pays the accepted yen and the receipts of each kind, as the
+    // manifest has them.
+    let paid = &c["yen"]["paid_by"];
+    assert_eq!(
+        u(&paid["insurers"]) + u(&paid["public_expense"]) + u(&paid["patients"]),
+        u(&c["yen"]["accepted"])
+    );
+    let line = format!(
+        "accepted paid by {:>10}  insurers + {} 公費 + {} patients",
+        u(&paid["insurers"]),
+        u(&paid["public_expense"]),
+        u(&paid["patients"])
+    );
+    assert!(stdout.contains(&line), "{line} in {stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "receipts by kind chozai {}, dpc {}, ika {}, shika {}",
+            u(&c["by_kind"]["chozai"]["receipts_in"]),
+            u(&c["by_kind"]["dpc"]["receipts_in"]),
+            u(&c["by_kind"]["ika"]["receipts_in"]),
+            u(&c["by_kind"]["shika"]["receipts_in"])
+        )),
+        "{stdout}"
+    );
     assert_eq!(
         u(&c["yen"]["yen_in"]),
         u(&c["yen"]["accepted"]) + u(&c["yen"]["quarantined"])
