@@ -7,7 +7,7 @@
 mod common;
 #[path = "../fuzz/src/ledger_roundtrip.rs"]
 mod ledger_roundtrip;
-use common::{bin, copy_dir, edit_i64_column, root, run_ok, sample};
+use common::{bin, copy_dir, edit_column, edit_i64_column, root, run_ok, sample};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -768,5 +768,62 @@ fn an_edited_ledger_cost_is_quarantined_with_its_reason() {
     assert_eq!(
         m["conservation"]["receipts"]["carried_in"],
         m["pending"]["carried_in"]
+    );
+}
+
+/// A ledger row's receipt_kind must fit its text's header (a DPC receipt's text opens
+/// with IR, as 医科's): a row claiming another kind, or no kind of claim at all, is a
+/// quarantined receipt of the ledger with its reason, never read under the wrong kind.
+#[test]
+fn a_ledger_kind_that_does_not_fit_its_text_is_quarantined() {
+    use arrow::array::{Array, ArrayRef, StringArray};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("run");
+    assert!(run(&sample(), &out, None).status.success());
+    let ledger = out.join("pending.parquet");
+    let uke = string_column(&ledger, "uke");
+    assert!(uke.len() >= 3, "the sample leaves receipts open");
+    let header = |i: usize| match uke[i].get(..2) {
+        Some("IR") => "ika",
+        Some("UK") => "shika",
+        _ => "chozai",
+    };
+    // Row 0 claims a kind its text is not, row 1 a kind that does not exist; the rest
+    // keep theirs.
+    let wrong = if header(0) == "shika" {
+        "chozai"
+    } else {
+        "shika"
+    };
+    edit_column(&ledger, "receipt_kind", |old| {
+        let old = old.as_any().downcast_ref::<StringArray>().expect("text");
+        let edited: StringArray = (0..old.len())
+            .map(|i| match i {
+                0 => Some(wrong.to_string()),
+                1 => Some("kampo".to_string()),
+                _ => Some(old.value(i).to_string()),
+            })
+            .collect();
+        std::sync::Arc::new(edited) as ArrayRef
+    });
+    let read = read_ledger(&ledger, "pending.parquet", &IngestConfig::default()).expect("ledger");
+    let reasons: Vec<&str> = read
+        .file
+        .quarantined
+        .iter()
+        .map(|q| q.reason.as_str())
+        .collect();
+    let expected = [
+        format!(
+            "receipt_kind is {wrong}, but the receipt text is a {} file",
+            header(0)
+        ),
+        "receipt_kind is not ika, dpc, shika or chozai".to_string(),
+    ];
+    assert_eq!(reasons, expected);
+    assert_eq!(
+        read.entries.len() + read.file.quarantined.len(),
+        uke.len(),
+        "every row read or quarantined"
     );
 }

@@ -54,12 +54,13 @@ pub fn sample_copy() -> tempfile::TempDir {
     dir
 }
 
-/// Rewrites the Int64 column `column` of the Parquet file at `path` in place: each row's
-/// value becomes `edit(row, value)`. Stands for an output edited after its run.
-pub fn edit_i64_column(path: &Path, column: &str, edit: impl Fn(usize, i64) -> i64) {
-    use arrow::array::{Array, ArrayRef, AsArray, Int64Array};
-    use arrow::datatypes::Int64Type;
-    use std::sync::Arc;
+/// Rewrites one column of a Parquet file in place, `edit` making the new column from
+/// the old (the file read whole, as one batch).
+pub fn edit_column(
+    path: &Path,
+    column: &str,
+    edit: impl Fn(&arrow::array::ArrayRef) -> arrow::array::ArrayRef,
+) {
     let file = std::fs::File::open(path).expect("open");
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")
@@ -69,15 +70,25 @@ pub fn edit_i64_column(path: &Path, column: &str, edit: impl Fn(usize, i64) -> i
     let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
     let schema = batch.schema();
     let at = schema.index_of(column).expect("column");
-    let values = batch.column(at).as_primitive::<Int64Type>();
-    let edited: Int64Array = (0..values.len())
-        .map(|i| values.is_valid(i).then(|| edit(i, values.value(i))))
-        .collect();
-    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    columns[at] = Arc::new(edited);
+    let mut columns = batch.columns().to_vec();
+    columns[at] = edit(&columns[at]);
     let batch = arrow::array::RecordBatch::try_new(schema.clone(), columns).expect("batch");
     let file = std::fs::File::create(path).expect("create");
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
     writer.write(&batch).expect("write");
     writer.close().expect("close");
+}
+
+/// Rewrites the Int64 column `column` of the Parquet file at `path` in place: each row's
+/// value becomes `edit(row, value)`. Stands for an output edited after its run.
+pub fn edit_i64_column(path: &Path, column: &str, edit: impl Fn(usize, i64) -> i64) {
+    use arrow::array::{Array, AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+    edit_column(path, column, |old| {
+        let values = old.as_primitive::<Int64Type>();
+        let edited: Int64Array = (0..values.len())
+            .map(|i| values.is_valid(i).then(|| edit(i, values.value(i))))
+            .collect();
+        std::sync::Arc::new(edited)
+    });
 }
