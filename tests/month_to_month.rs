@@ -806,13 +806,12 @@ fn a_settled_run_is_purged_of_declared_personal_data_and_still_verifies() {
     }
     assert!(declared_names(&first.join("pending.parquet")).is_empty());
     for t in texts(&first.join("pending.parquet"), "uke") {
-        // カタカナ氏名 where the text's kind puts it: 歯科 RE 26, 調剤 42, 医科 37 (DPC's
-        // RE has none).
-        let kana = match t.get(..2) {
-            Some("UK") => 25,
-            Some("YK") => 41,
-            _ => 36,
-        };
+        // カタカナ氏名 where the text's kind puts it (its header's layout).
+        let kana = t
+            .get(..2)
+            .and_then(ReceiptKind::of_header)
+            .and_then(|k| k.layout().re.kana)
+            .map_or(usize::MAX, |f| f.pos - 1);
         for re in t.split("\r\n").filter(|l| l.starts_with("RE,")) {
             let f: Vec<&str> = re.split(',').collect();
             assert_eq!(

@@ -364,13 +364,13 @@ fn a_purged_ledger_is_refused_by_its_own_month_and_carried_whole_into_the_next()
         let f: Vec<&str> = re.split(',').collect();
         assert_eq!(f[4], reseclear::tools::purge::PURGED_NAME, "{re}");
         assert!(f[6].ends_with("0101"), "{re}");
-        // カタカナ氏名 where the text's kind puts it: 歯科 RE 26, 調剤 42, 医科 37 (DPC's
-        // RE has none).
-        let kana = match e.uke.get(..2) {
-            Some("UK") => 25,
-            Some("YK") => 41,
-            _ => 36,
-        };
+        // カタカナ氏名 where the text's kind puts it (its header's layout).
+        let kana = e
+            .uke
+            .get(..2)
+            .and_then(ReceiptKind::of_header)
+            .and_then(|k| k.layout().re.kana)
+            .map_or(usize::MAX, |f| f.pos - 1);
         assert_eq!(f.get(kana).copied().unwrap_or_default(), "", "{re}");
     }
 
